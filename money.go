@@ -1,0 +1,86 @@
+package canceldesk
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Money is an amount in minor units (cents) of an ISO 4217 currency.
+// Amounts are never floats anywhere in Cancel Desk.
+type Money struct {
+	Amount   int64
+	Currency string
+}
+
+// zeroDecimal lists ISO 4217 currencies with no minor unit.
+var zeroDecimal = map[string]bool{
+	"BIF": true, "CLP": true, "DJF": true, "GNF": true, "ISK": true, "JPY": true, "KMF": true,
+	"KRW": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "XAF": true,
+	"XOF": true, "XPF": true,
+}
+
+// MinorDigits is the number of decimal digits of the currency's minor unit.
+func MinorDigits(currency string) int {
+	if zeroDecimal[strings.ToUpper(currency)] {
+		return 0
+	}
+	return 2
+}
+
+// ParseAmount parses a decimal string such as "1,280.50" or "-3.5" into minor
+// units of currency, exactly (no floating point). Thousands separators are
+// allowed; more decimals than the currency has are an error.
+func ParseAmount(s, currency string) (int64, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+	if s == "" {
+		return 0, nil
+	}
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	digits := MinorDigits(currency)
+	if intPart == "" && (!hasDot || frac == "") {
+		return 0, fmt.Errorf("%q is not an amount", s)
+	}
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > digits {
+		return 0, fmt.Errorf("%q has more decimals than %s allows", s, currency)
+	}
+	for len(frac) < digits {
+		frac += "0"
+	}
+	var n int64
+	for _, r := range intPart + frac {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%q is not an amount", s)
+		}
+		if n > (1<<62)/10 {
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		n = n*10 + int64(r-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}
+
+// Decimal renders the amount as a plain decimal string ("1280.50"), for CSV
+// and form values; display formatting per language lives in the i18n package.
+func (m Money) Decimal() string {
+	d := MinorDigits(m.Currency)
+	a := m.Amount
+	sign := ""
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	if d == 0 {
+		return fmt.Sprintf("%s%d", sign, a)
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, a/100, a%100)
+}

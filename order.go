@@ -1,0 +1,276 @@
+// Package canceldesk holds the domain of Cancel Desk: orders, their line
+// items, money, inventory and the timeline, plus the rules that decide what
+// may happen to an order. It imports nothing else from the project; the
+// store and handlers packages adapt it to SQL and HTTP.
+package canceldesk
+
+import (
+	"strings"
+	"time"
+)
+
+// FinancialStatus follows Shopify's order financial statuses.
+type FinancialStatus string
+
+const (
+	FinancialPending           FinancialStatus = "pending"
+	FinancialAuthorized        FinancialStatus = "authorized"
+	FinancialPaid              FinancialStatus = "paid"
+	FinancialPartiallyPaid     FinancialStatus = "partially_paid"
+	FinancialPartiallyRefunded FinancialStatus = "partially_refunded"
+	FinancialRefunded          FinancialStatus = "refunded"
+	FinancialVoided            FinancialStatus = "voided"
+)
+
+// FinancialStatuses lists every financial status in display order.
+var FinancialStatuses = []FinancialStatus{
+	FinancialPending, FinancialAuthorized, FinancialPaid, FinancialPartiallyPaid,
+	FinancialPartiallyRefunded, FinancialRefunded, FinancialVoided,
+}
+
+// Valid reports whether s is a known financial status.
+func (s FinancialStatus) Valid() bool {
+	for _, v := range FinancialStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// FulfillmentStatus is the order-level fulfillment state.
+type FulfillmentStatus string
+
+const (
+	FulfillmentUnfulfilled FulfillmentStatus = "unfulfilled"
+	FulfillmentPartial     FulfillmentStatus = "partial"
+	FulfillmentFulfilled   FulfillmentStatus = "fulfilled"
+)
+
+// FulfillmentStatuses lists every fulfillment status in display order.
+var FulfillmentStatuses = []FulfillmentStatus{FulfillmentUnfulfilled, FulfillmentPartial, FulfillmentFulfilled}
+
+// Valid reports whether s is a known fulfillment status.
+func (s FulfillmentStatus) Valid() bool {
+	for _, v := range FulfillmentStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// RiskLevel is the fraud-risk assessment carried over from the shop.
+type RiskLevel string
+
+const (
+	RiskLow    RiskLevel = "low"
+	RiskMedium RiskLevel = "medium"
+	RiskHigh   RiskLevel = "high"
+)
+
+// CancelReason is one of Shopify's six orderCancel reason codes.
+type CancelReason string
+
+const (
+	ReasonCustomer  CancelReason = "customer"
+	ReasonDeclined  CancelReason = "declined"
+	ReasonFraud     CancelReason = "fraud"
+	ReasonInventory CancelReason = "inventory"
+	ReasonStaff     CancelReason = "staff"
+	ReasonOther     CancelReason = "other"
+)
+
+// CancelReasons lists the reason codes in Shopify's order.
+var CancelReasons = []CancelReason{ReasonCustomer, ReasonDeclined, ReasonFraud, ReasonInventory, ReasonStaff, ReasonOther}
+
+// ParseCancelReason maps a Shopify code (any case) to a reason; unknown
+// non-empty codes become ReasonOther so imported data is never rejected for it.
+func ParseCancelReason(s string) CancelReason {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	for _, r := range CancelReasons {
+		if s == string(r) {
+			return r
+		}
+	}
+	return ReasonOther
+}
+
+// Address is a postal address as Shopify exports it.
+type Address struct {
+	Name     string
+	Company  string
+	Address1 string
+	Address2 string
+	City     string
+	Zip      string
+	Province string
+	Country  string
+	Phone    string
+}
+
+// Lines returns the non-empty address lines for display.
+func (a Address) Lines() []string {
+	var out []string
+	for _, s := range []string{a.Name, a.Company, a.Address1, a.Address2, strings.TrimSpace(a.Zip + " " + a.City), a.Province, a.Country, a.Phone} {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Order is an order with its line items. Money fields are minor units of
+// Currency.
+type Order struct {
+	ID         int64
+	ExternalID string // the shop's own id ("Id" column of the export)
+	Name       string // order number as the merchant knows it, e.g. "#1001"
+	Email      string
+	Currency   string
+
+	Subtotal       int64
+	Shipping       int64
+	Taxes          int64
+	Discounts      int64
+	Total          int64
+	RefundedAmount int64
+
+	FinancialStatus   FinancialStatus
+	FulfillmentStatus FulfillmentStatus
+	PaymentMethod     string
+	PaidAt            *time.Time
+	FulfilledAt       *time.Time
+	CancelledAt       *time.Time
+	CancelReason      CancelReason
+
+	BillingAddress  Address
+	ShippingAddress Address
+	Notes           string
+	Tags            []string
+	Risk            RiskLevel
+	Source          string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+
+	LineItems []LineItem
+}
+
+// LineItem is one product line of an order with its per-line quantities.
+type LineItem struct {
+	ID                int64
+	OrderID           int64
+	Position          int
+	Name              string
+	SKU               string
+	Quantity          int
+	Price             int64 // unit price, minor units
+	FulfilledQuantity int
+	CancelledQuantity int
+	RefundedQuantity  int
+	RestockedQuantity int
+}
+
+// Cancelled reports whether the order has been cancelled.
+func (o *Order) Cancelled() bool { return o.CancelledAt != nil }
+
+// Money returns an amount in the order's currency.
+func (o *Order) Money(minor int64) Money { return Money{Amount: minor, Currency: o.Currency} }
+
+// ItemCount is the number of units ordered.
+func (o *Order) ItemCount() int {
+	n := 0
+	for _, li := range o.LineItems {
+		n += li.Quantity
+	}
+	return n
+}
+
+// Total of a line before discounts and tax.
+func (li LineItem) Total() int64 { return li.Price * int64(li.Quantity) }
+
+// UnfulfilledQuantity is what is left to ship and not cancelled.
+func (li LineItem) UnfulfilledQuantity() int {
+	n := li.Quantity - li.FulfilledQuantity - li.CancelledQuantity
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// DeriveFulfillment computes the order-level fulfillment status from its lines.
+func DeriveFulfillment(lines []LineItem) FulfillmentStatus {
+	var total, done int
+	for _, li := range lines {
+		total += li.Quantity
+		done += li.FulfilledQuantity
+	}
+	switch {
+	case total == 0 || done == 0:
+		return FulfillmentUnfulfilled
+	case done >= total:
+		return FulfillmentFulfilled
+	default:
+		return FulfillmentPartial
+	}
+}
+
+// Event is one entry of an order's timeline.
+type Event struct {
+	ID        int64
+	OrderID   int64
+	Kind      string // e.g. "imported", "created", "cancelled"
+	Actor     string // who did it: an account email, "import", "system"
+	Message   string
+	CreatedAt time.Time
+}
+
+// Event kinds written by the foundation.
+const (
+	EventImported  = "imported"
+	EventCreated   = "created"
+	EventCancelled = "cancelled"
+)
+
+// Location is a place that holds stock.
+type Location struct {
+	ID   int64
+	Name string
+}
+
+// StockLevel is the quantity on hand of one SKU at one location.
+type StockLevel struct {
+	SKU        string
+	LocationID int64
+	Location   string
+	OnHand     int
+}
+
+// MovementKind says why stock changed.
+type MovementKind string
+
+const (
+	MovementSale           MovementKind = "sale"
+	MovementCancelRestock  MovementKind = "cancel_restock"
+	MovementReturnRestock  MovementKind = "return_restock"
+	MovementManual         MovementKind = "manual"
+	MovementAdjustment     MovementKind = "adjustment"
+	MovementInitialReceipt MovementKind = "receipt"
+)
+
+// InventoryMovement is one row of the stock ledger; stock on hand at a
+// location is the sum of its movements.
+type InventoryMovement struct {
+	ID         int64
+	SKU        string
+	LocationID int64
+	Delta      int
+	Kind       MovementKind
+	OrderID    int64 // 0 when not tied to an order
+	Actor      string
+	CreatedAt  time.Time
+}

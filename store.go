@@ -1,0 +1,30 @@
+package canceldesk
+
+import "context"
+
+// OrderStore is the system of record for orders. Every method is one
+// transaction. Implementations: store.SQLite and store.Postgres.
+type OrderStore interface {
+	// ImportOrders inserts the orders with their line items and an
+	// "imported" event each, all in one transaction. An order whose Name
+	// already exists is left as it is and created[i] is false; o.ID is set
+	// for every order. Stock is not moved: an import records history.
+	ImportOrders(ctx context.Context, orders []*Order, actor string) (created []bool, err error)
+	// Order returns the order with its line items, or ErrNotFound.
+	Order(ctx context.Context, id int64) (*Order, error)
+	// ListOrders returns one page of orders matching f, newest first.
+	ListOrders(ctx context.Context, f OrderFilter) (OrderPage, error)
+	// Events returns the order's timeline, oldest first.
+	Events(ctx context.Context, orderID int64) ([]Event, error)
+	// CountOrders returns how many orders exist.
+	CountOrders(ctx context.Context) (int64, error)
+
+	// EnsureLocation returns the location with that name, creating it.
+	EnsureLocation(ctx context.Context, name string) (Location, error)
+	// Locations lists every location by name.
+	Locations(ctx context.Context) ([]Location, error)
+	// AddMovements appends stock ledger rows and updates stock on hand.
+	AddMovements(ctx context.Context, ms []InventoryMovement) error
+	// Stock returns stock on hand of the SKUs at every location.
+	Stock(ctx context.Context, skus []string) ([]StockLevel, error)
+}
