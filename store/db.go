@@ -1,0 +1,185 @@
+// Package store keeps Cancel Desk's system of record in SQL: SQLite
+// (modernc.org/sqlite, the embedded default) or PostgreSQL (pgx). One code
+// path serves both; the few differences (placeholders, search index,
+// locking) are isolated in dialect.go. Every exported method is one
+// transaction built from unexported helpers that take the tx.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is the store. Reads go to read; writes to write, which on SQLite is a
+// single connection taking the write lock at BEGIN (so writers queue instead
+// of failing with SQLITE_BUSY on upgrade). On PostgreSQL both are one pool.
+type DB struct {
+	read, write *sql.DB
+	dialect     dialect
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to dsn and applies pending migrations. A dsn starting with
+// postgres:// or postgresql:// selects PostgreSQL; anything else is a SQLite
+// file path (optionally prefixed with sqlite: or file:).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.dialect = postgres
+		if db.read, err = sql.Open("pgx", dsn); err != nil {
+			return nil, err
+		}
+		db.read.SetMaxOpenConns(20)
+		db.read.SetMaxIdleConns(20)
+		db.read.SetConnMaxIdleTime(5 * time.Minute)
+		db.write = db.read
+	} else {
+		db.dialect = sqlite
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if path, _, _ = strings.Cut(path, "?"); path == "" {
+			return nil, errors.New("store: empty SQLite path")
+		}
+		if db.read, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
+			return nil, err
+		}
+		db.read.SetMaxOpenConns(8)
+		db.read.SetMaxIdleConns(8)
+		if db.write, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
+			db.read.Close()
+			return nil, err
+		}
+		db.write.SetMaxOpenConns(1)
+	}
+	if err := db.write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func sqliteDSN(path string, writer bool) string {
+	v := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		v.Add("_pragma", p)
+	}
+	if writer {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Close releases the connections.
+func (db *DB) Close() error {
+	err := db.read.Close()
+	if db.write != db.read {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// Dialect names the database in use: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return string(db.dialect) }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// migrate applies the embedded migrations of the dialect in order, each in
+// its own transaction, and records them in schema_migrations. On PostgreSQL
+// an advisory lock keeps concurrently starting instances from racing.
+func (db *DB) migrate(ctx context.Context) error {
+	dir := "migrations/" + string(db.dialect)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	for _, e := range entries {
+		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: name must start with a number", e.Name())
+		}
+		body, err := migrations.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			return err
+		}
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			if db.dialect == postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), version, e.Name(), db.Now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// micros converts a time for storage; nil stays NULL.
+func micros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts a stored time back to UTC.
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func fromNullMicros(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// EnsureLocation implements canceldesk.OrderStore.
+func (db *DB) EnsureLocation(ctx context.Context, name string) (canceldesk.Location, error) {
+	loc := canceldesk.Location{Name: strings.TrimSpace(name)}
+	if loc.Name == "" {
+		return loc, canceldesk.Errorf(canceldesk.EINVALID, "A location needs a name.")
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), loc.Name).Scan(&loc.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tx.QueryRowContext(ctx, db.bind(`SELECT id FROM locations WHERE name = ?`), loc.Name).Scan(&loc.ID)
+		}
+		return err
+	})
+	return loc, err
+}
+
+// Locations implements canceldesk.OrderStore.
+func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name FROM locations ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.Location
+	for rows.Next() {
+		var l canceldesk.Location
+		if err := rows.Scan(&l.ID, &l.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// AddMovements implements canceldesk.OrderStore.
+func (db *DB) AddMovements(ctx context.Context, ms []canceldesk.InventoryMovement) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for i := range ms {
+			if err := db.addMovement(ctx, tx, &ms[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// addMovement appends one ledger row and moves stock on hand by its delta.
+func (db *DB) addMovement(ctx context.Context, tx *sql.Tx, m *canceldesk.InventoryMovement) error {
+	if m.SKU == "" || m.LocationID == 0 || m.Delta == 0 {
+		return canceldesk.Errorf(canceldesk.EINVALID, "A stock movement needs a SKU, a location and a quantity.")
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = db.Now()
+	}
+	var orderID any
+	if m.OrderID != 0 {
+		orderID = m.OrderID
+	}
+	err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO inventory_movements (sku, location_id, delta, kind, order_id, actor, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), m.SKU, m.LocationID, m.Delta, string(m.Kind), orderID, m.Actor,
+		m.CreatedAt.UnixMicro()).Scan(&m.ID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO inventory_levels (sku, location_id, on_hand) VALUES (?, ?, ?)
+		ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = inventory_levels.on_hand + excluded.on_hand`),
+		m.SKU, m.LocationID, m.Delta)
+	return err
+}
+
+// Stock implements canceldesk.OrderStore.
+func (db *DB) Stock(ctx context.Context, skus []string) ([]canceldesk.StockLevel, error) {
+	if len(skus) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(skus))
+	for i, s := range skus {
+		args[i] = s
+	}
+	q := `SELECT l.sku, l.location_id, loc.name, l.on_hand FROM inventory_levels l
+		JOIN locations loc ON loc.id = l.location_id
+		WHERE l.sku IN (?` + strings.Repeat(", ?", len(skus)-1) + `) ORDER BY l.sku, loc.name`
+	rows, err := db.read.QueryContext(ctx, db.bind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.StockLevel
+	for rows.Next() {
+		var s canceldesk.StockLevel
+		if err := rows.Scan(&s.SKU, &s.LocationID, &s.Location, &s.OnHand); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,288 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+var _ canceldesk.OrderStore = (*DB)(nil)
+
+// ImportOrders implements canceldesk.OrderStore.
+func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
+	created := make([]bool, len(orders))
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for i, o := range orders {
+			ok, err := db.insertOrder(ctx, tx, o)
+			if err != nil {
+				return err
+			}
+			created[i] = ok
+			if !ok {
+				continue
+			}
+			e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}
+			if err := db.insertEvent(ctx, tx, &e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// insertOrder writes o, its lines and its search document unless an order
+// of the same name exists; either way o.ID is set.
+func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) (bool, error) {
+	if o.Name == "" || o.Currency == "" || len(o.LineItems) == 0 {
+		return false, canceldesk.Errorf(canceldesk.EINVALID, "order %q needs a name, a currency and line items", o.Name)
+	}
+	now := db.Now()
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = now
+	}
+	if o.CreatedAt.IsZero() {
+		o.CreatedAt = now
+	}
+	billing, _ := json.Marshal(o.BillingAddress)
+	shipping, _ := json.Marshal(o.ShippingAddress)
+	var lines []string
+	for _, li := range o.LineItems {
+		lines = append(lines, li.Name, li.SKU)
+	}
+	customer := customerName(o)
+	doc := searchDoc(o.Name, o.Email, customer, lines)
+	cols := `external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
+		refunded_amount, financial_status, fulfillment_status, payment_method, paid_at, fulfilled_at,
+		cancelled_at, cancel_reason, billing_address, shipping_address, notes, tags, risk, source,
+		item_count, created_at, updated_at`
+	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	args := []any{o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
+		o.Discounts, o.Total, o.RefundedAmount, string(o.FinancialStatus), string(o.FulfillmentStatus),
+		o.PaymentMethod, micros(o.PaidAt), micros(o.FulfilledAt), micros(o.CancelledAt),
+		string(o.CancelReason), string(billing), string(shipping), o.Notes, strings.Join(o.Tags, ", "),
+		string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(), o.UpdatedAt.UnixMicro()}
+	if db.dialect == postgres {
+		cols += ", search_doc"
+		vals += ", ?"
+		args = append(args, doc)
+	}
+	q := `INSERT INTO orders (` + cols + `) VALUES (` + vals + `) ON CONFLICT (name) DO NOTHING RETURNING id`
+	err := tx.QueryRowContext(ctx, db.bind(q), args...).Scan(&o.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, tx.QueryRowContext(ctx, db.bind(`SELECT id FROM orders WHERE name = ?`), o.Name).Scan(&o.ID)
+	} else if err != nil {
+		return false, err
+	}
+	for i := range o.LineItems {
+		li := &o.LineItems[i]
+		li.OrderID, li.Position = o.ID, i+1
+		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO line_items (order_id, position, name, sku, quantity,
+			price, fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price, li.FulfilledQuantity,
+			li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity).Scan(&li.ID)
+		if err != nil {
+			return false, err
+		}
+	}
+	if db.dialect == sqlite {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_search (rowid, doc) VALUES (?, ?)`, o.ID, doc); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// customerName is the name the list shows: billing, else shipping name.
+func customerName(o *canceldesk.Order) string {
+	if o.BillingAddress.Name != "" {
+		return o.BillingAddress.Name
+	}
+	return o.ShippingAddress.Name
+}
+
+const orderColumns = `o.id, o.external_id, o.name, o.email, o.currency, o.subtotal, o.shipping, o.taxes,
+	o.discounts, o.total, o.refunded_amount, o.financial_status, o.fulfillment_status, o.payment_method,
+	o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
+	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at`
+
+// Order implements canceldesk.OrderStore.
+func (db *DB) Order(ctx context.Context, id int64) (*canceldesk.Order, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	o, err := db.order(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	return o, tx.Commit()
+}
+
+func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Order, error) {
+	var (
+		o                                     canceldesk.Order
+		fin, ful, reason, billing, ship, tags string
+		risk                                  string
+		paid, fulfilled, cancelled            sql.NullInt64
+		created, updated                      int64
+	)
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`), id).Scan(
+		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
+		&o.Discounts, &o.Total, &o.RefundedAmount, &fin, &ful, &o.PaymentMethod, &paid, &fulfilled,
+		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, canceldesk.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	o.FinancialStatus, o.FulfillmentStatus = canceldesk.FinancialStatus(fin), canceldesk.FulfillmentStatus(ful)
+	o.CancelReason, o.Risk = canceldesk.CancelReason(reason), canceldesk.RiskLevel(risk)
+	o.PaidAt, o.FulfilledAt, o.CancelledAt = fromNullMicros(paid), fromNullMicros(fulfilled), fromNullMicros(cancelled)
+	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	_ = json.Unmarshal([]byte(billing), &o.BillingAddress)
+	_ = json.Unmarshal([]byte(ship), &o.ShippingAddress)
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			o.Tags = append(o.Tags, t)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, db.bind(`SELECT id, order_id, position, name, sku, quantity, price,
+		fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity
+		FROM line_items WHERE order_id = ? ORDER BY position`), id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var li canceldesk.LineItem
+		if err := rows.Scan(&li.ID, &li.OrderID, &li.Position, &li.Name, &li.SKU, &li.Quantity, &li.Price,
+			&li.FulfilledQuantity, &li.CancelledQuantity, &li.RefundedQuantity, &li.RestockedQuantity); err != nil {
+			return nil, err
+		}
+		o.LineItems = append(o.LineItems, li)
+	}
+	return &o, rows.Err()
+}
+
+// ListOrders implements canceldesk.OrderStore. It reads one row more than
+// the page to know whether a next page exists (keyset pagination).
+func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceldesk.OrderPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = canceldesk.PageSize
+	}
+	var where []string
+	var args []any
+	if f.Query != "" {
+		cond, a := db.searchCondition(f.Query)
+		where, args = append(where, cond), append(args, a...)
+	}
+	switch f.Status {
+	case canceldesk.StatusOpen:
+		where = append(where, "o.cancelled_at IS NULL")
+	case canceldesk.StatusCancelled:
+		where = append(where, "o.cancelled_at IS NOT NULL")
+	}
+	if f.Financial != "" {
+		where, args = append(where, "o.financial_status = ?"), append(args, string(f.Financial))
+	}
+	if f.Fulfillment != "" {
+		where, args = append(where, "o.fulfillment_status = ?"), append(args, string(f.Fulfillment))
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "o.created_at >= ?"), append(args, f.From.UnixMicro())
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "o.created_at < ?"), append(args, f.To.UnixMicro())
+	}
+	if f.After != nil {
+		where = append(where, "(o.created_at, o.id) < (?, ?)")
+		args = append(args, f.After.CreatedAt.UnixMicro(), f.After.ID)
+	}
+	q := `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
+		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM orders o`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
+	args = append(args, limit+1)
+
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return canceldesk.OrderPage{}, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, db.bind(q), args...)
+	if err != nil {
+		return canceldesk.OrderPage{}, err
+	}
+	defer rows.Close()
+	var page canceldesk.OrderPage
+	for rows.Next() {
+		var (
+			s           canceldesk.OrderSummary
+			fin, ful, r string
+			cancelled   sql.NullInt64
+			created     int64
+		)
+		if err := rows.Scan(&s.ID, &s.Name, &s.Email, &s.CustomerName, &s.Currency, &s.Total, &fin, &ful,
+			&cancelled, &r, &s.ItemCount, &created); err != nil {
+			return page, err
+		}
+		s.FinancialStatus, s.FulfillmentStatus = canceldesk.FinancialStatus(fin), canceldesk.FulfillmentStatus(ful)
+		s.CancelledAt, s.CancelReason, s.CreatedAt = fromNullMicros(cancelled), canceldesk.CancelReason(r), fromMicros(created)
+		page.Orders = append(page.Orders, s)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Orders) > limit {
+		page.Orders = page.Orders[:limit]
+		last := page.Orders[limit-1]
+		page.Next = &canceldesk.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	return page, tx.Commit()
+}
+
+// Events implements canceldesk.OrderStore.
+func (db *DB) Events(ctx context.Context, orderID int64) ([]canceldesk.Event, error) {
+	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, order_id, kind, actor, message, created_at
+		FROM events WHERE order_id = ? ORDER BY id`), orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.Event
+	for rows.Next() {
+		var e canceldesk.Event
+		var at int64
+		if err := rows.Scan(&e.ID, &e.OrderID, &e.Kind, &e.Actor, &e.Message, &at); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *canceldesk.Event) error {
+	return tx.QueryRowContext(ctx, db.bind(`INSERT INTO events (order_id, kind, actor, message, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`), e.OrderID, e.Kind, e.Actor, e.Message, e.CreatedAt.UnixMicro()).Scan(&e.ID)
+}
+
+// CountOrders implements canceldesk.OrderStore.
+func (db *DB) CountOrders(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n)
+	return n, err
+}
