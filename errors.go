@@ -21,6 +21,9 @@ type Error struct {
 	Message string
 	// Field names the form field the error is about, when there is one.
 	Field string
+	// Key identifies the message in the translation catalogues; Message is
+	// its English text, used where no catalogue is at hand.
+	Key string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -51,12 +51,12 @@ func (c Cursor) String() string {
 func ParseCursor(s string) (*Cursor, error) {
 	ts, id, ok := strings.Cut(s, ".")
 	if !ok {
-		return nil, &Error{Code: EINVALID, Field: "after", Message: "The page link is malformed."}
+		return nil, &Error{Code: EINVALID, Field: "after", Key: "validation.cursor", Message: "The page link is malformed."}
 	}
 	us, err1 := strconv.ParseInt(ts, 36, 64)
 	n, err2 := strconv.ParseInt(id, 36, 64)
 	if err1 != nil || err2 != nil || n <= 0 {
-		return nil, &Error{Code: EINVALID, Field: "after", Message: "The page link is malformed."}
+		return nil, &Error{Code: EINVALID, Field: "after", Key: "validation.cursor", Message: "The page link is malformed."}
 	}
 	return &Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: n}, nil
 }
@@ -68,10 +68,10 @@ func ParseOrderFilter(v url.Values, loc *time.Location) (OrderFilter, error) {
 	f := OrderFilter{Limit: PageSize}
 	f.Query = strings.TrimSpace(v.Get("q"))
 	if !utf8.ValidString(f.Query) {
-		return f, &Error{Code: EINVALID, Field: "q", Message: "The search text is not valid text."}
+		return f, &Error{Code: EINVALID, Field: "q", Key: "validation.q_invalid", Message: "The search text is not valid text."}
 	}
 	if utf8.RuneCountInString(f.Query) > MaxQueryLen {
-		return f, &Error{Code: EINVALID, Field: "q", Message: "The search text is too long (at most 100 characters)."}
+		return f, &Error{Code: EINVALID, Field: "q", Key: "validation.q_too_long", Message: "The search text is too long (at most 100 characters)."}
 	}
 	switch s := StatusFilter(v.Get("status")); s {
 	case "", StatusAll:
@@ -79,17 +79,17 @@ func ParseOrderFilter(v url.Values, loc *time.Location) (OrderFilter, error) {
 	case StatusOpen, StatusCancelled:
 		f.Status = s
 	default:
-		return f, &Error{Code: EINVALID, Field: "status", Message: "Unknown order status filter."}
+		return f, &Error{Code: EINVALID, Field: "status", Key: "validation.status", Message: "Unknown order status filter."}
 	}
 	if s := FinancialStatus(v.Get("financial")); s != "" {
 		if !s.Valid() {
-			return f, &Error{Code: EINVALID, Field: "financial", Message: "Unknown payment status filter."}
+			return f, &Error{Code: EINVALID, Field: "financial", Key: "validation.financial", Message: "Unknown payment status filter."}
 		}
 		f.Financial = s
 	}
 	if s := FulfillmentStatus(v.Get("fulfillment")); s != "" {
 		if !s.Valid() {
-			return f, &Error{Code: EINVALID, Field: "fulfillment", Message: "Unknown fulfillment status filter."}
+			return f, &Error{Code: EINVALID, Field: "fulfillment", Key: "validation.fulfillment", Message: "Unknown fulfillment status filter."}
 		}
 		f.Fulfillment = s
 	}
@@ -104,7 +104,7 @@ func ParseOrderFilter(v url.Values, loc *time.Location) (OrderFilter, error) {
 		f.To = f.To.AddDate(0, 0, 1)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, &Error{Code: EINVALID, Field: "to", Message: "The end date is before the start date."}
+		return f, &Error{Code: EINVALID, Field: "to", Key: "validation.date_order", Message: "The end date is before the start date."}
 	}
 	if s := v.Get("after"); s != "" {
 		if f.After, err = ParseCursor(s); err != nil {
@@ -120,7 +120,7 @@ func parseDay(s string, loc *time.Location, field string) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation("2006-01-02", s, loc)
 	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
-		return time.Time{}, &Error{Code: EINVALID, Field: field, Message: "Dates are written as YYYY-MM-DD."}
+		return time.Time{}, &Error{Code: EINVALID, Field: field, Key: "validation.date_format", Message: "Dates are written as YYYY-MM-DD."}
 	}
 	return t.UTC(), nil
 }

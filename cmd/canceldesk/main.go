@@ -1,0 +1,95 @@
+// Command canceldesk runs the Cancel Desk dashboard and its tools.
+//
+//	canceldesk [serve] [flags]     run the dashboard (the default)
+//	canceldesk import FILE...      import Shopify order-export CSV files
+//
+// Configuration comes from flags, with environment variables as defaults:
+// LISTEN_ADDR, DATABASE_URL, REDIS_URL, STORE_TIMEZONE, STORE_CURRENCY.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/canceldesk/canceldesk/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "canceldesk:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything the commands read from flags and the environment.
+type config struct {
+	Addr     string
+	Database string
+	Redis    string
+	TimeZone string
+	Currency string
+	Demo     bool
+}
+
+func (c *config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Database, "db", env("DATABASE_URL", "canceldesk.db"), "SQLite file, or a postgres:// URL (env DATABASE_URL)")
+	fs.StringVar(&c.TimeZone, "tz", env("STORE_TIMEZONE", "UTC"), "the store's time zone, e.g. Asia/Taipei (env STORE_TIMEZONE)")
+	fs.StringVar(&c.Currency, "currency", env("STORE_CURRENCY", "USD"), "currency for imported orders that name none (env STORE_CURRENCY)")
+}
+
+func env(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "import":
+		return importFiles(ctx, args, stdout, stderr)
+	case "help":
+		fmt.Fprintln(stdout, "usage: canceldesk [serve|import] [flags]; canceldesk COMMAND -h for flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try: serve, import)", cmd)
+}
+
+// openStore opens the database named by the config.
+func openStore(ctx context.Context, cfg config) (*store.DB, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	return db, nil
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	return loc, nil
+}
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+var errUsage = errors.New("usage")

@@ -1,0 +1,170 @@
+package handlers_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/canceldesk/canceldesk/handlers"
+	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/internal/browsertest"
+	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/store"
+)
+
+// liveServer serves the dashboard with demo data on a loopback port.
+func liveServer(t *testing.T) (string, *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, t.TempDir()+"/e2e.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, db, 400, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Taipei")
+	app, err := handlers.New(handlers.Config{Store: db, I18n: bundle, Location: loc, Demo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() { app.Shutdown(); db.Close() })
+	return "http://" + ln.Addr().String(), db
+}
+
+// waitFor polls a JavaScript expression until it is true.
+func waitFor(t *testing.T, ctx context.Context, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (last error: %v)", expr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", css, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+const rowCount = `document.querySelectorAll('#results tbody tr').length`
+
+// TestJourneyFindAndOpenOrder: open the orders page, type a search, see the
+// rows narrow (and the URL keep the search), open the order, see its detail.
+func TestJourneyFindAndOpenOrder(t *testing.T) {
+	url, db := liveServer(t)
+	ctx := browsertest.New(t)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en"), chromedp.WaitVisible(chromedp.CSS("#results tbody tr"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, rowCount+` === 50`)
+	browsertest.Screenshot(t, ctx, "orders-list")
+
+	// Pick a real customer email from the newest order and search a substring of it.
+	email := text(t, ctx, "#results tbody tr:nth-child(3) .customer-email")
+	name := text(t, ctx, "#results tbody tr:nth-child(3) .order-link")
+	term := strings.SplitN(email, "@", 2)[0]
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), term)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, rowCount+` < 50 && `+rowCount+` > 0 && location.search.includes('q=')`)
+	waitFor(t, ctx, `[...document.querySelectorAll('#results .order-link')].some(a => a.textContent === `+jsString(name)+`)`)
+	waitFor(t, ctx, `[...document.querySelectorAll('#results .customer-email')].every(e => e.closest('tr').textContent.toLowerCase().includes(`+jsString(strings.ToLower(term))+`))`)
+	browsertest.Screenshot(t, ctx, "orders-search")
+
+	// Open the order.
+	err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results a.order-link[href]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname.startsWith('/orders/') && document.querySelector('.lines') !== null`)
+	heading := text(t, ctx, "h1")
+	if !strings.HasPrefix(heading, "#") {
+		t.Fatalf("order heading = %q", heading)
+	}
+	if items := text(t, ctx, ".lines tbody"); items == "" {
+		t.Fatal("order detail shows no line items")
+	}
+	if tl := text(t, ctx, ".timeline"); !strings.Contains(tl, "Imported") {
+		t.Errorf("timeline = %q", tl)
+	}
+	browsertest.Screenshot(t, ctx, "order-detail")
+
+	// Back restores the search.
+	if err := chromedp.Do(ctx, chromedp.NavigateBack()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#q') && document.querySelector('#q').value === `+jsString(term))
+	browsertest.NoConsoleErrors(t, ctx)
+	_ = db
+}
+
+// TestJourneyCancelledOrderAndChinese: the list in Traditional Chinese keeps
+// cancelled orders struck through, and a cancelled order says when and why.
+func TestJourneyCancelledOrderAndChinese(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=zh-TW&status=cancelled")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, rowCount+` > 0`)
+	if lang := text(t, ctx, "h1"); lang != "訂單" {
+		t.Errorf("zh-TW heading = %q", lang)
+	}
+	waitFor(t, ctx, `[...document.querySelectorAll('#results tbody tr')].every(r => r.classList.contains('is-cancelled'))`)
+	browsertest.Screenshot(t, ctx, "orders-cancelled-zh-TW")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results a.order-link`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('.banner-cancelled') !== null`)
+	browsertest.Screenshot(t, ctx, "order-cancelled-zh-TW")
+	browsertest.NoConsoleErrors(t, ctx)
+}
+
+// TestJourneyMobile: the orders page and an order at 390 px wide.
+func TestJourneyMobile(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.NewSized(t, browsertest.MobileWidth, browsertest.MobileHeight)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, rowCount+` > 0`)
+	// Nothing may overflow the viewport sideways.
+	waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
+	browsertest.Screenshot(t, ctx, "orders-mobile")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results a.order-link`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('.lines') !== null`)
+	waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
+	browsertest.Screenshot(t, ctx, "order-mobile")
+	browsertest.NoConsoleErrors(t, ctx)
+}
+
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}

@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/shopifycsv"
+)
+
+// importPage is the view of the CSV import page.
+type importPage struct {
+	Page
+	Error   string // about the file as a whole, shown beside the file field
+	Summary *shopifycsv.Summary
+}
+
+// importForm shows the upload form.
+func (s *Server) importForm(c *fiber.Ctx) error {
+	l := localizer(c)
+	return render(c, fiber.StatusOK, "import/index", "", importPage{Page: s.page(c, l.T("import.title"), "import")})
+}
+
+// importUpload imports a Shopify order export. Bad orders are reported by
+// row and skipped whole; the rest are imported; a file that is not an
+// export changes nothing and answers 400 with the reason beside the field.
+func (s *Server) importUpload(c *fiber.Ctx) error {
+	l := localizer(c)
+	p := importPage{Page: s.page(c, l.T("import.title"), "import")}
+	fh, err := c.FormFile("file")
+	if err != nil || fh.Size == 0 {
+		p.Error = l.T("import.no_file")
+		return render(c, fiber.StatusBadRequest, "import/index", "", p)
+	}
+	if fh.Size > MaxUploadBytes {
+		p.Error = l.T("import.too_large")
+		return render(c, fiber.StatusRequestEntityTooLarge, "import/index", "", p)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, err := shopifycsv.Import(c.UserContext(), s.Store, f, shopifycsv.Options{DefaultCurrency: s.Currency}, "import")
+	var de *canceldesk.Error
+	if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
+		p.Error = de.Message
+		return render(c, fiber.StatusBadRequest, "import/index", "", p)
+	} else if err != nil {
+		return err
+	}
+	p.Summary = sum
+	return render(c, fiber.StatusOK, "import/index", "", p)
+}

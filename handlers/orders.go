@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// ordersPage is the view of the orders list.
+type ordersPage struct {
+	Page
+	Form         filterForm
+	Errors       map[string]string // field → message
+	Orders       []canceldesk.OrderSummary
+	NextURL      string
+	FirstURL     string // set when not on the first page
+	Financials   []canceldesk.FinancialStatus
+	Fulfillments []canceldesk.FulfillmentStatus
+	Filtered     bool // any search or filter is active
+	// OOB is set for HTMX requests: the fragment then also refreshes the
+	// messages beside the filter fields, which live outside it.
+	OOB bool
+}
+
+// ErrorFields are the filter fields that can carry a message.
+func (ordersPage) ErrorFields() []string {
+	return []string{"q", "status", "financial", "fulfillment", "from", "to"}
+}
+
+// filterForm echoes the query string back into the form, as typed.
+type filterForm struct {
+	Q, Status, Financial, Fulfillment, From, To string
+}
+
+func readFilterForm(c *fiber.Ctx) filterForm {
+	return filterForm{Q: c.Query("q"), Status: c.Query("status"), Financial: c.Query("financial"),
+		Fulfillment: c.Query("fulfillment"), From: c.Query("from"), To: c.Query("to")}
+}
+
+// ordersList shows the orders, newest first, narrowed by search and filters.
+// A malformed filter answers 400 with the message beside its field.
+func (s *Server) ordersList(c *fiber.Ctx) error {
+	l := localizer(c)
+	p := ordersPage{
+		Page:         s.page(c, l.T("orders.title"), "orders"),
+		Form:         readFilterForm(c),
+		Financials:   canceldesk.FinancialStatuses,
+		Fulfillments: canceldesk.FulfillmentStatuses,
+		OOB:          isFragment(c),
+	}
+	query, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	f, err := canceldesk.ParseOrderFilter(query, s.Location)
+	if err != nil {
+		de, ok := err.(*canceldesk.Error)
+		if !ok || de.Field == "" {
+			return err
+		}
+		p.Errors = map[string]string{de.Field: l.T(de.Key)}
+		return render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
+	}
+	result, err := s.Store.ListOrders(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	p.Orders = result.Orders
+	values := f.Values(s.Location)
+	p.Filtered = len(values) > 0
+	if result.Next != nil {
+		next := f.Values(s.Location)
+		next.Set("after", result.Next.String())
+		p.NextURL = "/orders?" + next.Encode()
+	}
+	if f.After != nil {
+		p.FirstURL = "/orders"
+		if len(values) > 0 {
+			p.FirstURL += "?" + values.Encode()
+		}
+	}
+	return render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
+}
+
+// orderPage is the view of one order.
+type orderPage struct {
+	Page
+	Order  *canceldesk.Order
+	Events []canceldesk.Event
+	Stock  map[string][]canceldesk.StockLevel // by SKU
+	Net    int64
+}
+
+// orderShow shows one order with its lines, totals, customer and timeline.
+func (s *Server) orderShow(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	ctx := c.UserContext()
+	o, err := s.Store.Order(ctx, id)
+	if err != nil {
+		return err
+	}
+	events, err := s.Store.Events(ctx, id)
+	if err != nil {
+		return err
+	}
+	var skus []string
+	for _, li := range o.LineItems {
+		if li.SKU != "" {
+			skus = append(skus, li.SKU)
+		}
+	}
+	levels, err := s.Store.Stock(ctx, skus)
+	if err != nil {
+		return err
+	}
+	stock := map[string][]canceldesk.StockLevel{}
+	for _, lv := range levels {
+		stock[lv.SKU] = append(stock[lv.SKU], lv)
+	}
+	l := localizer(c)
+	p := orderPage{
+		Page:   s.page(c, l.T("order.title", "Name", o.Name), "orders"),
+		Order:  o,
+		Events: events,
+		Stock:  stock,
+		Net:    o.Total - o.RefundedAmount,
+	}
+	return render(c, fiber.StatusOK, "orders/show", "", p)
+}

@@ -1,0 +1,163 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/static"
+)
+
+// Page is what every full page and fragment needs; page view structs embed it.
+type Page struct {
+	L     *i18n.Localizer
+	Title string
+	Nav   string // active navigation entry
+	CSRF  string
+	Demo  bool
+	// LangLinks switch the language while staying on the same page.
+	LangLinks []LangLink
+}
+
+// LangLink is one entry of the language switch.
+type LangLink struct {
+	Lang, Label, URL string
+	Current          bool
+}
+
+// page builds the common part of a page for this request.
+func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
+	l := localizer(c)
+	p := Page{L: l, Title: title, Nav: nav, Demo: s.Demo}
+	if tok, ok := c.Locals(csrfLocal).(string); ok {
+		p.CSRF = tok
+	}
+	for _, lang := range s.I18n.Languages() {
+		u, _ := url.Parse(c.OriginalURL())
+		q := u.Query()
+		q.Set("lang", lang.Tag)
+		u.RawQuery = q.Encode()
+		p.LangLinks = append(p.LangLinks, LangLink{Lang: lang.Tag, Label: lang.Name, URL: u.RequestURI(), Current: lang.Tag == l.Lang()})
+	}
+	return p
+}
+
+// isFragment reports whether the request wants only the fragment: an HTMX
+// request that is not a boosted navigation.
+func isFragment(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true"
+}
+
+// render answers with the full page (template page inside the main layout),
+// or with just the fragment template when HTMX asks for it. Every response
+// varies on HX-Request so caches keep the two apart.
+func render(c *fiber.Ctx, status int, page, fragment string, data any) error {
+	c.Vary("HX-Request")
+	c.Status(status)
+	if fragment != "" && isFragment(c) {
+		return c.Render(fragment, data, "")
+	}
+	return c.Render(page, data, "layouts/main")
+}
+
+// errorPage is the view of an error.
+type errorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}
+
+// errorStatus maps a domain error code to an HTTP status: the one place.
+func errorStatus(code string) int {
+	switch code {
+	case canceldesk.EINVALID:
+		return fiber.StatusBadRequest
+	case canceldesk.ENOTFOUND:
+		return fiber.StatusNotFound
+	case canceldesk.ECONFLICT:
+		return fiber.StatusConflict
+	case canceldesk.EFORBIDDEN:
+		return fiber.StatusForbidden
+	case canceldesk.EUNAVAILABLE:
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+// errorHandler renders every error as a page in the user's language. Only
+// internal errors are logged with detail; their detail is never shown.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	status := errorStatus(canceldesk.ErrorCode(err))
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		status = fe.Code
+	}
+	if c.Locals(localizerLocal) == nil {
+		c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language")), s.Location))
+	}
+	p := errorPage{Page: s.page(c, "", ""), Status: status}
+	l := p.L
+	switch {
+	case status == fiber.StatusNotFound:
+		p.Heading, p.Message = l.T("error.not_found.title"), l.T("error.not_found.body")
+	case status == fiber.StatusForbidden:
+		p.Heading, p.Message = l.T("error.forbidden.title"), l.T("error.forbidden.body")
+	case status == fiber.StatusServiceUnavailable:
+		p.Heading, p.Message = l.T("error.unavailable.title"), l.T("error.unavailable.body")
+	case status == fiber.StatusRequestEntityTooLarge:
+		p.Heading, p.Message = l.T("error.too_large.title"), l.T("error.too_large.body")
+	case status >= 500:
+		s.Logger.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		p.Heading, p.Message = l.T("error.internal.title"), l.T("error.internal.body")
+	default:
+		p.Heading = l.T("error.bad_request.title")
+		if fe != nil {
+			p.Message = fe.Message
+		} else {
+			p.Message = canceldesk.ErrorMessage(err)
+		}
+	}
+	p.Title = p.Heading
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	if rerr := render(c, status, "errors/error", "errors/_error", p); rerr != nil {
+		s.Logger.Error("rendering error page", "err", rerr)
+		return c.Status(status).SendString(p.Heading)
+	}
+	return nil
+}
+
+// notFound answers every unknown route.
+func (s *Server) notFound(c *fiber.Ctx) error { return fiber.ErrNotFound }
+
+// assetVersions maps a static path to a content hash, so asset URLs change
+// when their content does and can be cached for a year.
+type assetVersions map[string]string
+
+func hashAssets() (assetVersions, error) {
+	v := assetVersions{}
+	err := fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		v[path] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return v, err
+}
+
+// url is the template function "asset": "css/app.css" → "/static/css/app.css?v=…".
+func (a assetVersions) url(path string) string {
+	return "/static/" + path + "?v=" + a[path]
+}

@@ -1,0 +1,74 @@
+// Package handlers is Cancel Desk's HTTP layer on Fiber v2: the route table,
+// middleware, one file per area and the render helper that decides between a
+// full page and an HTMX fragment. It never touches SQL: everything goes
+// through the domain's store interface.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/views"
+)
+
+// Config carries the dependencies of the HTTP layer.
+type Config struct {
+	Store    canceldesk.OrderStore
+	I18n     *i18n.Bundle
+	Location *time.Location // the store's time zone, for display and date filters
+	Currency string         // default currency for imports that name none
+	Demo     bool           // demo mode: seeded data, demo hints on pages
+	Logger   *slog.Logger
+	// Ready reports whether the database answers, for /healthz.
+	Ready func(context.Context) error
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Config
+	assets assetVersions
+}
+
+// MaxUploadBytes bounds a CSV upload (and so the request body).
+const MaxUploadBytes = 32 << 20
+
+// New builds the Fiber app with every route.
+func New(cfg Config) (*fiber.App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "USD"
+	}
+	s := &Server{Config: cfg}
+	var err error
+	if s.assets, err = hashAssets(); err != nil {
+		return nil, err
+	}
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFunc("asset", s.assets.url)
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	app := fiber.New(fiber.Config{
+		Views:                 engine,
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             MaxUploadBytes + 1<<20,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes(app)
+	return app, nil
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Runs every test of Cancel Desk: the one command for developers and CI.
+#
+#   bash scripts/test.sh                 # vet + every test
+#   bash scripts/test.sh -run TestOrders # extra arguments go to `go test`
+#   CANCELDESK_TEST_PACKAGES=./store/... bash scripts/test.sh -v
+#
+# On a fresh Debian 12 machine (as root, or with sudo) it installs what is
+# missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs)
+# from Debian's packages, starts Redis and PostgreSQL on loopback when they
+# do not answer, prepares the `test` database, exports the variables that
+# internal/testenv reads, then runs `go vet` and `go test`. When everything is
+# already there it only checks and runs the tests.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PG_URL="postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+REDIS_URL_TEST="redis://127.0.0.1:6379/15"
+WAIT_SECONDS=60
+
+section() { printf '\n=== %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+	printf '\nscripts/test.sh: FAILED: %s\n' "$*" >&2
+	exit 1
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO=(sudo)
+else
+	SUDO=()
+fi
+as_root() { "${SUDO[@]}" "$@"; }
+as_postgres() {
+	if [ "$(id -un)" = postgres ]; then "$@"; else as_root runuser -u postgres -- "$@"; fi
+}
+
+started=$SECONDS
+
+# ---------------------------------------------------------------------------
+section "Toolchain"
+command -v go >/dev/null 2>&1 || die "go is not on PATH; this project needs Go $(awk '/^go /{print $2}' go.mod) or newer"
+note "$(go version)"
+
+# ---------------------------------------------------------------------------
+section "System packages"
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+{ command -v pg_isready >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; } || missing+=(postgresql-client)
+{ command -v pg_ctlcluster >/dev/null 2>&1 && compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; } || missing+=(postgresql)
+compgen -G '/usr/share/postgresql/*/extension/pg_trgm.control' >/dev/null || missing+=(postgresql-contrib)
+if [ -n "${CANCELDESK_CHROMIUM:-}" ] && [ -x "${CANCELDESK_CHROMIUM}" ]; then
+	: # a browser of the caller's choosing
+elif ! command -v chromium >/dev/null 2>&1; then
+	missing+=(chromium)
+fi
+installed fonts-noto-cjk || missing+=(fonts-noto-cjk)     # Chinese (zh-TW) pages
+installed fonts-liberation || missing+=(fonts-liberation) # Latin text in screenshots
+
+if [ ${#missing[@]} -eq 0 ]; then
+	note "all present"
+else
+	command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and there is no apt-get to install them"
+	note "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Another apt may be running (e.g. a provisioning step): wait for its lock.
+	apt_opts=(-q -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
+	as_root apt-get "${apt_opts[@]}" update ||
+		die "apt-get update failed"
+	as_root apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}" ||
+		die "apt-get install ${missing[*]} failed"
+fi
+
+# ---------------------------------------------------------------------------
+section "Redis"
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if redis_up; then
+	note "answering on 127.0.0.1:6379"
+else
+	note "not answering: starting redis-server on loopback"
+	as_root install -d /var/lib/redis /var/log/redis
+	as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
+		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log ||
+		die "redis-server did not start (see /var/log/redis/ci.log)"
+	for ((i = 0; i < WAIT_SECONDS * 4; i++)); do
+		redis_up && break
+		sleep 0.25
+	done
+	redis_up || {
+		tail -n 20 /var/log/redis/ci.log >&2 || true
+		die "Redis does not answer on 127.0.0.1:6379 after ${WAIT_SECONDS}s"
+	}
+	note "started"
+fi
+
+# ---------------------------------------------------------------------------
+section "PostgreSQL"
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 -t 2 >/dev/null 2>&1; }
+if pg_up; then
+	note "answering on 127.0.0.1:5432"
+else
+	note "not answering: starting the cluster"
+	version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+	[ -n "$version" ] || die "no PostgreSQL server under /usr/lib/postgresql"
+	if [ ! -d "/etc/postgresql/$version/main" ]; then
+		note "creating cluster $version/main"
+		as_root pg_createcluster --port 5432 "$version" main ||
+			die "pg_createcluster $version main failed"
+	fi
+	as_root install -d -o postgres -g postgres -m 2775 /var/run/postgresql
+	as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
+		pg_up || # it may have been starting already
+		die "pg_ctlcluster $version main start failed (see /var/log/postgresql/postgresql-$version-main.log)"
+	for ((i = 0; i < WAIT_SECONDS * 4; i++)); do
+		pg_up && break
+		sleep 0.25
+	done
+	pg_up || {
+		tail -n 20 "/var/log/postgresql/postgresql-$version-main.log" >&2 || true
+		die "PostgreSQL does not answer on 127.0.0.1:5432 after ${WAIT_SECONDS}s"
+	}
+	note "started"
+fi
+
+pg_admin() { PGCONNECT_TIMEOUT=5 psql "$PG_ADMIN_URL" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+if ! pg_admin -c 'SELECT 1' >/dev/null 2>&1; then
+	# A fresh Debian cluster asks for a password over TCP. The tests connect
+	# as postgres without one, so trust loopback (this is a test machine).
+	note "postgres@127.0.0.1 needs a password: adding trust for loopback to pg_hba.conf"
+	hba=$(as_postgres psql -X -At -c 'SHOW hba_file') || die "cannot reach PostgreSQL over its local socket as user postgres to fix authentication"
+	as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+	as_postgres psql -X -q -At -c 'SELECT pg_reload_conf()' >/dev/null
+	sleep 0.5
+	pg_admin -c 'SELECT 1' >/dev/null || die "still cannot connect as $PG_ADMIN_URL"
+fi
+if [ "$(pg_admin -c "SELECT count(*) FROM pg_database WHERE datname = 'test'")" = 0 ]; then
+	note "creating database test"
+	pg_admin -c 'CREATE DATABASE test' || die "CREATE DATABASE test failed"
+fi
+PGOPTIONS='-c client_min_messages=warning' PGCONNECT_TIMEOUT=5 psql "$PG_URL" -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public' ||
+	die "CREATE EXTENSION pg_trgm failed in database test (Debian: postgresql-contrib)"
+note "database test ready ($(pg_admin -c 'SHOW server_version'))"
+
+# ---------------------------------------------------------------------------
+section "Test environment"
+if [ -z "${CANCELDESK_CHROMIUM:-}" ] || [ ! -x "${CANCELDESK_CHROMIUM}" ]; then
+	CANCELDESK_CHROMIUM=$(command -v chromium) || die "chromium is not on PATH"
+fi
+export CANCELDESK_TEST_POSTGRES="$PG_URL"
+export CANCELDESK_TEST_REDIS="$REDIS_URL_TEST"
+export CANCELDESK_CHROMIUM
+note "CANCELDESK_TEST_POSTGRES=$CANCELDESK_TEST_POSTGRES"
+note "CANCELDESK_TEST_REDIS=$CANCELDESK_TEST_REDIS"
+note "CANCELDESK_CHROMIUM=$CANCELDESK_CHROMIUM"
+note "screenshots: ${CANCELDESK_SCREENSHOTS:-testdata/screenshots/}"
+note "setup took $((SECONDS - started))s"
+
+packages=${CANCELDESK_TEST_PACKAGES:-./...}
+
+# ---------------------------------------------------------------------------
+# vet and test both run even when vet fails, so one run reports everything.
+section "go vet $packages"
+t=$SECONDS
+vet_rc=0
+# shellcheck disable=SC2086 # a list of package patterns
+go vet $packages || vet_rc=$?
+note "vet took $((SECONDS - t))s"
+
+# ---------------------------------------------------------------------------
+section "go test $packages"
+t=$SECONDS
+test_rc=0
+# shellcheck disable=SC2086
+go test -count=1 -timeout 20m "$@" $packages || test_rc=$?
+note "tests took $((SECONDS - t))s"
+
+section "Summary"
+[ "$vet_rc" -eq 0 ] && note "go vet: ok" || note "go vet: FAILED (exit $vet_rc)"
+[ "$test_rc" -eq 0 ] && note "go test: ok" || note "go test: FAILED (exit $test_rc)"
+note "total $((SECONDS - started))s"
+if [ "$vet_rc" -ne 0 ] || [ "$test_rc" -ne 0 ]; then
+	die "see the output above"
+fi

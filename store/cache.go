@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// Cache keeps order state in Redis in front of the store (cache-aside). It
+// fails open: when Redis is slow or down, reads go to the database after a
+// short timeout and the dashboard keeps working. Writes that change an order
+// must call Invalidate after their transaction commits.
+type Cache struct {
+	canceldesk.OrderStore
+	rdb     *redis.Client
+	ttl     time.Duration
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// cacheVersion is part of every key; bump it when the cached shape changes.
+const cacheVersion = "v1"
+
+// NewCache wraps st with a Redis cache of orders.
+func NewCache(st canceldesk.OrderStore, rdb *redis.Client, log *slog.Logger) *Cache {
+	return &Cache{OrderStore: st, rdb: rdb, ttl: 10 * time.Minute, timeout: 50 * time.Millisecond, log: log}
+}
+
+func orderKey(id int64) string { return "canceldesk:order:" + cacheVersion + ":" + strconv.FormatInt(id, 10) }
+
+// Order returns the order from Redis when cached, else from the store, and
+// caches it.
+func (c *Cache) Order(ctx context.Context, id int64) (*canceldesk.Order, error) {
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	b, err := c.rdb.Get(rctx, orderKey(id)).Bytes()
+	cancel()
+	if err == nil {
+		var o canceldesk.Order
+		if json.Unmarshal(b, &o) == nil {
+			return &o, nil
+		}
+	} else if err != redis.Nil {
+		c.log.Warn("order cache unavailable; reading the database", "err", err)
+	}
+	o, err := c.OrderStore.Order(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := json.Marshal(o); err == nil {
+		rctx, cancel := context.WithTimeout(ctx, c.timeout)
+		_ = c.rdb.Set(rctx, orderKey(id), b, c.ttl).Err()
+		cancel()
+	}
+	return o, nil
+}
+
+// Invalidate drops cached orders. A failure is logged, and the entry then
+// expires with its TTL.
+func (c *Cache) Invalidate(ctx context.Context, ids ...int64) {
+	if len(ids) == 0 {
+		return
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = orderKey(id)
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if err := c.rdb.Del(rctx, keys...).Err(); err != nil {
+		c.log.Warn("order cache invalidation failed", "err", err, "ids", ids)
+	}
+}

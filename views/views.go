@@ -1,0 +1,11 @@
+// Package views embeds the HTML templates. Pages live in one folder per
+// area; fragments that HTMX swaps on their own are files named _x.html;
+// layouts/ wraps full pages.
+package views
+
+import "embed"
+
+// FS holds every template.
+//
+//go:embed layouts partials orders import errors
+var FS embed.FS
