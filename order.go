@@ -115,7 +115,18 @@ type Address struct {
 // Lines returns the non-empty address lines for display.
 func (a Address) Lines() []string {
 	var out []string
-	for _, s := range []string{a.Name, a.Company, a.Address1, a.Address2, strings.TrimSpace(a.Zip + " " + a.City), a.Province, a.Country, a.Phone} {
+	place := strings.TrimSpace(strings.Join(nonEmpty(a.City, strings.TrimSpace(a.Province+" "+a.Zip)), ", "))
+	for _, s := range []string{a.Name, a.Company, a.Address1, a.Address2, place, a.Country, a.Phone} {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}

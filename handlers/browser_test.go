@@ -115,10 +115,11 @@ func TestJourneyFindAndOpenOrder(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "order-detail")
 
 	// Back restores the search.
-	if err := chromedp.Do(ctx, chromedp.NavigateBack()); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`history.back()`)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.querySelector('#q') && document.querySelector('#q').value === `+jsString(term))
+	waitFor(t, ctx, `document.querySelectorAll('nav.sidebar').length === 1 && `+rowCount+` > 0 && `+rowCount+` < 50`)
 	browsertest.NoConsoleErrors(t, ctx)
 	_ = db
 }
@@ -153,15 +154,15 @@ func TestJourneyMobile(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, rowCount+` > 0`)
+	browsertest.Screenshot(t, ctx, "orders-mobile")
 	// Nothing may overflow the viewport sideways.
 	waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
-	browsertest.Screenshot(t, ctx, "orders-mobile")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results a.order-link`))); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.querySelector('.lines') !== null`)
-	waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
 	browsertest.Screenshot(t, ctx, "order-mobile")
+	waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
 	browsertest.NoConsoleErrors(t, ctx)
 }
 

@@ -171,6 +171,13 @@ func TestOrdersList(t *testing.T) {
 		}
 	})
 
+	t.Run("HistoryRestoreGetsFullPage", func(t *testing.T) {
+		_, doc := a.get(t, "/orders?q=MUG-7", "HX-Request", "true", "HX-History-Restore-Request", "true")
+		if doc.Find("nav.sidebar").Length() != 1 {
+			t.Fatal("a history restore must get the whole page")
+		}
+	})
+
 	t.Run("FiltersCombine", func(t *testing.T) {
 		_, doc := a.get(t, "/orders?status=cancelled&from=2026-11-01&to=2026-11-01")
 		// Orders placed on Nov 1 (UTC): hours 12..23 → #1001..#1012; cancelled: #1005, #1010.

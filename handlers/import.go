@@ -19,7 +19,7 @@ type importPage struct {
 // importForm shows the upload form.
 func (s *Server) importForm(c *fiber.Ctx) error {
 	l := localizer(c)
-	return render(c, fiber.StatusOK, "import/index", "", importPage{Page: s.page(c, l.T("import.title"), "import")})
+	return s.render(c, fiber.StatusOK, "import/index", "", importPage{Page: s.page(c, l.T("import.title"), "import")})
 }
 
 // importUpload imports a Shopify order export. Bad orders are reported by
@@ -31,11 +31,11 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 	fh, err := c.FormFile("file")
 	if err != nil || fh.Size == 0 {
 		p.Error = l.T("import.no_file")
-		return render(c, fiber.StatusBadRequest, "import/index", "", p)
+		return s.render(c, fiber.StatusBadRequest, "import/index", "", p)
 	}
 	if fh.Size > MaxUploadBytes {
 		p.Error = l.T("import.too_large")
-		return render(c, fiber.StatusRequestEntityTooLarge, "import/index", "", p)
+		return s.render(c, fiber.StatusRequestEntityTooLarge, "import/index", "", p)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -46,10 +46,10 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 	var de *canceldesk.Error
 	if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
 		p.Error = de.Message
-		return render(c, fiber.StatusBadRequest, "import/index", "", p)
+		return s.render(c, fiber.StatusBadRequest, "import/index", "", p)
 	} else if err != nil {
 		return err
 	}
 	p.Summary = sum
-	return render(c, fiber.StatusOK, "import/index", "", p)
+	return s.render(c, fiber.StatusOK, "import/index", "", p)
 }

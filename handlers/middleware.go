@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,7 +22,7 @@ const (
 func (s *Server) language(c *fiber.Ctx) error {
 	preferred := c.Cookies(langCookie)
 	if q := c.Query("lang"); q != "" {
-		if lang := s.I18n.Match("", q); lang == q {
+		if lang := s.I18n.Match("", q); strings.EqualFold(lang, q) {
 			preferred = lang
 			c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 				HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})

@@ -59,7 +59,7 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 			return err
 		}
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
-		return render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
+		return s.render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
 	}
 	result, err := s.Store.ListOrders(c.UserContext(), f)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 			p.FirstURL += "?" + values.Encode()
 		}
 	}
-	return render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
+	return s.render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
 }
 
 // orderPage is the view of one order.
@@ -128,5 +128,5 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		Stock:  stock,
 		Net:    o.Total - o.RefundedAmount,
 	}
-	return render(c, fiber.StatusOK, "orders/show", "", p)
+	return s.render(c, fiber.StatusOK, "orders/show", "", p)
 }

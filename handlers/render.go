@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"html/template"
 	"io/fs"
 	"net/url"
 
@@ -49,21 +51,49 @@ func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
 }
 
 // isFragment reports whether the request wants only the fragment: an HTMX
-// request that is not a boosted navigation.
+// request that is neither a boosted navigation nor a history restore (which
+// swaps the whole body after Back on a page htmx has not cached).
 func isFragment(c *fiber.Ctx) bool {
-	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true"
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" &&
+		c.Get("HX-History-Restore-Request") != "true"
+}
+
+// view is what every page's data provides: the common Page (promoted from
+// the embedded field).
+type view interface{ base() Page }
+
+func (p Page) base() Page { return p }
+
+// layoutData is what the main layout renders around a page.
+type layoutData struct {
+	Page
+	Content template.HTML // the page, already rendered and escaped
 }
 
 // render answers with the full page (template page inside the main layout),
 // or with just the fragment template when HTMX asks for it. Every response
-// varies on HX-Request so caches keep the two apart.
-func render(c *fiber.Ctx, status int, page, fragment string, data any) error {
+// varies on HX-Request so caches keep the two apart. The page is rendered
+// into a buffer first, so a template error becomes a 500 instead of text
+// inside a 200 page.
+func (s *Server) render(c *fiber.Ctx, status int, page, fragment string, data view) error {
 	c.Vary("HX-Request")
-	c.Status(status)
+	var body bytes.Buffer
 	if fragment != "" && isFragment(c) {
-		return c.Render(fragment, data, "")
+		if err := s.views.Render(&body, fragment, data); err != nil {
+			return err
+		}
+	} else {
+		var content bytes.Buffer
+		if err := s.views.Render(&content, page, data); err != nil {
+			return err
+		}
+		ld := layoutData{Page: data.base(), Content: template.HTML(content.String())}
+		if err := s.views.Render(&body, "layouts/main", ld); err != nil {
+			return err
+		}
 	}
-	return c.Render(page, data, "layouts/main")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(status).Send(body.Bytes())
 }
 
 // errorPage is the view of an error.
@@ -118,15 +148,18 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		p.Heading, p.Message = l.T("error.internal.title"), l.T("error.internal.body")
 	default:
 		p.Heading = l.T("error.bad_request.title")
-		if fe != nil {
+		var de *canceldesk.Error
+		switch {
+		case errors.As(err, &de) && de.Key != "":
+			p.Message = l.T(de.Key)
+		case fe != nil:
 			p.Message = fe.Message
-		} else {
+		default:
 			p.Message = canceldesk.ErrorMessage(err)
 		}
 	}
 	p.Title = p.Heading
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	if rerr := render(c, status, "errors/error", "errors/_error", p); rerr != nil {
+	if rerr := s.render(c, status, "errors/error", "errors/_error", p); rerr != nil {
 		s.Logger.Error("rendering error page", "err", rerr)
 		return c.Status(status).SendString(p.Heading)
 	}

@@ -34,6 +34,7 @@ type Config struct {
 type Server struct {
 	Config
 	assets assetVersions
+	views  *html.Engine
 }
 
 // MaxUploadBytes bounds a CSV upload (and so the request body).
@@ -57,11 +58,12 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("asset", s.assets.url)
+	engine.AddFunc("int64", func(n int) int64 { return int64(n) })
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
+	s.views = engine
 	app := fiber.New(fiber.Config{
-		Views:                 engine,
 		ErrorHandler:          s.errorHandler,
 		BodyLimit:             MaxUploadBytes + 1<<20,
 		DisableStartupMessage: true,

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed layouts partials orders import errors
+//go:embed all:layouts all:partials all:orders all:import all:errors
 var FS embed.FS
