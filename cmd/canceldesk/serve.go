@@ -7,9 +7,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/handlers"
 	"github.com/canceldesk/canceldesk/i18n"
 	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/store"
 )
 
 // demoOrders is how many orders --demo seeds into an empty database.
@@ -45,11 +49,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var orders canceldesk.OrderStore = db
 	if cfg.Redis == "" {
-		log.Info("no REDIS_URL: using in-process sessions and limits; run a single instance only")
+		log.Info("no REDIS_URL: using in-process sessions and limits, no order cache; run a single instance only")
+	} else {
+		rdb, err := openRedis(cfg.Redis)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		orders = store.NewCache(db, rdb, log)
+		log.Info("Redis connected: caching orders", "addr", rdb.Options().Addr)
 	}
 	app, err := handlers.New(handlers.Config{
-		Store: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo, Logger: log, Ready: db.Ping,
+		Store: orders, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo, Logger: log, Ready: db.Ping,
 	})
 	if err != nil {
 		return err
@@ -64,4 +77,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	return app.ShutdownWithTimeout(20 * time.Second)
+}
+
+// openRedis makes a client with short timeouts: Redis holds a cache and
+// sessions, and a slow Redis must not hold requests up for long.
+func openRedis(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	opt.DialTimeout = 250 * time.Millisecond
+	opt.ReadTimeout = 100 * time.Millisecond
+	opt.WriteTimeout = 100 * time.Millisecond
+	opt.MaxRetries = 1
+	return redis.NewClient(opt), nil
 }

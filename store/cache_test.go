@@ -1,0 +1,97 @@
+package store_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/internal/testenv"
+	"github.com/canceldesk/canceldesk/store"
+)
+
+func cacheOrder(t *testing.T, db *store.DB, name string) *canceldesk.Order {
+	t.Helper()
+	o := &canceldesk.Order{Name: name, Email: "c@example.com", Currency: "USD", Total: 500,
+		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
+		CreatedAt: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC),
+		LineItems: []canceldesk.LineItem{{Name: "Bowl", SKU: "B-1", Quantity: 1, Price: 500}}}
+	if _, err := db.ImportOrders(context.Background(), []*canceldesk.Order{o}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, t.TempDir()+"/cache.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	opt, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cache := store.NewCache(db, rdb, log)
+	o := cacheOrder(t, db, "#cache-"+time.Now().Format("150405.000000"))
+	key := "canceldesk:order:v1:" + itoa(o.ID)
+	rdb.Del(ctx, key)
+	t.Cleanup(func() { rdb.Del(ctx, key) })
+
+	t.Run("MissFillsRedis", func(t *testing.T) {
+		got, err := cache.Order(ctx, o.ID)
+		if err != nil || got.Name != o.Name {
+			t.Fatalf("got %v, %v", got, err)
+		}
+		if n, _ := rdb.Exists(ctx, key).Result(); n != 1 {
+			t.Fatal("order not cached in Redis")
+		}
+	})
+
+	t.Run("HitServesFromRedis", func(t *testing.T) {
+		// Prove the read comes from Redis: plant a changed copy there.
+		if err := rdb.Set(ctx, key, `{"ID":`+itoa(o.ID)+`,"Name":"from-redis","Currency":"USD"}`, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := cache.Order(ctx, o.ID)
+		if err != nil || got.Name != "from-redis" {
+			t.Fatalf("got %v, %v", got, err)
+		}
+	})
+
+	t.Run("InvalidateDropsEntry", func(t *testing.T) {
+		cache.Invalidate(ctx, o.ID)
+		got, err := cache.Order(ctx, o.ID)
+		if err != nil || got.Name != o.Name {
+			t.Fatalf("got %v, %v", got, err)
+		}
+	})
+
+	t.Run("NotFoundIsNotCached", func(t *testing.T) {
+		_, err := cache.Order(ctx, 987654321)
+		if canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+			t.Fatalf("err = %v", err)
+		}
+	})
+
+	t.Run("RedisDownFailsOpen", func(t *testing.T) {
+		// A port nothing listens on: every Redis call fails at once.
+		down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+		defer down.Close()
+		got, err := store.NewCache(db, down, log).Order(ctx, o.ID)
+		if err != nil || got.Name != o.Name {
+			t.Fatalf("with Redis down: %v, %v", got, err)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
