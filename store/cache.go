@@ -32,7 +32,9 @@ func NewCache(st canceldesk.OrderStore, rdb *redis.Client, log *slog.Logger) *Ca
 	return &Cache{OrderStore: st, rdb: rdb, ttl: 10 * time.Minute, timeout: 50 * time.Millisecond, log: log}
 }
 
-func orderKey(id int64) string { return "canceldesk:order:" + cacheVersion + ":" + strconv.FormatInt(id, 10) }
+func orderKey(id int64) string {
+	return "canceldesk:order:" + cacheVersion + ":" + strconv.FormatInt(id, 10)
+}
 
 // Order returns the order from Redis when cached, else from the store, and
 // caches it.

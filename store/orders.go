@@ -174,15 +174,14 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	return &o, rows.Err()
 }
 
-// ListOrders implements canceldesk.OrderStore. It reads one row more than
-// the page to know whether a next page exists (keyset pagination).
-func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceldesk.OrderPage, error) {
-	limit := f.Limit
+// listQuery builds the list's SQL in the dialect's placeholders, with its
+// arguments and the page size; it reads one row more than the page.
+func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit int) {
+	limit = f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = canceldesk.PageSize
 	}
 	var where []string
-	var args []any
 	if f.Query != "" {
 		cond, a := db.searchCondition(f.Query)
 		where, args = append(where, cond), append(args, a...)
@@ -209,20 +208,26 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 		where = append(where, "(o.created_at, o.id) < (?, ?)")
 		args = append(args, f.After.CreatedAt.UnixMicro(), f.After.ID)
 	}
-	q := `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
+	q = `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
 		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM orders o`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
 	args = append(args, limit+1)
+	return db.bind(q), args, limit
+}
 
+// ListOrders implements canceldesk.OrderStore. It reads one row more than
+// the page to know whether a next page exists (keyset pagination).
+func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceldesk.OrderPage, error) {
+	q, args, limit := db.listQuery(f)
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return canceldesk.OrderPage{}, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, db.bind(q), args...)
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return canceldesk.OrderPage{}, err
 	}
