@@ -31,7 +31,13 @@ func MinorDigits(currency string) int {
 // units of currency, exactly (no floating point). Thousands separators are
 // allowed; more decimals than the currency has are an error.
 func ParseAmount(s, currency string) (int64, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", ""))
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, ",") {
+		if !thousandsGrouped(s) {
+			return 0, fmt.Errorf("%q: commas may only separate thousands", s)
+		}
+		s = strings.ReplaceAll(s, ",", "")
+	}
 	if s == "" {
 		return 0, nil
 	}
@@ -83,4 +89,20 @@ func (m Money) Decimal() string {
 		return fmt.Sprintf("%s%d", sign, a)
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, a/100, a%100)
+}
+
+// thousandsGrouped reports whether the integer part of s groups its digits
+// by three ("1,280.50"), so a decimal comma ("1,50") is never misread.
+func thousandsGrouped(s string) bool {
+	intPart, _, _ := strings.Cut(strings.TrimLeft(s, "+-"), ".")
+	groups := strings.Split(intPart, ",")
+	if len(groups[0]) < 1 || len(groups[0]) > 3 {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return false
+		}
+	}
+	return true
 }

@@ -375,6 +375,24 @@ func TestImportUpload(t *testing.T) {
 		}
 	})
 
+	t.Run("ManyBadRowsAreListedUpToACap", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("Name,Email,Currency,Total,Created at,Lineitem quantity,Lineitem name,Lineitem price\n")
+		for i := 0; i < 105; i++ {
+			fmt.Fprintf(&b, "#9%03d,x@example.com,USD,1.00,2026-03-01 09:00:00,zero,Cup,1.00\n", i)
+		}
+		_, doc := a.upload(t, b.String(), true)
+		if n := doc.Find(".row-errors li").Length(); n != 100 {
+			t.Errorf("listed %d row errors, want 100", n)
+		}
+		if got := doc.Find(".row-errors + p").Text(); !strings.Contains(got, "5 more rows") {
+			t.Errorf("remainder = %q", got)
+		}
+		if first := doc.Find(".row-errors li").First().Text(); !strings.Contains(first, "Row 2") || !strings.Contains(first, "#9000") {
+			t.Errorf("first error = %q", first)
+		}
+	})
+
 	t.Run("NotAnExportIsRefusedNamingColumns", func(t *testing.T) {
 		res, doc := a.upload(t, "foo,bar\n1,2\n", true)
 		if res.StatusCode != 400 {

@@ -21,6 +21,15 @@ type Summary struct {
 	Errors         []RowError
 }
 
+// shownErrors is how many row errors a page lists before summing up the rest.
+const shownErrors = 100
+
+// ShownErrors are the row errors a page lists.
+func (s *Summary) ShownErrors() []RowError { return s.Errors[:min(len(s.Errors), shownErrors)] }
+
+// HiddenErrors counts the row errors a page does not list.
+func (s *Summary) HiddenErrors() int { return max(len(s.Errors)-shownErrors, 0) }
+
 // String is the one summary line the import command ends with.
 func (s *Summary) String() string {
 	return fmt.Sprintf("imported %d orders (%d line items, %d cancelled), %d already present, %d rows skipped",
