@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/handlers"
 	"github.com/canceldesk/canceldesk/i18n"
 	"github.com/canceldesk/canceldesk/internal/browsertest"
@@ -27,12 +28,22 @@ func liveServer(t *testing.T) (string, *store.DB) {
 	if err := demo.Seed(ctx, db, 400, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
+	hash, err := canceldesk.HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range canceldesk.Roles {
+		acct := &canceldesk.Account{Name: "Mei " + string(role), Email: testEmails[role], Role: role, PasswordHash: hash}
+		if err := db.CreateAccount(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+	}
 	bundle, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Asia/Taipei")
-	app, err := handlers.New(handlers.Config{Store: db, I18n: bundle, Location: loc, Demo: true})
+	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, I18n: bundle, Location: loc, Demo: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +81,22 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return strings.TrimSpace(s)
 }
 
+// signIn fills the sign-in form in the browser; the page the browser was
+// sent to before (and must come back to) is the one it is on.
+func signIn(t *testing.T, ctx context.Context, role canceldesk.Role) {
+	t.Helper()
+	waitFor(t, ctx, `location.pathname === '/login'`)
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#email"), testEmails[role]),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname !== '/login'`)
+}
+
 const rowCount = `document.querySelectorAll('#results tbody tr').length`
 
 // TestJourneyFindAndOpenOrder: open the orders page, type a search, see the
@@ -78,9 +105,10 @@ func TestJourneyFindAndOpenOrder(t *testing.T) {
 	url, db := liveServer(t)
 	ctx := browsertest.New(t)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en"), chromedp.WaitVisible(chromedp.CSS("#results tbody tr"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en")); err != nil {
 		t.Fatal(err)
 	}
+	signIn(t, ctx, canceldesk.RoleStaff)
 	waitFor(t, ctx, rowCount+` === 50`)
 	browsertest.Screenshot(t, ctx, "orders-list")
 
@@ -132,6 +160,8 @@ func TestJourneyCancelledOrderAndChinese(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=zh-TW&status=cancelled")); err != nil {
 		t.Fatal(err)
 	}
+	browsertest.Screenshot(t, ctx, "login-zh-TW")
+	signIn(t, ctx, canceldesk.RoleManager)
 	waitFor(t, ctx, rowCount+` > 0`)
 	if lang := text(t, ctx, "h1"); lang != "訂單" {
 		t.Errorf("zh-TW heading = %q", lang)
@@ -153,6 +183,7 @@ func TestJourneyMobile(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en")); err != nil {
 		t.Fatal(err)
 	}
+	signIn(t, ctx, canceldesk.RoleOwner)
 	waitFor(t, ctx, rowCount+` > 0`)
 	browsertest.Screenshot(t, ctx, "orders-mobile")
 	// Nothing may overflow the viewport sideways.
@@ -168,4 +199,105 @@ func TestJourneyMobile(t *testing.T) {
 
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}
+
+// TestJourneySignInAndOut: a signed-out visitor is sent to sign in, lands
+// on the orders page, signs out, and is signed out for good.
+func TestJourneySignInAndOut(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/login'`)
+	if hint := text(t, ctx, ".demo-hint"); !strings.Contains(hint, "owner@demo.canceldesk.test") {
+		t.Errorf("demo hint = %q", hint)
+	}
+	browsertest.Screenshot(t, ctx, "login")
+
+	// A wrong password keeps the visitor on the form with a message.
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#email"), testEmails[canceldesk.RoleOwner]),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not my password"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#login-error') !== null`)
+	if err := chromedp.Do(ctx, chromedp.Clear(chromedp.CSS("#email"))); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleOwner)
+	waitFor(t, ctx, `location.pathname === '/orders' && `+rowCount+` > 0`)
+	if nav := text(t, ctx, ".nav-list"); !strings.Contains(nav, "Staff") || !strings.Contains(nav, "Import") {
+		t.Errorf("owner navigation = %q", nav)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/login'`)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/login'`)
+	// The one error expected: the wrong password's 401 answer.
+	for _, e := range browsertest.ConsoleErrors(ctx) {
+		if !strings.Contains(e, "401") {
+			t.Errorf("browser reported: %s", e)
+		}
+	}
+}
+
+// TestJourneyOwnerInvitesStaff: the owner invites a member, who sets a
+// password with the link and signs in as staff.
+func TestJourneyOwnerInvitesStaff(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/staff?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleOwner)
+	waitFor(t, ctx, `location.pathname === '/staff'`)
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#name"), "Lin Yu-Ting 林雨婷"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "yuting@example.com"),
+		chromedp.Click(chromedp.CSS(`form[action="/staff"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('.invite-link input') !== null`)
+	browsertest.Screenshot(t, ctx, "staff-invited")
+	link, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.invite-link input').value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/login'`)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.SendKeys(chromedp.CSS("#confirm"), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/login' && document.querySelector('.banner-info') !== null`)
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#email"), "yuting@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/orders'`)
+	if nav := text(t, ctx, ".nav-list"); strings.Contains(nav, "Staff") || strings.Contains(nav, "Import") {
+		t.Errorf("staff navigation shows owner pages: %q", nav)
+	}
+	browsertest.NoConsoleErrors(t, ctx)
 }

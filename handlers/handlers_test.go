@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,13 +22,38 @@ import (
 	"github.com/canceldesk/canceldesk/store"
 )
 
-// testApp is the dashboard on a fresh SQLite store.
+// testApp is the dashboard on a fresh SQLite store, with an owner, a
+// manager and a staff account, and a client signed in as the owner.
 type testApp struct {
-	app *fiber.App
-	db  *store.DB
+	app   *fiber.App
+	db    *store.DB
+	clock *testClock
+	*client
 }
 
-func newTestApp(t *testing.T) *testApp {
+// testClock is a clock tests can move.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+const testPassword = "correct horse battery staple"
+
+// Test accounts by role.
+var testEmails = map[canceldesk.Role]string{
+	canceldesk.RoleOwner:   "owner@example.com",
+	canceldesk.RoleManager: "manager@example.com",
+	canceldesk.RoleStaff:   "staff@example.com",
+}
+
+func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir()+"/test.db")
@@ -40,11 +65,28 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := handlers.New(handlers.Config{Store: db, I18n: bundle, Location: time.UTC})
+	hash, err := canceldesk.HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testApp{app: app, db: db}
+	for _, role := range canceldesk.Roles {
+		acct := &canceldesk.Account{Name: "Test " + string(role), Email: testEmails[role], Role: role, PasswordHash: hash}
+		if err := db.CreateAccount(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := &testClock{now: time.Now()}
+	cfg := handlers.Config{Store: db, Accounts: db, I18n: bundle, Location: time.UTC, Now: clock.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	app, err := handlers.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &testApp{app: app, db: db, clock: clock}
+	a.client = a.signedIn(t, canceldesk.RoleOwner)
+	return a
 }
 
 var base = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -73,30 +115,6 @@ func (a *testApp) seed(t *testing.T, n int) []*canceldesk.Order {
 		t.Fatal(err)
 	}
 	return orders
-}
-
-func (a *testApp) do(t *testing.T, req *http.Request) (*http.Response, *goquery.Document) {
-	t.Helper()
-	res, err := a.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, doc
-}
-
-func (a *testApp) get(t *testing.T, target string, headers ...string) (*http.Response, *goquery.Document) {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return a.do(t, req)
 }
 
 func rowNames(doc *goquery.Document) []string {
@@ -324,25 +342,21 @@ const exportCSV = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,
 	"#2002,bob@example.com,refunded,USD,10.00,0,0,10.00,2026-03-02 09:00:00 -0500,1,Cup,10.00,CUP-1,2026-03-02 10:00:00 -0500,Bob Ray\r\n" +
 	"#2003,cy@example.com,paid,USD,10.00,0,0,10.00,2026-03-03 09:00:00 -0500,two,Cup,10.00,CUP-1,,Cy\r\n"
 
-// upload posts a CSV to /import with the CSRF token from the form.
-func (a *testApp) upload(t *testing.T, csv string, withToken bool) (*http.Response, *goquery.Document) {
+// upload posts a CSV to /import with (or without) the CSRF token.
+func (c *client) upload(t *testing.T, csv string, withToken bool) (*http.Response, *goquery.Document) {
 	t.Helper()
-	res, doc := a.get(t, "/import")
-	token, _ := doc.Find(`input[name="_csrf"]`).Attr("value")
+	c.get(t, "/import")
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if withToken {
-		w.WriteField("_csrf", token)
+		w.WriteField("_csrf", c.csrf)
 	}
 	fw, _ := w.CreateFormFile("file", "orders_export.csv")
 	fw.Write([]byte(csv))
 	w.Close()
 	req := httptest.NewRequest(http.MethodPost, "/import", &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
-	for _, c := range res.Cookies() {
-		req.AddCookie(c)
-	}
-	return a.do(t, req)
+	return c.do(t, req)
 }
 
 func TestImportUpload(t *testing.T) {

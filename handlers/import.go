@@ -42,7 +42,7 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 		return err
 	}
 	defer f.Close()
-	sum, err := shopifycsv.Import(c.UserContext(), s.Store, f, shopifycsv.Options{DefaultCurrency: s.Currency}, "import")
+	sum, err := shopifycsv.Import(c.UserContext(), s.Store, f, shopifycsv.Options{DefaultCurrency: s.Currency}, currentAccount(c).Email)
 	var de *canceldesk.Error
 	if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
 		p.Error = de.Message

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 
 	"github.com/canceldesk/canceldesk/i18n"
 )
@@ -21,7 +20,7 @@ const (
 // then the cookie, then Accept-Language.
 func (s *Server) language(c *fiber.Ctx) error {
 	preferred := c.Cookies(langCookie)
-	if q := c.Query("lang"); q != "" {
+	if q := c.Query("lang"); q != "" && c.Method() == fiber.MethodGet {
 		if lang := s.I18n.Match("", q); strings.EqualFold(lang, q) {
 			preferred = lang
 			c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
@@ -35,28 +34,6 @@ func (s *Server) language(c *fiber.Ctx) error {
 func localizer(c *fiber.Ctx) *i18n.Localizer {
 	l, _ := c.Locals(localizerLocal).(*i18n.Localizer)
 	return l
-}
-
-// csrf checks a token on every state-changing request. The token is sent
-// by forms as the _csrf field and by HTMX as the X-CSRF-Token header.
-func (s *Server) csrf() fiber.Handler {
-	return csrf.New(csrf.Config{
-		CookieName:     "canceldesk_csrf",
-		CookieSameSite: "Lax",
-		CookieHTTPOnly: true,
-		Expiration:     12 * time.Hour,
-		ContextKey:     csrfLocal,
-		Extractor: func(c *fiber.Ctx) (string, error) {
-			if tok := c.Get("X-CSRF-Token"); tok != "" {
-				return tok, nil
-			}
-			if tok := c.FormValue("_csrf"); tok != "" {
-				return tok, nil
-			}
-			return "", csrf.ErrTokenNotFound
-		},
-		ErrorHandler: func(c *fiber.Ctx, err error) error { return fiber.ErrForbidden },
-	})
 }
 
 // securityHeaders sets the headers every response carries. Scripts and

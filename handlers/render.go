@@ -18,11 +18,12 @@ import (
 
 // Page is what every full page and fragment needs; page view structs embed it.
 type Page struct {
-	L     *i18n.Localizer
-	Title string
-	Nav   string // active navigation entry
-	CSRF  string
-	Demo  bool
+	L       *i18n.Localizer
+	Account *canceldesk.Account // nil when signed out
+	Title   string
+	Nav     string // active navigation entry
+	CSRF    string
+	Demo    bool
 	// LangLinks switch the language while staying on the same page.
 	LangLinks []LangLink
 }
@@ -36,7 +37,7 @@ type LangLink struct {
 // page builds the common part of a page for this request.
 func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
 	l := localizer(c)
-	p := Page{L: l, Title: title, Nav: nav, Demo: s.Demo}
+	p := Page{L: l, Account: currentAccount(c), Title: title, Nav: nav, Demo: s.Demo}
 	if tok, ok := c.Locals(csrfLocal).(string); ok {
 		p.CSRF = tok
 	}
@@ -134,13 +135,21 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	p := errorPage{Page: s.page(c, "", ""), Status: status}
 	l := p.L
+	var de *canceldesk.Error
+	keyed := errors.As(err, &de) && de.Key != ""
 	switch {
 	case status == fiber.StatusNotFound:
 		p.Heading, p.Message = l.T("error.not_found.title"), l.T("error.not_found.body")
 	case status == fiber.StatusForbidden:
 		p.Heading, p.Message = l.T("error.forbidden.title"), l.T("error.forbidden.body")
+		if keyed {
+			p.Message = l.T(de.Key)
+		}
 	case status == fiber.StatusServiceUnavailable:
 		p.Heading, p.Message = l.T("error.unavailable.title"), l.T("error.unavailable.body")
+		if keyed {
+			p.Heading = l.T(de.Key)
+		}
 	case status == fiber.StatusRequestEntityTooLarge:
 		p.Heading, p.Message = l.T("error.too_large.title"), l.T("error.too_large.body")
 	case status >= 500:
@@ -148,9 +157,8 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		p.Heading, p.Message = l.T("error.internal.title"), l.T("error.internal.body")
 	default:
 		p.Heading = l.T("error.bad_request.title")
-		var de *canceldesk.Error
 		switch {
-		case errors.As(err, &de) && de.Key != "":
+		case keyed:
 			p.Message = l.T(de.Key)
 		case fe != nil:
 			p.Message = fe.Message

@@ -7,10 +7,51 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/static"
 )
 
-// routes is the route table: read it top to bottom.
+// route is one line of the route table; who may call it is part of it.
+type route struct {
+	method string
+	path   string
+	role   canceldesk.Role // the least role allowed; public routes have none
+	handle fiber.Handler
+}
+
+const public canceldesk.Role = ""
+
+const (
+	get  = fiber.MethodGet
+	post = fiber.MethodPost
+)
+
+// routeTable lists every page and action: read it top to bottom.
+func (s *Server) routeTable() []route {
+	staff, manager, owner := canceldesk.RoleStaff, canceldesk.RoleManager, canceldesk.RoleOwner
+	return []route{
+		{get, "/login", public, s.loginForm},
+		{post, "/login", public, s.login},
+		{get, "/invite/:token", public, s.inviteForm},
+		{post, "/invite/:token", public, s.inviteAccept},
+		{post, "/logout", staff, s.logout},
+
+		{get, "/", staff, s.home},
+		{get, "/orders", staff, s.ordersList},
+		{get, "/orders/:id<int>", staff, s.orderShow},
+		{get, "/account", staff, s.accountForm},
+		{post, "/account", staff, s.accountSave},
+
+		{get, "/import", manager, s.importForm},
+		{post, "/import", manager, s.importUpload},
+
+		{get, "/staff", owner, s.staffList},
+		{post, "/staff", owner, s.staffInvite},
+		{post, "/staff/:id<int>", owner, s.staffUpdate},
+	}
+}
+
+// routes installs the middleware and the route table on app.
 func (s *Server) routes(app *fiber.App) {
 	app.Use(recover.New())
 	app.Use(s.securityHeaders)
@@ -18,13 +59,14 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 
 	app.Use(s.language)
-	app.Use(s.csrf())
+	app.Use(s.sessions) // sessions and the CSRF check of every POST
 
-	app.Get("/", s.home)
-	app.Get("/orders", s.ordersList)
-	app.Get("/orders/:id<int>", s.orderShow)
-	app.Get("/import", s.importForm)
-	app.Post("/import", s.importUpload)
-
+	for _, r := range s.routeTable() {
+		if r.role == public {
+			app.Add(r.method, r.path, r.handle)
+		} else {
+			app.Add(r.method, r.path, s.require(r.role), r.handle)
+		}
+	}
 	app.Use(s.notFound)
 }

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/gofiber/template/html/v2"
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/store"
 	"github.com/canceldesk/canceldesk/views"
 )
 
@@ -28,13 +30,33 @@ type Config struct {
 	Logger   *slog.Logger
 	// Ready reports whether the database answers, for /healthz.
 	Ready func(context.Context) error
+
+	Accounts canceldesk.AccountStore
+	// Sessions stores sessions (Redis); nil keeps them in process.
+	Sessions fiber.Storage
+	// Limiter counts sign-in attempts; nil counts in process.
+	Limiter Limiter
+	// SecureCookies marks cookies Secure with the __Host- prefix: set it
+	// when the dashboard is served over TLS.
+	SecureCookies bool
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// Limiter counts attempts per key in fixed windows (store.RedisLimiter,
+// store.MemoryLimiter).
+type Limiter interface {
+	Hit(ctx context.Context, key string, window time.Duration) (int, error)
+	Count(ctx context.Context, key string) (int, error)
+	Reset(ctx context.Context, key string) error
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	Config
-	assets assetVersions
-	views  *html.Engine
+	assets       assetVersions
+	views        *html.Engine
+	sessionStore *session.Store
 }
 
 // MaxUploadBytes bounds a CSV upload (and so the request body).
@@ -51,7 +73,13 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Currency == "" {
 		cfg.Currency = "USD"
 	}
-	s := &Server{Config: cfg}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
+	}
+	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg)}
 	var err error
 	if s.assets, err = hashAssets(); err != nil {
 		return nil, err

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed all:layouts all:partials all:orders all:import all:errors
+//go:embed all:layouts all:partials all:orders all:import all:errors all:auth all:account all:staff
 var FS embed.FS

@@ -2,6 +2,7 @@
 //
 //	canceldesk [serve] [flags]     run the dashboard (the default)
 //	canceldesk import FILE...      import Shopify order-export CSV files
+//	canceldesk user add|list|...   manage staff accounts
 //
 // Configuration comes from flags, with environment variables as defaults:
 // LISTEN_ADDR, DATABASE_URL, REDIS_URL, STORE_TIMEZONE, STORE_CURRENCY.
@@ -39,6 +40,8 @@ type config struct {
 	TimeZone string
 	Currency string
 	Demo     bool
+	// SecureCookies: the dashboard is served over TLS.
+	SecureCookies bool
 }
 
 func (c *config) flags(fs *flag.FlagSet) {
@@ -64,11 +67,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "import":
 		return importFiles(ctx, args, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: canceldesk [serve|import] [flags]; canceldesk COMMAND -h for flags")
+		fmt.Fprintln(stdout, "usage: canceldesk [serve|import|user] [flags]; canceldesk COMMAND -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, import)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, import, user)", cmd)
 }
 
 // openStore opens the database named by the config.

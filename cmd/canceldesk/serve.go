@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	redisstorage "github.com/gofiber/storage/redis/v3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/canceldesk/canceldesk"
@@ -26,7 +27,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.flags(fs)
 	fs.StringVar(&cfg.Addr, "addr", env("LISTEN_ADDR", "127.0.0.1:8080"), "listen address (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.Redis, "redis", env("REDIS_URL", ""), "Redis URL for sessions and cache (env REDIS_URL)")
-	fs.BoolVar(&cfg.Demo, "demo", false, "seed demo data into an empty database and show demo hints")
+	fs.BoolVar(&cfg.Demo, "demo", false, "seed demo data and demo accounts into an empty database and show how to sign in")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") != "", "mark cookies Secure with the __Host- prefix: set when served over TLS (env SECURE_COOKIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,21 +51,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var orders canceldesk.OrderStore = db
+	if cfg.Demo {
+		if err := seedDemoAccounts(ctx, db); err != nil {
+			return fmt.Errorf("seeding demo accounts: %w", err)
+		}
+	}
+	hc := handlers.Config{
+		Store: db, Accounts: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
+		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies,
+	}
 	if cfg.Redis == "" {
-		log.Info("no REDIS_URL: using in-process sessions and limits, no order cache; run a single instance only")
+		log.Info("no REDIS_URL: sessions and sign-in limits are kept in process, orders are not cached; run a single instance only")
 	} else {
 		rdb, err := openRedis(cfg.Redis)
 		if err != nil {
 			return err
 		}
 		defer rdb.Close()
-		orders = store.NewCache(db, rdb, log)
-		log.Info("Redis connected: caching orders", "addr", rdb.Options().Addr)
+		hc.Store = store.NewCache(db, rdb, log)
+		hc.Sessions = redisstorage.NewFromConnection(rdb)
+		hc.Limiter = store.NewRedisLimiter(rdb)
+		log.Info("Redis: sessions, sign-in limits and the order cache", "addr", rdb.Options().Addr)
 	}
-	app, err := handlers.New(handlers.Config{
-		Store: orders, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo, Logger: log, Ready: db.Ping,
-	})
+	app, err := handlers.New(hc)
 	if err != nil {
 		return err
 	}
@@ -91,4 +101,30 @@ func openRedis(url string) (*redis.Client, error) {
 	opt.WriteTimeout = 100 * time.Millisecond
 	opt.MaxRetries = 1
 	return redis.NewClient(opt), nil
+}
+
+// demoPassword signs in every demo account; the login page shows it in demo mode only.
+const demoPassword = "demo-password"
+
+// seedDemoAccounts creates an owner, a manager and a staff member when the
+// store has no accounts yet.
+func seedDemoAccounts(ctx context.Context, st canceldesk.AccountStore) error {
+	if n, err := st.CountAccounts(ctx); err != nil || n > 0 {
+		return err
+	}
+	hash, err := canceldesk.HashPassword(demoPassword)
+	if err != nil {
+		return err
+	}
+	for _, a := range []canceldesk.Account{
+		{Name: "Olivia Owner", Email: "owner@demo.canceldesk.test", Role: canceldesk.RoleOwner},
+		{Name: "陳經理 Manager", Email: "manager@demo.canceldesk.test", Role: canceldesk.RoleManager},
+		{Name: "Sam Staff", Email: "staff@demo.canceldesk.test", Role: canceldesk.RoleStaff},
+	} {
+		a.PasswordHash = hash
+		if err := st.CreateAccount(ctx, &a); err != nil {
+			return err
+		}
+	}
+	return nil
 }

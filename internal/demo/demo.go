@@ -35,11 +35,8 @@ const Currency = "USD"
 // TaxRate is the sales tax in percent, charged on goods after discounts.
 const TaxRate = 5
 
-// Shares of the generated data, exported so tests and docs agree with them.
-const (
-	CancelShare = 0.06 // orders that end cancelled
-	HighRisk    = 0.02 // orders the fraud analysis marks high risk (about)
-)
+// CancelShare is the share of generated orders that end cancelled.
+const CancelShare = 0.06
 
 // Products returns the catalogue of the demo store.
 func Products() []Product { return slices.Clone(products) }
