@@ -59,7 +59,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 			return err
 		}
 
-		orderCols := `id, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
+		orderCols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
 			total, refunded_amount, financial_status, fulfillment_status, payment_method, paid_at, fulfilled_at,
 			cancelled_at, cancel_reason, billing_address, shipping_address, notes, tags, risk, source,
 			item_count, created_at, updated_at`
@@ -101,7 +101,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				customer := customerName(o)
 				doc := searchDoc(o.Name, o.Email, customer, lines)
 				docs = append(docs, doc)
-				args := []any{o.ID, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping,
+				args := []any{o.ID, sortKey(o.CreatedAt, o.ID), o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping,
 					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, string(o.FinancialStatus),
 					string(o.FulfillmentStatus), o.PaymentMethod, micros(o.PaidAt), micros(o.FulfilledAt),
 					micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
@@ -131,7 +131,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 					return err
 				}
 				if db.dialect == sqlite {
-					if err := ins[3].add(o.ID, docs[i]); err != nil {
+					if err := ins[3].add(sortKey(o.CreatedAt, o.ID), docs[i]); err != nil {
 						return err
 					}
 				}

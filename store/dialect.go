@@ -3,6 +3,7 @@ package store
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 type dialect string
@@ -38,27 +39,38 @@ func (db *DB) bind(q string) string {
 const minSearchLen = 3
 
 // searchCondition returns the SQL condition and argument that match orders
-// whose search document contains query as a plain substring, ignoring case.
-// Quotes, %, _ and backslashes in query have no special meaning.
-func (db *DB) searchCondition(query string) (string, []any) {
+// whose search document contains query as a plain substring, ignoring case,
+// and whether the FTS table s must be joined (SQLite). Quotes, %, _ and
+// backslashes in query have no special meaning.
+func (db *DB) searchCondition(query string) (cond string, args []any, fts bool) {
 	if len([]rune(query)) < minSearchLen {
 		name := query
 		if !strings.HasPrefix(name, "#") {
 			name = "#" + name
 		}
-		return "(o.name = ? OR o.name = ?)", []any{query, name}
+		return "(o.name = ? OR o.name = ?)", []any{query, name}, false
 	}
 	if db.dialect == postgres {
-		return `o.search_doc LIKE ? ESCAPE '\'`, []any{"%" + escapeLike(strings.ToLower(query)) + "%"}
+		return `o.search_doc LIKE ? ESCAPE '\'`, []any{"%" + escapeLike(strings.ToLower(query)) + "%"}, false
 	}
 	// FTS5: a double-quoted string is a phrase; inside it "" is a quote.
 	phrase := `"` + strings.ReplaceAll(query, `"`, `""`) + `"`
-	return "o.id IN (SELECT rowid FROM order_search WHERE order_search MATCH ?)", []any{phrase}
+	return "order_search MATCH ?", []any{phrase}, true
 }
 
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
+}
+
+// sortKeyIDBits is how many low bits of a sort key hold the order id.
+const sortKeyIDBits = 29
+
+// sortKey orders the list newest first: the second the order was placed,
+// then its id. Seconds fit 34 bits until the year 2514; two orders of the
+// same second collide only if their ids differ by a multiple of 2^29.
+func sortKey(created time.Time, id int64) int64 {
+	return created.Unix()<<sortKeyIDBits | id&(1<<sortKeyIDBits-1)
 }
 
 // searchDoc is the text the search index holds for an order.

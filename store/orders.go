@@ -59,12 +59,17 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	}
 	customer := customerName(o)
 	doc := searchDoc(o.Name, o.Email, customer, lines)
-	cols := `external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
+	ids, err := db.reserveIDs(ctx, tx, "orders", 1)
+	if err != nil {
+		return false, err
+	}
+	id, key := ids[0], sortKey(o.CreatedAt, ids[0])
+	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
 		refunded_amount, financial_status, fulfillment_status, payment_method, paid_at, fulfilled_at,
 		cancelled_at, cancel_reason, billing_address, shipping_address, notes, tags, risk, source,
 		item_count, created_at, updated_at`
-	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-	args := []any{o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
+	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	args := []any{id, key, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
 		o.Discounts, o.Total, o.RefundedAmount, string(o.FinancialStatus), string(o.FulfillmentStatus),
 		o.PaymentMethod, micros(o.PaidAt), micros(o.FulfilledAt), micros(o.CancelledAt),
 		string(o.CancelReason), string(billing), string(shipping), o.Notes, strings.Join(o.Tags, ", "),
@@ -75,7 +80,7 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 		args = append(args, doc)
 	}
 	q := `INSERT INTO orders (` + cols + `) VALUES (` + vals + `) ON CONFLICT (name) DO NOTHING RETURNING id`
-	err := tx.QueryRowContext(ctx, db.bind(q), args...).Scan(&o.ID)
+	err = tx.QueryRowContext(ctx, db.bind(q), args...).Scan(&o.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, tx.QueryRowContext(ctx, db.bind(`SELECT id FROM orders WHERE name = ?`), o.Name).Scan(&o.ID)
 	} else if err != nil {
@@ -94,7 +99,7 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 		}
 	}
 	if db.dialect == sqlite {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_search (rowid, doc) VALUES (?, ?)`, o.ID, doc); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_search (rowid, doc) VALUES (?, ?)`, key, doc); err != nil {
 			return false, err
 		}
 	}
@@ -175,15 +180,23 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 }
 
 // listQuery builds the list's SQL in the dialect's placeholders, with its
-// arguments and the page size; it reads one row more than the page.
+// arguments and the page size; it reads one row more than the page. Every
+// bound (keyset cursor, dates) is a range of the sort key, so one index walk
+// in sort-key order answers it. On SQLite a search drives the query from the
+// FTS table, whose rowid is the sort key: matches come out newest first and
+// the walk stops after the page.
 func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit int) {
 	limit = f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = canceldesk.PageSize
 	}
+	from, key := "orders o", "o.sort_key"
 	var where []string
 	if f.Query != "" {
-		cond, a := db.searchCondition(f.Query)
+		cond, a, fts := db.searchCondition(f.Query)
+		if fts {
+			from, key = "order_search JOIN orders o ON o.sort_key = order_search.rowid", "order_search.rowid"
+		}
 		where, args = append(where, cond), append(args, a...)
 	}
 	switch f.Status {
@@ -199,21 +212,20 @@ func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit i
 		where, args = append(where, "o.fulfillment_status = ?"), append(args, string(f.Fulfillment))
 	}
 	if !f.From.IsZero() {
-		where, args = append(where, "o.created_at >= ?"), append(args, f.From.UnixMicro())
+		where, args = append(where, key+" >= ?"), append(args, sortKey(f.From, 0))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "o.created_at < ?"), append(args, f.To.UnixMicro())
+		where, args = append(where, key+" < ?"), append(args, sortKey(f.To, 0))
 	}
 	if f.After != nil {
-		where = append(where, "(o.created_at, o.id) < (?, ?)")
-		args = append(args, f.After.CreatedAt.UnixMicro(), f.After.ID)
+		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
 	}
 	q = `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
-		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM orders o`
+		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
+	q += " ORDER BY " + key + " DESC LIMIT ?"
 	args = append(args, limit+1)
 	return db.bind(q), args, limit
 }

@@ -33,12 +33,14 @@ CREATE TABLE orders (
     -- lower-cased order number, email, customer and products for substring search
     search_doc         TEXT    NOT NULL DEFAULT '',
     created_at         BIGINT  NOT NULL,
+    -- newest-first order of the list: created_at in whole seconds, then id
+    -- (see store.sortKey); also the rowid of the search index on SQLite
+    sort_key           BIGINT  NOT NULL UNIQUE,
     updated_at         BIGINT  NOT NULL
 );
-CREATE INDEX orders_created ON orders (created_at DESC, id DESC);
-CREATE INDEX orders_financial ON orders (financial_status, created_at DESC, id DESC);
-CREATE INDEX orders_fulfillment ON orders (fulfillment_status, created_at DESC, id DESC);
-CREATE INDEX orders_cancelled ON orders (created_at DESC, id DESC) WHERE cancelled_at IS NOT NULL;
+CREATE INDEX orders_financial ON orders (financial_status, sort_key);
+CREATE INDEX orders_fulfillment ON orders (fulfillment_status, sort_key);
+CREATE INDEX orders_cancelled ON orders (sort_key) WHERE cancelled_at IS NOT NULL;
 CREATE INDEX orders_email ON orders (email);
 -- fastupdate off: new rows go straight into the index, so search stays fast
 -- right after a bulk import instead of waiting for a vacuum.

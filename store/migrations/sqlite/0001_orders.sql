@@ -28,12 +28,14 @@ CREATE TABLE orders (
     source             TEXT    NOT NULL DEFAULT '',
     item_count         INTEGER NOT NULL DEFAULT 0,
     created_at         INTEGER NOT NULL,
+    -- newest-first order of the list: created_at in whole seconds, then id
+    -- (see store.sortKey); also the rowid of the search index on SQLite
+    sort_key           INTEGER NOT NULL UNIQUE,
     updated_at         INTEGER NOT NULL
 );
-CREATE INDEX orders_created ON orders (created_at DESC, id DESC);
-CREATE INDEX orders_financial ON orders (financial_status, created_at DESC, id DESC);
-CREATE INDEX orders_fulfillment ON orders (fulfillment_status, created_at DESC, id DESC);
-CREATE INDEX orders_cancelled ON orders (created_at DESC, id DESC) WHERE cancelled_at IS NOT NULL;
+CREATE INDEX orders_financial ON orders (financial_status, sort_key);
+CREATE INDEX orders_fulfillment ON orders (fulfillment_status, sort_key);
+CREATE INDEX orders_cancelled ON orders (sort_key) WHERE cancelled_at IS NOT NULL;
 CREATE INDEX orders_email ON orders (email);
 
 CREATE TABLE line_items (
@@ -53,7 +55,8 @@ CREATE TABLE line_items (
 CREATE INDEX line_items_sku ON line_items (sku);
 
 -- Substring search over order number, email, customer and products:
--- a contentless FTS5 trigram index whose rowid is the order id.
+-- a contentless FTS5 trigram index whose rowid is the order's sort_key, so
+-- matches come out newest first and a page stops after its last row.
 CREATE VIRTUAL TABLE order_search USING fts5 (doc, tokenize = 'trigram', content = '', contentless_delete = 1);
 
 CREATE TABLE events (
