@@ -99,6 +99,17 @@ func TestAccessMatrix(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Run("NoDemoHintOutsideDemoMode", func(t *testing.T) {
+		a := newTestApp(t)
+		if _, doc := a.anonymous().get(t, "/login"); doc.Find(".demo-hint").Length() != 0 {
+			t.Fatal("the login page shows demo accounts outside demo mode")
+		}
+		demo := newTestApp(t, func(c *handlers.Config) { c.Demo = true })
+		if _, doc := demo.anonymous().get(t, "/login"); doc.Find(".demo-hint").Length() != 1 {
+			t.Fatal("demo mode must say how to sign in")
+		}
+	})
+
 	t.Run("WrongPasswordAndUnknownEmailLookAlike", func(t *testing.T) {
 		a := newTestApp(t)
 		r1, d1 := a.anonymous().login(t, testEmails[canceldesk.RoleStaff], "not the password")

@@ -387,6 +387,15 @@ func TestImportUpload(t *testing.T) {
 		if n, _ := a.db.CountOrders(context.Background()); n != 2 {
 			t.Fatalf("orders = %d, want 2", n)
 		}
+		// The timeline says who imported it.
+		page, _ := a.db.ListOrders(context.Background(), canceldesk.OrderFilter{Query: "#2001"})
+		if len(page.Orders) != 1 {
+			t.Fatalf("imported order not found: %v", page.Orders)
+		}
+		events, _ := a.db.Events(context.Background(), page.Orders[0].ID)
+		if len(events) != 1 || events[0].Actor != testEmails[canceldesk.RoleOwner] {
+			t.Errorf("timeline = %+v, want one event by the owner", events)
+		}
 	})
 
 	t.Run("ManyBadRowsAreListedUpToACap", func(t *testing.T) {

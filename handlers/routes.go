@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
@@ -54,6 +55,7 @@ func (s *Server) routeTable() []route {
 // routes installs the middleware and the route table on app.
 func (s *Server) routes(app *fiber.App) {
 	app.Use(recover.New())
+	app.Use(compress.New())
 	app.Use(s.securityHeaders)
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 3600}))
 	app.Get("/healthz", s.healthz)
