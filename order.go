@@ -5,6 +5,7 @@
 package canceldesk
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,14 +30,7 @@ var FinancialStatuses = []FinancialStatus{
 }
 
 // Valid reports whether s is a known financial status.
-func (s FinancialStatus) Valid() bool {
-	for _, v := range FinancialStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func (s FinancialStatus) Valid() bool { return slices.Contains(FinancialStatuses, s) }
 
 // FulfillmentStatus is the order-level fulfillment state.
 type FulfillmentStatus string
@@ -51,14 +45,7 @@ const (
 var FulfillmentStatuses = []FulfillmentStatus{FulfillmentUnfulfilled, FulfillmentPartial, FulfillmentFulfilled}
 
 // Valid reports whether s is a known fulfillment status.
-func (s FulfillmentStatus) Valid() bool {
-	for _, v := range FulfillmentStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func (s FulfillmentStatus) Valid() bool { return slices.Contains(FulfillmentStatuses, s) }
 
 // RiskLevel is the fraud-risk assessment carried over from the shop.
 type RiskLevel string
@@ -91,10 +78,8 @@ func ParseCancelReason(s string) CancelReason {
 	if s == "" {
 		return ""
 	}
-	for _, r := range CancelReasons {
-		if s == string(r) {
-			return r
-		}
+	if r := CancelReason(s); slices.Contains(CancelReasons, r) {
+		return r
 	}
 	return ReasonOther
 }
