@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/store"
+)
+
+// bench is the seeded database and what the measurements draw from.
+type bench struct {
+	cfg    config
+	stderr io.Writer
+	db     *store.DB
+	// raw is a plain database/sql pool on the same database, for floors.
+	raw     *sql.DB
+	sqlite  bool
+	path    string // the SQLite file
+	tempDir string // removed on close
+	dsn     string // the PostgreSQL URL with search_path=bench,public
+
+	count, lineItems, events int64
+	seedNote                 string
+	loadBefore, loadAfter    string
+
+	rng         *rand.Rand
+	ids         []int64 // orders the detail measurement opens
+	emails      []string
+	surnames    []string
+	skus        []string
+	diagnostics []string
+}
+
+const benchSchema = "bench"
+
+func open(ctx context.Context, cfg config, stderr io.Writer) (*bench, error) {
+	b := &bench{cfg: cfg, stderr: stderr, sqlite: cfg.dbKind == "sqlite", rng: rand.New(rand.NewPCG(uint64(cfg.seed), 99))}
+	var err error
+	if b.sqlite {
+		b.path = cfg.keep
+		if b.path == "" {
+			if b.tempDir, err = os.MkdirTemp("", "canceldesk-bench-"); err != nil {
+				return nil, err
+			}
+			b.path = filepath.Join(b.tempDir, "bench.db")
+		}
+		if b.db, err = store.Open(ctx, b.path); err != nil {
+			b.close()
+			return nil, err
+		}
+		// The same connection settings as the store's read pool.
+		v := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			v.Add("_pragma", p)
+		}
+		if b.raw, err = sql.Open("sqlite", "file:"+b.path+"?"+v.Encode()); err != nil {
+			b.close()
+			return nil, err
+		}
+		b.raw.SetMaxOpenConns(8)
+		b.raw.SetMaxIdleConns(8)
+		return b, nil
+	}
+
+	if b.dsn, err = b.preparePostgres(ctx); err != nil {
+		return nil, err
+	}
+	if b.db, err = store.Open(ctx, b.dsn); err != nil {
+		return nil, err
+	}
+	if b.raw, err = sql.Open("pgx", b.dsn); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.raw.SetMaxOpenConns(20)
+	b.raw.SetMaxIdleConns(20)
+	return b, nil
+}
+
+// preparePostgres makes sure pg_trgm lives in public (so it survives the
+// schema being dropped), drops and recreates the bench schema unless -keep
+// asks to reuse a complete one, and returns the URL that uses it.
+func (b *bench) preparePostgres(ctx context.Context) (string, error) {
+	u, err := url.Parse(b.cfg.dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("-dsn %q is not a postgres:// URL", b.cfg.dsn)
+	}
+	admin, err := sql.Open("pgx", b.cfg.dsn)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	if err := admin.PingContext(ctx); err != nil {
+		return "", fmt.Errorf("PostgreSQL at %s: %w", u.Redacted(), err)
+	}
+	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`); err != nil {
+		return "", fmt.Errorf("pg_trgm: %w", err)
+	}
+	reuse := false
+	if b.cfg.keep != "" {
+		var n sql.NullInt64
+		err := admin.QueryRowContext(ctx, `SELECT count(*) FROM `+benchSchema+`.orders`).Scan(&n)
+		reuse = err == nil && n.Int64 == int64(b.cfg.orders)
+	}
+	if !reuse {
+		for _, q := range []string{`DROP SCHEMA IF EXISTS ` + benchSchema + ` CASCADE`, `CREATE SCHEMA ` + benchSchema} {
+			if _, err := admin.ExecContext(ctx, q); err != nil {
+				return "", fmt.Errorf("%s: %w", q, err)
+			}
+		}
+	}
+	q := u.Query()
+	q.Set("search_path", benchSchema+",public")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func (b *bench) close() {
+	if b.raw != nil {
+		b.raw.Close()
+	}
+	if b.db != nil {
+		b.db.Close()
+	}
+	if b.tempDir != "" {
+		os.RemoveAll(b.tempDir)
+	}
+}
+
+func (b *bench) describeDB() string {
+	if !b.sqlite {
+		u, _ := url.Parse(b.dsn)
+		return fmt.Sprintf("postgres (pgx via database/sql), schema %s at %s", benchSchema, u.Redacted())
+	}
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(b.path + suffix); err == nil {
+			size += fi.Size()
+		}
+	}
+	return fmt.Sprintf("sqlite (modernc.org/sqlite, WAL), %.2f GB on disk", float64(size)/1e9)
+}
+
+func (b *bench) progress(format string, args ...any) {
+	fmt.Fprintf(b.stderr, "canceldesk-bench: "+format+"\n", args...)
+}
+
+// seed loads cfg.orders demo orders unless the database holds them already.
+func (b *bench) seed(ctx context.Context) error {
+	n, err := b.db.CountOrders(ctx)
+	if err != nil {
+		return err
+	}
+	if n == int64(b.cfg.orders) {
+		b.seedNote = "skipped: the database already held the orders"
+		b.progress("%s orders already there: not seeding", thousands(n))
+		return nil
+	}
+	if n != 0 {
+		return fmt.Errorf("the database holds %s orders, not 0 or %s: remove it or pick another -keep", thousands(n), thousands(int64(b.cfg.orders)))
+	}
+	start := time.Now()
+	now := start.UTC()
+	if err := demo.SeedStock(ctx, b.db, now); err != nil {
+		return err
+	}
+	b.progress("generating %s orders (seed %d)", thousands(int64(b.cfg.orders)), b.cfg.seed)
+	orders := demo.Orders(b.cfg.orders, now, b.cfg.seed)
+	genTime := time.Since(start)
+	b.progress("generated in %s; loading with %s", genTime.Round(time.Millisecond), b.cfg.loader)
+
+	loadStart := time.Now()
+	lastReport := loadStart
+	batch := demo.BatchSize
+	bulk, _ := any(b.db).(bulkLoader)
+	if b.cfg.loader == "bulk" {
+		batch = bulkBatch
+	}
+	for i := 0; i < len(orders); i += batch {
+		part := orders[i:min(i+batch, len(orders))]
+		if b.cfg.loader == "bulk" {
+			err = bulk.BulkLoad(ctx, part)
+		} else {
+			_, err = b.db.ImportOrders(ctx, part, demo.Actor)
+		}
+		if err != nil {
+			return fmt.Errorf("loading orders %s..%s: %w", part[0].Name, part[len(part)-1].Name, err)
+		}
+		if done := i + len(part); time.Since(lastReport) > 5*time.Second || done == len(orders) {
+			lastReport = time.Now()
+			el := time.Since(loadStart)
+			rate := float64(done) / el.Seconds()
+			eta := time.Duration(float64(len(orders)-done)/rate) * time.Second
+			b.progress("loaded %s / %s orders (%.0f orders/s, %s elapsed, eta %s)", thousands(int64(done)),
+				thousands(int64(len(orders))), rate, el.Round(time.Second), eta.Round(time.Second))
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	loadTime := time.Since(loadStart)
+	orders = nil
+
+	// Settle: PostgreSQL gets the statistics autovacuum would gather on a
+	// live system; SQLite folds the WAL back into the file.
+	settleStart := time.Now()
+	if b.sqlite {
+		_, err = b.raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	} else {
+		_, err = b.raw.ExecContext(ctx, `VACUUM ANALYZE`)
+	}
+	if err != nil {
+		return fmt.Errorf("settling after the load: %w", err)
+	}
+	settle := time.Since(settleStart)
+	total := time.Since(start)
+	b.seedNote = fmt.Sprintf("%s total: generating %s, loading %s with %s (%.0f orders/s), %s %s",
+		total.Round(time.Second), genTime.Round(100*time.Millisecond), loadTime.Round(time.Second), b.loaderName(),
+		float64(b.cfg.orders)/loadTime.Seconds(), map[bool]string{true: "WAL checkpoint", false: "VACUUM ANALYZE"}[b.sqlite],
+		settle.Round(100*time.Millisecond))
+	b.progress("seeded: %s", b.seedNote)
+	return nil
+}
+
+// bulkLoader is store.DB's fast path for loading many new orders, when the
+// store has one (store/bulk.go).
+type bulkLoader interface {
+	BulkLoad(ctx context.Context, orders []*canceldesk.Order) error
+}
+
+// bulkBatch is how many orders go to one BulkLoad call.
+const bulkBatch = 10_000
+
+func (b *bench) loaderName() string {
+	if b.cfg.loader == "bulk" {
+		return fmt.Sprintf("store.DB.BulkLoad, %s orders per call", thousands(bulkBatch))
+	}
+	return "ImportOrders in batches of 500"
+}
+
+// prepare counts what was loaded and draws the ids and search terms the
+// measurements use: real values of random orders.
+func (b *bench) prepare(ctx context.Context) error {
+	for _, c := range []struct {
+		dst *int64
+		q   string
+	}{{&b.count, `SELECT count(*) FROM orders`}, {&b.lineItems, `SELECT count(*) FROM line_items`}, {&b.events, `SELECT count(*) FROM events`}} {
+		if err := b.raw.QueryRowContext(ctx, c.q).Scan(c.dst); err != nil {
+			return err
+		}
+	}
+	var lo, hi int64
+	if err := b.raw.QueryRowContext(ctx, `SELECT min(id), max(id) FROM orders`).Scan(&lo, &hi); err != nil {
+		return err
+	}
+	draw := func() int64 { return lo + b.rng.Int64N(hi-lo+1) }
+	if hi-lo+1 != b.count {
+		return fmt.Errorf("order ids %d..%d are not contiguous for %d orders", lo, hi, b.count)
+	}
+	terms := b.cfg.iters + b.cfg.warmup
+	for len(b.ids) < terms {
+		b.ids = append(b.ids, draw())
+	}
+	for tries := 0; len(b.emails) < terms || len(b.surnames) < terms || len(b.skus) < terms; tries++ {
+		if tries > 100*terms {
+			return errors.New("could not draw search terms from the data")
+		}
+		var email, customer string
+		id := draw()
+		if err := b.raw.QueryRowContext(ctx, b.bind(`SELECT email, customer_name FROM orders WHERE id = ?`), id).Scan(&email, &customer); err != nil {
+			return err
+		}
+		if local, _, ok := strings.Cut(email, "@"); ok && len([]rune(local)) >= 3 && len(b.emails) < terms {
+			b.emails = append(b.emails, local)
+		}
+		if s := surname(customer); s != "" && len(b.surnames) < terms {
+			b.surnames = append(b.surnames, s)
+		}
+		if len(b.skus) < terms {
+			var sku string
+			if err := b.raw.QueryRowContext(ctx, b.bind(`SELECT sku FROM line_items WHERE order_id = ? ORDER BY position LIMIT 1`), id).Scan(&sku); err != nil {
+				return err
+			}
+			b.skus = append(b.skus, sku)
+		}
+	}
+	return nil
+}
+
+// surname is what a person types to find a customer: the last word of a
+// Latin name, or the whole name when that is shorter than the three
+// characters search needs (a Han name such as 陳怡君, or "Wu").
+func surname(name string) string {
+	name = strings.TrimSpace(name)
+	f := strings.Fields(name)
+	if len(f) == 0 {
+		return ""
+	}
+	if last := f[len(f)-1]; len([]rune(last)) >= 3 {
+		return last
+	}
+	if len([]rune(name)) >= 3 {
+		return name
+	}
+	return ""
+}
+
+// bind rewrites ? placeholders for PostgreSQL, as the store does.
+func (b *bench) bind(q string) string {
+	if b.sqlite {
+		return q
+	}
+	var out strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&out, "$%d", n)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
+}
