@@ -27,4 +27,18 @@ type OrderStore interface {
 	AddMovements(ctx context.Context, ms []InventoryMovement) error
 	// Stock returns stock on hand of the SKUs at every location.
 	Stock(ctx context.Context, skus []string) ([]StockLevel, error)
+
+	// CancelOrder cancels an order as req asks, in one transaction: the
+	// guarded status change, the cancellation, the refund or void, the
+	// line quantities, the stock ledger, the timeline and the customer
+	// message owed (see PlanCancel for the rules). A request whose
+	// IdempotencyKey already cancelled the order returns that result with
+	// Replayed set and writes nothing. An invalid request is EINVALID
+	// (see CancelRequest.Validate); an order that cannot be cancelled is
+	// ECONFLICT with Key the first blocker; an unknown order ENOTFOUND.
+	// Nothing is written unless everything is.
+	CancelOrder(ctx context.Context, req CancelRequest) (*CancelResult, error)
+	// Cancellation returns how the order was cancelled, with its refunds,
+	// or ENOTFOUND when it was not cancelled here.
+	Cancellation(ctx context.Context, orderID int64) (*Cancellation, error)
 }

@@ -301,3 +301,64 @@ func TestJourneyOwnerInvitesStaff(t *testing.T) {
 	}
 	browsertest.NoConsoleErrors(t, ctx)
 }
+
+// TestJourneyCancelOrder: open an order, cancel it with refund now and
+// restock through the dialog (the preview following the choices), see the
+// badge, then the struck-through row in the list.
+func TestJourneyCancelOrder(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en&status=open&financial=paid&fulfillment=unfulfilled")); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleStaff)
+	waitFor(t, ctx, rowCount+` > 0`)
+	name := text(t, ctx, "#results tbody tr:first-child .order-link")
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#results tbody tr:first-child .order-link`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`details.menu summary`)),
+		chromedp.Click(chromedp.CSS(`.menu-item-danger`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('#cancel-preview') !== null`)
+	if p := text(t, ctx, "#cancel-preview"); !strings.Contains(p, "is refunded to the original payment method") || !strings.Contains(p, "goes back to stock") && !strings.Contains(p, "go back to stock") {
+		t.Errorf("preview = %q", p)
+	}
+	browsertest.Screenshot(t, ctx, "cancel-dialog")
+
+	// Refund later: the preview says so; then back to refund now.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=refund][value=later]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('Nothing is refunded now')`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=refund][value=now]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('is refunded')`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#cancel-dialog button.btn-destructive`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('.banner-cancelled') !== null && document.querySelector('.toast') !== null`)
+	if badge := text(t, ctx, ".page-head .badge-cancelled"); badge != "Cancelled" {
+		t.Errorf("badge = %q", badge)
+	}
+	if fin := text(t, ctx, ".page-head .badge-fin-refunded"); fin != "Refunded" {
+		t.Errorf("payment badge = %q", fin)
+	}
+	browsertest.Screenshot(t, ctx, "cancel-done")
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?q="+strings.TrimPrefix(name, "#"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `[...document.querySelectorAll('#results tbody tr')].some(r => r.classList.contains('is-cancelled') && r.querySelector('.order-link').textContent === `+jsString(name)+`)`)
+	browsertest.Screenshot(t, ctx, "cancel-list")
+	browsertest.NoConsoleErrors(t, ctx)
+}

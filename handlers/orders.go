@@ -89,6 +89,9 @@ type orderPage struct {
 	Events []canceldesk.Event
 	Stock  map[string][]canceldesk.StockLevel // by SKU
 	Net    int64
+	// Cancellation is how the order was cancelled, when it was here.
+	Cancellation  *canceldesk.Cancellation
+	JustCancelled bool
 }
 
 // orderShow shows one order with its lines, totals, customer and timeline.
@@ -122,11 +125,17 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 	}
 	l := localizer(c)
 	p := orderPage{
-		Page:   s.page(c, l.T("order.title", "Name", o.Name), "orders"),
-		Order:  o,
-		Events: events,
-		Stock:  stock,
-		Net:    o.Total - o.RefundedAmount,
+		Page:          s.page(c, l.T("order.title", "Name", o.Name), "orders"),
+		Order:         o,
+		Events:        events,
+		Stock:         stock,
+		Net:           o.Total - o.RefundedAmount,
+		JustCancelled: c.Query("cancelled") != "" && o.Cancelled(),
+	}
+	if o.Cancelled() {
+		if p.Cancellation, err = s.Store.Cancellation(ctx, id); err != nil && canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+			return err
+		}
 	}
 	return s.render(c, fiber.StatusOK, "orders/show", "", p)
 }

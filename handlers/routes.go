@@ -40,6 +40,9 @@ func (s *Server) routeTable() []route {
 		{get, "/", staff, s.home},
 		{get, "/orders", staff, s.ordersList},
 		{get, "/orders/:id<int>", staff, s.orderShow},
+		{get, "/orders/:id<int>/cancel", staff, s.cancelDialog},
+		{get, "/orders/:id<int>/cancel/preview", staff, s.cancelPreview},
+		{post, "/orders/:id<int>/cancel", staff, s.cancelOrder},
 		{get, "/account", staff, s.accountForm},
 		{post, "/account", staff, s.accountSave},
 

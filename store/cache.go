@@ -78,3 +78,17 @@ func (c *Cache) Invalidate(ctx context.Context, ids ...int64) {
 		c.log.Warn("order cache invalidation failed", "err", err, "ids", ids)
 	}
 }
+
+// CancelOrder cancels through the wrapped store, then drops the cached
+// order: after a cancel, and after a conflict too (the cache may have shown
+// an order that was cancelled meanwhile).
+func (c *Cache) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+	res, err := c.OrderStore.CancelOrder(ctx, req)
+	switch {
+	case err == nil:
+		c.Invalidate(ctx, res.OrderID)
+	case canceldesk.ErrorCode(err) == canceldesk.ECONFLICT:
+		c.Invalidate(ctx, req.OrderID)
+	}
+	return res, err
+}

@@ -5,11 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/handlers"
+	"github.com/canceldesk/canceldesk/i18n"
 )
 
 // measureHTTPFloor measures what any page costs before the app does
@@ -64,23 +74,112 @@ func (b *bench) measureHTTPFloor(ctx context.Context) ([]row, error) {
 		note: "app.Test builds a request and an in-memory connection per call; shown for comparison with handler tests"}}, nil
 }
 
-// measurePages is where the full-page HTTP measurements go.
-//
-// TODO(handlers): the app's real handlers are being written now; once
-// handlers.New is stable, build it here on b.db (handlers.Config{Store:
-// b.db, I18n: …, Location: time.UTC}), serve it with serveFiber and measure,
-// with newClient and get, over the same terms and ids as the store rows:
-//
-//	GET /orders                       floor: the "orders list" store row
-//	GET /orders?q=<b.emails[i]>       floor: the "search: email" store row
-//	GET /orders?q=<b.skus[i]>         floor: the "search: SKU" store row
-//	GET /orders/{b.ids[i]}            floor: the "order detail" store row
-//
-// (signing in first if those routes need a session), so the ratio is what
-// rendering and the HTTP layer add to the data. Until then it measures
-// nothing; the benchmark deliberately does not import the handlers package.
+// measurePages measures whole pages over loopback HTTP from a signed-in
+// session, each beside its floor: the store call that page makes, so the
+// ratio is what the handler, the session check and rendering add.
 func (b *bench) measurePages(ctx context.Context) ([]row, error) {
-	return nil, nil
+	const email, password = "bench@example.com", "bench-password-1234"
+	hash, err := canceldesk.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	err = b.db.CreateAccount(ctx, &canceldesk.Account{Name: "Bench", Email: email, Role: canceldesk.RoleStaff, PasswordHash: hash})
+	if err != nil && canceldesk.ErrorCode(err) != canceldesk.ECONFLICT {
+		return nil, err
+	}
+	bundle, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
+	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, I18n: bundle, Location: time.UTC,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	base, stop, err := serveFiber(app)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	client := newClient()
+	defer client.CloseIdleConnections()
+	if client.Jar, err = cookiejar.New(nil); err != nil {
+		return nil, err
+	}
+	if err := signIn(ctx, client, base, email, password); err != nil {
+		return nil, err
+	}
+	type page struct {
+		name, note string
+		url        func(i int) string
+		floor      func(ctx context.Context, i int) error
+	}
+	list := func(f canceldesk.OrderFilter) error { _, err := b.db.ListOrders(ctx, f); return err }
+	pages := []page{
+		{"page: GET /orders", "the orders page, signed in; floor: ListOrders with no filter",
+			func(int) string { return base + "orders" },
+			func(ctx context.Context, i int) error { return list(canceldesk.OrderFilter{}) }},
+		{"page: GET /orders?q=<email>", "search by email substring; floor: the same ListOrders",
+			func(i int) string { return base + "orders?q=" + url.QueryEscape(b.emails[i%len(b.emails)]) },
+			func(ctx context.Context, i int) error {
+				return list(canceldesk.OrderFilter{Query: b.emails[i%len(b.emails)]})
+			}},
+		{"page: GET /orders?q=<SKU>", "search by SKU; floor: the same ListOrders",
+			func(i int) string { return base + "orders?q=" + url.QueryEscape(b.skus[i%len(b.skus)]) },
+			func(ctx context.Context, i int) error {
+				return list(canceldesk.OrderFilter{Query: b.skus[i%len(b.skus)]})
+			}},
+		{"page: GET /orders/{id}", "the order page; floor: Order + Events",
+			func(i int) string { return base + "orders/" + strconv.FormatInt(b.ids[i%len(b.ids)], 10) },
+			func(ctx context.Context, i int) error {
+				id := b.ids[i%len(b.ids)]
+				if _, err := b.db.Order(ctx, id); err != nil {
+					return err
+				}
+				_, err := b.db.Events(ctx, id)
+				return err
+			}},
+	}
+	var rows []row
+	for _, p := range pages {
+		r, err := b.pair(ctx, p.name, p.note,
+			func(ctx context.Context, i int) error { return get(ctx, client, p.url(i)) }, p.floor)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.name, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+// signIn signs the client in through the login form, as a browser would.
+func signIn(ctx context.Context, client *http.Client, base, email, password string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"login", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfMeta.FindSubmatch(body)
+	if m == nil {
+		return errors.New("sign-in page without a CSRF token")
+	}
+	form := url.Values{"_csrf": {string(m[1])}, "email": {email}, "password": {password}}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, base+"login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = client.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/orders" {
+		return fmt.Errorf("sign-in ended at %s with %s", resp.Request.URL.Path, resp.Status)
+	}
+	return nil
 }
 
 // serveFiber serves app on a loopback port and returns its base URL.

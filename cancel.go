@@ -1,0 +1,391 @@
+package canceldesk
+
+import (
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// RefundChoice is the cancel dialog's refund question: give the money back
+// now (to the original payment) or decide later.
+type RefundChoice string
+
+const (
+	RefundNow   RefundChoice = "now"
+	RefundLater RefundChoice = "later"
+)
+
+// Limits of a cancel request.
+const (
+	MaxStaffNoteLen      = 255 // characters (runes), like Shopify's staffNote
+	MinIdempotencyKeyLen = 16
+	MaxIdempotencyKeyLen = 100
+)
+
+// Refund kinds: money given back, or an authorization released.
+const (
+	RefundKindRefund = "refund"
+	RefundKindVoid   = "void"
+)
+
+// Refund statuses: a refund through the manual gateway succeeds at once;
+// others wait for the payment provider.
+const (
+	RefundPending   = "pending"
+	RefundSucceeded = "succeeded"
+	RefundFailed    = "failed"
+)
+
+// Catalogue keys of the reasons a cancel cannot go ahead.
+const (
+	BlockedAlreadyCancelled = "cancel.blocked.already_cancelled"
+	BlockedFulfilled        = "cancel.blocked.fulfilled"
+	BlockedNothingToCancel  = "cancel.blocked.nothing_to_cancel"
+)
+
+// Event kinds written by a cancel, besides EventCancelled.
+const (
+	EventRefund           = "refund"
+	EventVoid             = "void"
+	EventRestocked        = "restocked"
+	EventNotificationOwed = "notification_owed"
+)
+
+// OutboxOrderCancelled is the kind of the customer message a cancel owes.
+const OutboxOrderCancelled = "order_cancelled"
+
+// CancelRequest is everything the cancel dialog asks, plus who asks.
+type CancelRequest struct {
+	OrderID        int64
+	Reason         CancelReason // Shopify code
+	ReasonLabel    string       // the label the staff picked, as shown (e.g. "Item out of stock")
+	Refund         RefundChoice
+	Restock        bool
+	LocationID     int64  // where restocked units go; required when Restock
+	StaffNote      string // at most 255 characters (runes); never shown to the customer
+	NotifyCustomer bool
+	IdempotencyKey string // one per rendered dialog; 16..100 chars
+	Actor          string // account email
+}
+
+// Validate checks the request's choices and returns the first problem as
+// an *Error with code EINVALID, the form field and the catalogue key:
+// reason (validation.cancel_reason), refund (validation.refund_choice),
+// location (validation.location, when restocking to no location), note
+// (validation.note_long) and key (validation.idempotency_key).
+func (r *CancelRequest) Validate() error {
+	if !slices.Contains(CancelReasons, r.Reason) {
+		return fieldError(EINVALID, "reason", "validation.cancel_reason", "Choose a reason.")
+	}
+	if r.Refund != RefundNow && r.Refund != RefundLater {
+		return fieldError(EINVALID, "refund", "validation.refund_choice", "Choose whether to refund now or later.")
+	}
+	if r.Restock && r.LocationID <= 0 {
+		return fieldError(EINVALID, "location", "validation.location", "Choose where the items go back to stock.")
+	}
+	if utf8.RuneCountInString(r.StaffNote) > MaxStaffNoteLen {
+		return fieldError(EINVALID, "note", "validation.note_long", "The note is too long (at most 255 characters).")
+	}
+	if n := utf8.RuneCountInString(r.IdempotencyKey); n < MinIdempotencyKeyLen || n > MaxIdempotencyKeyLen ||
+		strings.TrimSpace(r.IdempotencyKey) != r.IdempotencyKey {
+		return fieldError(EINVALID, "key", "validation.idempotency_key", "This form is out of date. Close it and open it again.")
+	}
+	return nil
+}
+
+// DefaultNotify is the dialog's proposal for telling the customer: not for
+// a suspected fraud, yes otherwise.
+func DefaultNotify(reason CancelReason) bool { return reason != ReasonFraud }
+
+// PlanLine is what a cancel does to one line item.
+type PlanLine struct {
+	LineItemID int64
+	Name, SKU  string
+	CancelQty  int   // unfulfilled units cancelled now
+	RestockQty int   // of those, units going back to stock (never units restocked before)
+	RefundQty  int   // units refunded now (never units refunded before)
+	Amount     int64 // RefundQty × price
+	Tax        int64 // this line's share of the order's tax for the refunded units
+}
+
+// CancelPlan is exactly what a cancel will do; the dialog previews it and
+// the store carries it out.
+type CancelPlan struct {
+	// Blockers are catalogue keys of the reasons the cancel cannot go
+	// ahead (Blocked*); empty when it can.
+	Blockers []string
+	Lines    []PlanLine
+	// RefundKind is "refund", "void" (authorized, uncaptured payment) or
+	// "" (nothing now).
+	RefundKind                                          string
+	RefundItems, RefundTax, RefundShipping, RefundTotal int64 // RefundTotal = the sum, capped at what is still refundable
+	Currency                                            string
+	Restock                                             bool
+	LocationID                                          int64
+	Notify                                              bool
+	// PartiallyFulfilled: some units have shipped, so only the rest is
+	// cancelled and the shipping is kept.
+	PartiallyFulfilled bool
+}
+
+// OK reports whether the cancel can go ahead.
+func (p CancelPlan) OK() bool { return len(p.Blockers) == 0 }
+
+// CancelUnits is the number of units the plan cancels.
+func (p CancelPlan) CancelUnits() int {
+	n := 0
+	for _, l := range p.Lines {
+		n += l.CancelQty
+	}
+	return n
+}
+
+// RestockUnits is the number of units the plan puts back to stock.
+func (p CancelPlan) RestockUnits() int {
+	n := 0
+	for _, l := range p.Lines {
+		n += l.RestockQty
+	}
+	return n
+}
+
+// PlanCancel works out what cancelling o as req asks would do. It never
+// fails: what stops the cancel is listed in Blockers. The rules:
+//
+//   - An order already cancelled is blocked (BlockedAlreadyCancelled).
+//   - An order whose every unit has shipped is blocked (BlockedFulfilled):
+//     that is a return and refund, not a cancel. An order with nothing left
+//     to cancel (every unit shipped or cancelled before) is blocked too
+//     (BlockedNothingToCancel).
+//   - Only unfulfilled units are cancelled: Quantity − FulfilledQuantity −
+//     CancelledQuantity per line. A partially fulfilled order keeps what
+//     shipped, and keeps its shipping charge.
+//   - Restock happens only when req.Restock, to req.LocationID, and never
+//     puts back more than Quantity − FulfilledQuantity − RestockedQuantity
+//     units of a line (units restocked before, e.g. by a partial refund,
+//     are not restocked twice). Lines without a SKU are never restocked.
+//   - Units refunded before are not refunded again: a line refunds at most
+//     Quantity − FulfilledQuantity − RefundedQuantity of its cancelled
+//     units (refunded units are assumed to be unshipped ones, so a unit is
+//     never paid back twice). Each refunded line is its units × price plus
+//     its share of the order's tax: Taxes × amount / Subtotal, in integer
+//     math, split over the lines by largest remainder so the shares add up
+//     exactly (no tax when Subtotal is 0; never more than Taxes). The
+//     shipping is refunded only when nothing has shipped.
+//   - The money: paid and partially refunded orders have paid Total;
+//     pending, partially paid (the paid part is unknown) and voided orders
+//     nothing. An authorized (uncaptured) payment is voided whole instead
+//     (RefundKind "void", RefundTotal = Total − RefundedAmount). A refund
+//     never exceeds what is still refundable: paid − RefundedAmount.
+//   - RefundLater refunds and voids nothing now (RefundKind "", totals and
+//     RefundQty 0); so does an order with nothing refundable.
+//   - The customer is notified only when asked and the order has an email.
+func PlanCancel(o *Order, req CancelRequest) CancelPlan {
+	p := CancelPlan{Currency: o.Currency, Restock: req.Restock, Notify: req.NotifyCustomer && strings.TrimSpace(o.Email) != ""}
+	if req.Restock {
+		p.LocationID = req.LocationID
+	}
+	if o.Cancelled() {
+		p.Blockers = []string{BlockedAlreadyCancelled}
+		return p
+	}
+	var units, shipped, cancellable int
+	for _, li := range o.LineItems {
+		units += li.Quantity
+		shipped += min(li.FulfilledQuantity, li.Quantity)
+		cancellable += li.UnfulfilledQuantity()
+	}
+	switch {
+	case units > 0 && shipped >= units:
+		p.Blockers = []string{BlockedFulfilled}
+		return p
+	case cancellable == 0:
+		p.Blockers = []string{BlockedNothingToCancel}
+		return p
+	}
+	p.PartiallyFulfilled = shipped > 0
+
+	paid := paidAmount(o)
+	refundable := max(paid-o.RefundedAmount, 0)
+	if req.Refund == RefundNow && refundable > 0 {
+		p.RefundKind = RefundKindRefund
+		if o.FinancialStatus == FinancialAuthorized {
+			p.RefundKind = RefundKindVoid
+		}
+	}
+
+	var amounts []int64
+	for _, li := range o.LineItems {
+		cancel := li.UnfulfilledQuantity()
+		if cancel == 0 {
+			continue
+		}
+		l := PlanLine{LineItemID: li.ID, Name: li.Name, SKU: li.SKU, CancelQty: cancel}
+		if req.Restock && li.SKU != "" {
+			l.RestockQty = clamp(li.Quantity-li.FulfilledQuantity-li.RestockedQuantity, 0, cancel)
+		}
+		if p.RefundKind != "" {
+			l.RefundQty = clamp(li.Quantity-li.FulfilledQuantity-li.RefundedQuantity, 0, cancel)
+			l.Amount = int64(l.RefundQty) * li.Price
+		}
+		p.Lines = append(p.Lines, l)
+		amounts = append(amounts, l.Amount)
+	}
+	if p.RefundKind == "" {
+		return p
+	}
+	for i, tax := range TaxShares(o.Taxes, o.Subtotal, amounts) {
+		p.Lines[i].Tax = tax
+		p.RefundItems += p.Lines[i].Amount
+		p.RefundTax += tax
+	}
+	if shipped == 0 {
+		p.RefundShipping = max(o.Shipping, 0)
+	}
+	if p.RefundKind == RefundKindVoid {
+		p.RefundTotal = refundable
+	} else {
+		p.RefundTotal = min(p.RefundItems+p.RefundTax+p.RefundShipping, refundable)
+	}
+	if p.RefundTotal <= 0 {
+		// Nothing left to give back (e.g. every unit was refunded before).
+		p.RefundKind, p.RefundItems, p.RefundTax, p.RefundShipping, p.RefundTotal = "", 0, 0, 0, 0
+		for i := range p.Lines {
+			p.Lines[i].RefundQty, p.Lines[i].Amount, p.Lines[i].Tax = 0, 0, 0
+		}
+	}
+	return p
+}
+
+// paidAmount is what the customer has paid (or, authorized, what is held):
+// Total for paid, partially refunded, refunded and authorized orders;
+// nothing for pending, partially paid (the paid part is not known) and
+// voided ones.
+func paidAmount(o *Order) int64 {
+	switch o.FinancialStatus {
+	case FinancialPaid, FinancialPartiallyRefunded, FinancialRefunded, FinancialAuthorized:
+		return max(o.Total, 0)
+	}
+	return 0
+}
+
+// FinancialStatusAfter is the order's financial status once the plan is
+// carried out: voided after a void, refunded when everything paid has been
+// given back, partially refunded after a smaller refund, else unchanged.
+func FinancialStatusAfter(o *Order, p CancelPlan) FinancialStatus {
+	switch p.RefundKind {
+	case RefundKindVoid:
+		return FinancialVoided
+	case RefundKindRefund:
+		if o.RefundedAmount+p.RefundTotal >= paidAmount(o) {
+			return FinancialRefunded
+		}
+		return FinancialPartiallyRefunded
+	}
+	return o.FinancialStatus
+}
+
+// RefundedAmountAfter is the order's refunded amount once the plan is
+// carried out. A void moves no money, so only a refund counts.
+func RefundedAmountAfter(o *Order, p CancelPlan) int64 {
+	if p.RefundKind == RefundKindRefund {
+		return o.RefundedAmount + p.RefundTotal
+	}
+	return o.RefundedAmount
+}
+
+// TaxShares splits the tax of refunded line amounts: the total is
+// taxes × Σamounts / subtotal (rounded half up, never more than taxes),
+// and each line gets its proportional part, the units left by rounding
+// down going to the largest remainders (the earlier line on a tie), so
+// the shares add up to the total exactly. No tax when subtotal, taxes or
+// the amounts are not positive.
+func TaxShares(taxes, subtotal int64, amounts []int64) []int64 {
+	shares := make([]int64, len(amounts))
+	var sum int64
+	for _, a := range amounts {
+		sum += max(a, 0)
+	}
+	if taxes <= 0 || subtotal <= 0 || sum <= 0 {
+		return shares
+	}
+	total := min(mulDiv(taxes, sum, subtotal, true), taxes)
+	rems := make([]*big.Int, len(amounts))
+	var given int64
+	for i, a := range amounts {
+		q, r := new(big.Int).QuoRem(new(big.Int).Mul(big.NewInt(total), big.NewInt(max(a, 0))), big.NewInt(sum), new(big.Int))
+		shares[i], rems[i] = q.Int64(), r
+		given += shares[i]
+	}
+	order := make([]int, len(amounts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rems[b].Cmp(rems[a]) })
+	for _, i := range order[:total-given] {
+		shares[i]++
+	}
+	return shares
+}
+
+// mulDiv is a × b / c without overflow, rounded down or half up.
+func mulDiv(a, b, c int64, roundHalfUp bool) int64 {
+	n := new(big.Int).Mul(big.NewInt(a), big.NewInt(b))
+	if roundHalfUp {
+		n.Add(n, big.NewInt(c/2))
+	}
+	return n.Quo(n, big.NewInt(c)).Int64()
+}
+
+func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// CancelResult is what a cancel did. Replayed is true when the request's
+// idempotency key had already cancelled the order and nothing was written.
+type CancelResult struct {
+	CancellationID int64
+	OrderID        int64
+	Plan           CancelPlan
+	Refund         *Refund // nil when nothing was refunded or voided
+	Replayed       bool
+}
+
+// Refund is money given back, or an authorization voided, through a
+// payment gateway. The idempotency key survives retries.
+type Refund struct {
+	ID, OrderID    int64
+	Kind           string // "refund" or "void"
+	Amount         int64
+	Currency       string
+	Gateway        string // "manual" or the order's payment method
+	Status         string // "pending", "succeeded" or "failed"
+	IdempotencyKey string
+	CreatedAt      time.Time
+}
+
+// Cancellation is the case that ties one cancel together.
+type Cancellation struct {
+	ID, OrderID int64
+	Reason      CancelReason
+	ReasonLabel string
+	StaffNote   string
+	Refund      RefundChoice
+	Restock     bool
+	LocationID  int64
+	Notify      bool
+	Actor       string
+	CreatedAt   time.Time
+	Refunds     []Refund
+}
+
+// RefundGateway is the gateway a refund of an order paid with
+// paymentMethod goes through: "manual" for an empty or manual method, else
+// the method's name.
+func RefundGateway(paymentMethod string) string {
+	m := strings.TrimSpace(paymentMethod)
+	if m == "" || strings.EqualFold(m, "manual") {
+		return "manual"
+	}
+	return m
+}

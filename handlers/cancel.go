@@ -1,0 +1,155 @@
+package handlers
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// cancelPage is the view of the cancel dialog (a page of its own without
+// JavaScript) and of its preview fragment.
+type cancelPage struct {
+	Page
+	Order     *canceldesk.Order
+	Form      cancelForm
+	Plan      canceldesk.CancelPlan
+	Reasons   []canceldesk.ReasonOption
+	Locations []canceldesk.Location
+	Errors    map[string]string
+	Error     string // about the cancel as a whole, e.g. cancelled meanwhile
+	// LocationName is where restocked units go, for the preview.
+	LocationName string
+}
+
+// cancelForm holds the dialog's choices as submitted.
+type cancelForm struct {
+	Reason     string // a ReasonOption key
+	Refund     string
+	Restock    bool
+	LocationID int64
+	Note       string
+	Notify     bool
+	Key        string // idempotency key of this rendering of the dialog
+}
+
+// defaultCancelForm is what a fresh dialog proposes: the customer changed
+// their mind, refund now, restock to the first location, tell the customer.
+func defaultCancelForm(locs []canceldesk.Location) cancelForm {
+	f := cancelForm{Reason: canceldesk.DefaultReasons[0].Key, Refund: string(canceldesk.RefundNow), Restock: true,
+		Notify: canceldesk.DefaultNotify(canceldesk.DefaultReasons[0].Code), Key: randomToken()}
+	if len(locs) > 0 {
+		f.LocationID = locs[0].ID
+	}
+	return f
+}
+
+// readCancelForm reads the choices from a query string or a posted form.
+func readCancelForm(c *fiber.Ctx, get func(string) string) cancelForm {
+	loc, _ := strconv.ParseInt(get("location"), 10, 64)
+	return cancelForm{Reason: get("reason"), Refund: get("refund"), Restock: get("restock") != "",
+		LocationID: loc, Note: get("note"), Notify: get("notify") != "", Key: get("key")}
+}
+
+// request turns the form into the domain's cancel request.
+func (f cancelForm) request(orderID int64, actor string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
+	r, _ := canceldesk.ReasonByKey(f.Reason)
+	label := ""
+	if r.Key != "" {
+		label = l.T("cancel.reason_option." + r.Key)
+	}
+	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label,
+		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
+		StaffNote: f.Note, NotifyCustomer: f.Notify, IdempotencyKey: f.Key, Actor: actor}
+}
+
+// cancelView loads what the dialog shows for the order in the URL.
+func (s *Server) cancelView(c *fiber.Ctx, form *cancelForm) (cancelPage, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return cancelPage{}, fiber.ErrNotFound
+	}
+	ctx := c.UserContext()
+	o, err := s.Store.Order(ctx, id)
+	if err != nil {
+		return cancelPage{}, err
+	}
+	locs, err := s.Store.Locations(ctx)
+	if err != nil {
+		return cancelPage{}, err
+	}
+	l := localizer(c)
+	p := cancelPage{Page: s.page(c, l.T("cancel.title", "Name", o.Name), "orders"), Order: o,
+		Reasons: canceldesk.DefaultReasons, Locations: locs}
+	if form == nil {
+		f := defaultCancelForm(locs)
+		form = &f
+	}
+	p.Form = *form
+	for _, loc := range locs {
+		if loc.ID == form.LocationID {
+			p.LocationName = loc.Name
+		}
+	}
+	p.Plan = canceldesk.PlanCancel(o, form.request(o.ID, currentAccount(c).Email, l))
+	return p, nil
+}
+
+// cancelForm shows the cancel dialog: as a fragment for htmx (opened as a
+// modal), else as a page. Query values (the no-JavaScript "update
+// preview" button) prefill it.
+func (s *Server) cancelDialog(c *fiber.Ctx) error {
+	var form *cancelForm
+	if c.Query("key") != "" {
+		f := readCancelForm(c, func(k string) string { return c.Query(k) })
+		form = &f
+	}
+	p, err := s.cancelView(c, form)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "orders/cancel", "orders/_cancel", p)
+}
+
+// cancelPreview answers the preview fragment for the choices so far.
+func (s *Server) cancelPreview(c *fiber.Ctx) error {
+	f := readCancelForm(c, func(k string) string { return c.Query(k) })
+	p, err := s.cancelView(c, &f)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "orders/_cancel_preview", "orders/_cancel_preview", p)
+}
+
+// cancelOrder cancels the order in one transaction. Bad choices come back
+// beside their fields (400); an order cancelled meanwhile, or one that
+// cannot be cancelled, comes back with the reason (409); nothing changes
+// in either case. A second submission of the same dialog changes nothing
+// and lands on the same result.
+func (s *Server) cancelOrder(c *fiber.Ctx) error {
+	f := readCancelForm(c, func(k string) string { return c.FormValue(k) })
+	p, err := s.cancelView(c, &f)
+	if err != nil {
+		return err
+	}
+	l := localizer(c)
+	req := f.request(p.Order.ID, currentAccount(c).Email, l)
+	if err := req.Validate(); err != nil {
+		de, ok := err.(*canceldesk.Error)
+		if !ok {
+			return err
+		}
+		p.Errors = map[string]string{de.Field: l.T(de.Key)}
+		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
+	}
+	res, err := s.Store.CancelOrder(c.UserContext(), req)
+	if err != nil {
+		if de, ok := err.(*canceldesk.Error); ok && de.Code == canceldesk.ECONFLICT {
+			p.Error = l.T(de.Key)
+			return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)
+		}
+		return err
+	}
+	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
+}

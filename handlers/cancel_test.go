@@ -1,0 +1,160 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// cancelForm reads the dialog's fields as the browser would submit them.
+func cancelFormOf(t *testing.T, c *client, orderID int64) url.Values {
+	t.Helper()
+	res, doc := c.get(t, fmt.Sprintf("/orders/%d/cancel", orderID))
+	if res.StatusCode != 200 {
+		t.Fatalf("dialog: %d", res.StatusCode)
+	}
+	form := url.Values{}
+	doc.Find(".cancel-form input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		v, _ := s.Attr("value")
+		if name != "_csrf" {
+			form.Set(name, v)
+		}
+	})
+	doc.Find(".cancel-form input[type=radio][checked], .cancel-form input[type=checkbox][checked]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		v, _ := s.Attr("value")
+		form.Set(name, v)
+	})
+	doc.Find(".cancel-form select").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		v, _ := s.Find("option[selected]").Attr("value")
+		form.Set(name, v)
+	})
+	return form
+}
+
+func TestCancel(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
+		t.Fatal(err)
+	}
+	orders := a.seed(t, 4) // #1001..#1004 open, paid, unfulfilled
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	t.Run("DialogProposesDefaultsWithPreview", func(t *testing.T) {
+		_, doc := staff.get(t, fmt.Sprintf("/orders/%d/cancel", orders[0].ID))
+		if v, _ := doc.Find(`input[name=refund][checked]`).Attr("value"); v != "now" {
+			t.Errorf("refund default = %q", v)
+		}
+		if doc.Find(`input[name=restock][checked]`).Length() != 1 || doc.Find(`input[name=notify][checked]`).Length() != 1 {
+			t.Error("restock and notify must default on")
+		}
+		preview := doc.Find("#cancel-preview").Text()
+		for _, want := range []string{"US$10.00 is refunded", "1 × Blue Mug goes back to stock at Main Warehouse", "gets an email"} {
+			if !strings.Contains(preview, want) {
+				t.Errorf("preview lacks %q: %s", want, preview)
+			}
+		}
+	})
+
+	t.Run("HTMXGetsTheDialogFragment", func(t *testing.T) {
+		_, doc := staff.get(t, fmt.Sprintf("/orders/%d/cancel", orders[0].ID), "HX-Request", "true")
+		if doc.Find("nav.sidebar").Length() != 0 || doc.Find("#cancel-dialog-body form").Length() != 1 {
+			t.Fatal("htmx must get the dialog alone")
+		}
+	})
+
+	t.Run("PreviewFollowsChoices", func(t *testing.T) {
+		q := url.Values{"refund": {"later"}, "reason": {"suspected_fraud"}, "key": {"k"}}
+		_, doc := staff.get(t, fmt.Sprintf("/orders/%d/cancel/preview?%s", orders[0].ID, q.Encode()), "HX-Request", "true")
+		text := doc.Find("#cancel-preview").Text()
+		if !strings.Contains(text, "Nothing is refunded now") || !strings.Contains(text, "No items go back") || !strings.Contains(text, "not told") {
+			t.Errorf("preview = %s", text)
+		}
+	})
+
+	t.Run("ErrNoteTooLongChangesNothing", func(t *testing.T) {
+		form := cancelFormOf(t, staff, orders[1].ID)
+		form.Set("note", strings.Repeat("n", 256))
+		res, doc := staff.post(t, fmt.Sprintf("/orders/%d/cancel", orders[1].ID), form)
+		if res.StatusCode != http.StatusBadRequest || strings.TrimSpace(doc.Find("#note-error").Text()) == "" {
+			t.Fatalf("status %d, note error %q", res.StatusCode, doc.Find("#note-error").Text())
+		}
+		if got, _ := a.db.Order(ctx, orders[1].ID); got.Cancelled() {
+			t.Fatal("a refused cancel cancelled the order")
+		}
+	})
+
+	t.Run("ErrMissingCSRFChangesNothing", func(t *testing.T) {
+		form := cancelFormOf(t, staff, orders[1].ID)
+		form.Set("_csrf", "")
+		if res, _ := staff.post(t, fmt.Sprintf("/orders/%d/cancel", orders[1].ID), form); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		if got, _ := a.db.Order(ctx, orders[1].ID); got.Cancelled() {
+			t.Fatal("a forged cancel cancelled the order")
+		}
+	})
+
+	t.Run("CancelsOnceForTheSameDialog", func(t *testing.T) {
+		id := orders[2].ID
+		form := cancelFormOf(t, staff, id)
+		form.Set("note", "Customer called <b>twice</b>")
+		for i := 0; i < 2; i++ { // a double click
+			res, _ := staff.post(t, fmt.Sprintf("/orders/%d/cancel", id), form)
+			if res.StatusCode != http.StatusSeeOther || location(res) != "/orders/"+strconv.FormatInt(id, 10)+"?cancelled=1" {
+				t.Fatalf("submission %d: %d %s", i+1, res.StatusCode, location(res))
+			}
+		}
+		got, _ := a.db.Order(ctx, id)
+		if !got.Cancelled() || got.FinancialStatus != canceldesk.FinancialRefunded || got.RefundedAmount != got.Total {
+			t.Fatalf("order after cancel: cancelled %v, %s, refunded %d of %d", got.Cancelled(), got.FinancialStatus, got.RefundedAmount, got.Total)
+		}
+		events, _ := a.db.Events(ctx, id)
+		n := 0
+		for _, e := range events {
+			if e.Kind == canceldesk.EventCancelled {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%d cancelled events, want 1", n)
+		}
+		_, doc := staff.get(t, location(mustRes(staff.post(t, fmt.Sprintf("/orders/%d/cancel", id), form))))
+		banner := doc.Find(".banner-cancelled").Text()
+		if !strings.Contains(banner, "staff@example.com") || !strings.Contains(banner, "Customer called <b>twice</b>") {
+			t.Errorf("banner = %q", banner)
+		}
+		if doc.Find(".toast").Length() != 1 {
+			t.Error("no confirmation toast")
+		}
+		_, list := staff.get(t, "/orders")
+		row := list.Find("#results tbody tr").FilterFunction(func(_ int, s *goquery.Selection) bool {
+			return s.Find(".order-link").Text() == got.Name
+		})
+		if !row.HasClass("is-cancelled") {
+			t.Error("the cancelled order is not struck through in the list")
+		}
+	})
+
+	t.Run("ErrAlreadyCancelledIs409", func(t *testing.T) {
+		id := orders[2].ID
+		form := cancelFormOf(t, staff, id)
+		res, doc := staff.post(t, fmt.Sprintf("/orders/%d/cancel", id), form)
+		if res.StatusCode != http.StatusConflict || !strings.Contains(doc.Text(), "already cancelled") {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	})
+}
+
+func mustRes(res *http.Response, _ any) *http.Response { return res }

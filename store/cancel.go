@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// CancelOrder implements canceldesk.OrderStore. One transaction:
+//
+//  1. a cancellation with the request's idempotency key already exists:
+//     its result comes back with Replayed set, nothing is written;
+//  2. the order is read (on PostgreSQL its row is locked first, and the
+//     key is looked up again under the lock, so a racing twin replays);
+//  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT;
+//  4. the order's status changes, guarded by cancelled_at IS NULL;
+//  5. the cancellation row, 6. the refund or void row, 7. the line
+//     quantities (guarded so none exceeds the quantity ordered), 8. the
+//     stock ledger, 9. the timeline, 10. the customer message owed.
+//
+// Two requests with one key that still collide on its unique index are
+// retried once, after the rollback, and then replay.
+func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		var res *canceldesk.CancelResult
+		err := db.tx(ctx, func(tx *sql.Tx) (err error) {
+			res, err = db.cancel(ctx, tx, req)
+			return err
+		})
+		switch {
+		case err == nil:
+			return res, nil
+		case isUniqueViolation(err) && attempt == 0:
+			continue
+		case isForeignKeyViolation(err):
+			// The location was deleted meanwhile, or never existed.
+			return nil, &canceldesk.Error{Code: canceldesk.EINVALID, Field: "location", Key: "validation.location",
+				Message: "Choose where the items go back to stock."}
+		}
+		return nil, err
+	}
+}
+
+func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+	if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
+		return res, err
+	}
+	if db.dialect == postgres {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, req.OrderID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, canceldesk.ErrNotFound
+		} else if err != nil {
+			return nil, err
+		}
+		// A twin request may have committed while this one waited.
+		if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
+			return res, err
+		}
+	}
+	o, err := db.order(ctx, tx, req.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	plan := canceldesk.PlanCancel(o, req)
+	if !plan.OK() {
+		return nil, blocked(plan.Blockers[0])
+	}
+	now := db.Now()
+	at := now.UnixMicro()
+
+	// (4) The guarded status change: only one cancel can pass it.
+	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET cancelled_at = ?, cancel_reason = ?, financial_status = ?,
+		refunded_amount = refunded_amount + ?, fulfillment_status = ?, updated_at = ?
+		WHERE id = ? AND cancelled_at IS NULL`),
+		at, string(req.Reason), string(canceldesk.FinancialStatusAfter(o, plan)),
+		canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, string(canceldesk.DeriveFulfillment(o.LineItems)), at, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		return nil, blocked(canceldesk.BlockedAlreadyCancelled)
+	}
+
+	// (5) The cancellation.
+	planJSON, err := json.Marshal(plan)
+	if err != nil {
+		return nil, err
+	}
+	var location any
+	if plan.Restock && plan.LocationID != 0 {
+		location = plan.LocationID
+	}
+	res := &canceldesk.CancelResult{OrderID: o.ID, Plan: plan}
+	err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO cancellations (order_id, reason, reason_label, staff_note,
+		refund_choice, restock, location_id, notify, idempotency_key, actor, plan, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		o.ID, string(req.Reason), req.ReasonLabel, req.StaffNote, string(req.Refund), plan.Restock, location,
+		plan.Notify, req.IdempotencyKey, req.Actor, string(planJSON), at).Scan(&res.CancellationID)
+	if err != nil {
+		return nil, err
+	}
+
+	// (6) The refund or void, recorded before any gateway is called.
+	if plan.RefundKind != "" && plan.RefundTotal > 0 {
+		rf := canceldesk.Refund{OrderID: o.ID, Kind: plan.RefundKind, Amount: plan.RefundTotal, Currency: o.Currency,
+			Gateway: canceldesk.RefundGateway(o.PaymentMethod), Status: canceldesk.RefundPending,
+			IdempotencyKey: "refund:" + req.IdempotencyKey, CreatedAt: now}
+		if rf.Gateway == "manual" {
+			rf.Status = canceldesk.RefundSucceeded
+		}
+		err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO refunds (order_id, cancellation_id, kind, amount, currency,
+			method, gateway, status, idempotency_key, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'original', ?, ?, ?, ?, ?) RETURNING id`),
+			o.ID, res.CancellationID, rf.Kind, rf.Amount, rf.Currency, rf.Gateway, rf.Status, rf.IdempotencyKey,
+			at, at).Scan(&rf.ID)
+		if err != nil {
+			return nil, err
+		}
+		res.Refund = &rf
+	}
+
+	// (7) Line quantities, never past what was ordered; (8) the ledger.
+	for _, l := range plan.Lines {
+		r, err := tx.ExecContext(ctx, db.bind(`UPDATE line_items SET cancelled_quantity = cancelled_quantity + ?,
+			restocked_quantity = restocked_quantity + ?, refunded_quantity = refunded_quantity + ?
+			WHERE id = ? AND order_id = ?
+			AND fulfilled_quantity + cancelled_quantity + ? <= quantity
+			AND restocked_quantity + ? <= quantity AND refunded_quantity + ? <= quantity`),
+			l.CancelQty, l.RestockQty, l.RefundQty, l.LineItemID, o.ID, l.CancelQty, l.RestockQty, l.RefundQty)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return nil, err
+		} else if n != 1 {
+			return nil, blocked(canceldesk.BlockedNothingToCancel)
+		}
+		if l.RestockQty > 0 {
+			m := canceldesk.InventoryMovement{SKU: l.SKU, LocationID: plan.LocationID, Delta: l.RestockQty,
+				Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: req.Actor, CreatedAt: now}
+			if err := db.addMovement(ctx, tx, &m); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	// (9) The timeline.
+	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Message: joinNonEmpty(" — ", req.ReasonLabel, req.StaffNote)}}
+	if rf := res.Refund; rf != nil {
+		kind := canceldesk.EventRefund
+		if rf.Kind == canceldesk.RefundKindVoid {
+			kind = canceldesk.EventVoid
+		}
+		money := canceldesk.Money{Amount: rf.Amount, Currency: rf.Currency}
+		events = append(events, canceldesk.Event{Kind: kind,
+			Message: fmt.Sprintf("%s %s · %s · %s", rf.Currency, money.Decimal(), rf.Gateway, rf.Status)})
+	}
+	if units := plan.RestockUnits(); units > 0 {
+		var name string
+		if err := tx.QueryRowContext(ctx, db.bind(`SELECT name FROM locations WHERE id = ?`), plan.LocationID).Scan(&name); err != nil {
+			return nil, err
+		}
+		var parts []string
+		for _, l := range plan.Lines {
+			if l.RestockQty > 0 {
+				parts = append(parts, fmt.Sprintf("%d × %s", l.RestockQty, l.SKU))
+			}
+		}
+		events = append(events, canceldesk.Event{Kind: canceldesk.EventRestocked,
+			Message: strings.Join(parts, ", ") + " → " + name})
+	}
+	if plan.Notify {
+		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
+	}
+	for i := range events {
+		events[i].OrderID, events[i].Actor, events[i].CreatedAt = o.ID, req.Actor, now
+		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
+			return nil, err
+		}
+	}
+
+	// (10) The customer message owed, sent after commit from this row.
+	if plan.Notify {
+		payload, err := json.Marshal(cancelMessage(o, req, plan, res))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts, created_at)
+			VALUES (?, ?, ?, ?, 'pending', 0, ?)`), o.ID, canceldesk.OutboxOrderCancelled, o.Email, string(payload), at); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// outboxCancelled is the payload of an order_cancelled message. It never
+// holds the staff note.
+type outboxCancelled struct {
+	OrderID        int64        `json:"order_id"`
+	OrderName      string       `json:"order_name"`
+	CancellationID int64        `json:"cancellation_id"`
+	Reason         string       `json:"reason"`
+	ReasonLabel    string       `json:"reason_label"`
+	Refund         outboxRefund `json:"refund"`
+	Cancelled      []outboxItem `json:"cancelled"`
+	Restocked      []outboxItem `json:"restocked"`
+}
+
+type outboxRefund struct {
+	Kind     string `json:"kind"` // "refund", "void" or "" (nothing now)
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+type outboxItem struct {
+	Name     string `json:"name"`
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+func cancelMessage(o *canceldesk.Order, req canceldesk.CancelRequest, p canceldesk.CancelPlan, res *canceldesk.CancelResult) outboxCancelled {
+	m := outboxCancelled{OrderID: o.ID, OrderName: o.Name, CancellationID: res.CancellationID,
+		Reason: string(req.Reason), ReasonLabel: req.ReasonLabel,
+		Refund:    outboxRefund{Kind: p.RefundKind, Amount: p.RefundTotal, Currency: o.Currency},
+		Cancelled: []outboxItem{}, Restocked: []outboxItem{}}
+	for _, l := range p.Lines {
+		m.Cancelled = append(m.Cancelled, outboxItem{Name: l.Name, SKU: l.SKU, Quantity: l.CancelQty})
+		if l.RestockQty > 0 {
+			m.Restocked = append(m.Restocked, outboxItem{Name: l.Name, SKU: l.SKU, Quantity: l.RestockQty})
+		}
+	}
+	return m
+}
+
+// replay returns the result of the cancellation that used the request's
+// idempotency key, or nil when there is none. A key used for another order
+// means a stale or forged form: EINVALID.
+func (db *DB) replay(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+	var (
+		res      canceldesk.CancelResult
+		planJSON string
+	)
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT id, order_id, plan FROM cancellations WHERE idempotency_key = ?`),
+		req.IdempotencyKey).Scan(&res.CancellationID, &res.OrderID, &planJSON)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if res.OrderID != req.OrderID {
+		return nil, &canceldesk.Error{Code: canceldesk.EINVALID, Field: "key", Key: "validation.idempotency_key",
+			Message: "This form is out of date. Close it and open it again."}
+	}
+	if err := json.Unmarshal([]byte(planJSON), &res.Plan); err != nil {
+		return nil, fmt.Errorf("store: cancellation %d plan: %w", res.CancellationID, err)
+	}
+	refunds, err := db.refunds(ctx, tx, res.CancellationID)
+	if err != nil {
+		return nil, err
+	}
+	if len(refunds) > 0 {
+		res.Refund = &refunds[0]
+	}
+	res.Replayed = true
+	return &res, nil
+}
+
+// Cancellation implements canceldesk.OrderStore: the order's latest
+// cancellation with its refunds.
+func (db *DB) Cancellation(ctx context.Context, orderID int64) (*canceldesk.Cancellation, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var (
+		c               canceldesk.Cancellation
+		reason, choice  string
+		location        sql.NullInt64
+		created         int64
+		restock, notify bool
+	)
+	err = tx.QueryRowContext(ctx, db.bind(`SELECT id, order_id, reason, reason_label, staff_note, refund_choice,
+		restock, location_id, notify, actor, created_at FROM cancellations WHERE order_id = ? ORDER BY id DESC LIMIT 1`),
+		orderID).Scan(&c.ID, &c.OrderID, &reason, &c.ReasonLabel, &c.StaffNote, &choice, &restock, &location,
+		&notify, &c.Actor, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, canceldesk.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	c.Reason, c.Refund, c.Restock, c.Notify = canceldesk.CancelReason(reason), canceldesk.RefundChoice(choice), restock, notify
+	c.LocationID, c.CreatedAt = location.Int64, fromMicros(created)
+	if c.Refunds, err = db.refunds(ctx, tx, c.ID); err != nil {
+		return nil, err
+	}
+	return &c, tx.Commit()
+}
+
+// refunds lists a cancellation's refunds, oldest first.
+func (db *DB) refunds(ctx context.Context, tx *sql.Tx, cancellationID int64) ([]canceldesk.Refund, error) {
+	rows, err := tx.QueryContext(ctx, db.bind(`SELECT id, order_id, kind, amount, currency, gateway, status,
+		idempotency_key, created_at FROM refunds WHERE cancellation_id = ? ORDER BY id`), cancellationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.Refund
+	for rows.Next() {
+		var (
+			r  canceldesk.Refund
+			at int64
+		)
+		if err := rows.Scan(&r.ID, &r.OrderID, &r.Kind, &r.Amount, &r.Currency, &r.Gateway, &r.Status,
+			&r.IdempotencyKey, &at); err != nil {
+			return nil, err
+		}
+		r.CreatedAt = fromMicros(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// blocked is the conflict of a cancel that cannot go ahead.
+func blocked(key string) error {
+	msg := map[string]string{
+		canceldesk.BlockedAlreadyCancelled: "This order is already cancelled.",
+		canceldesk.BlockedFulfilled:        "Every item of this order has shipped, so it cannot be cancelled. Use a return and refund instead.",
+		canceldesk.BlockedNothingToCancel:  "Nothing is left to cancel on this order.",
+	}[key]
+	return &canceldesk.Error{Code: canceldesk.ECONFLICT, Key: key, Message: msg}
+}
+
+// isForeignKeyViolation reports whether err is a foreign-key violation of
+// either database.
+func isForeignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23503"
+	}
+	return strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+func joinNonEmpty(sep string, ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, sep)
+}
