@@ -103,6 +103,12 @@ func (s *Server) cancelDialog(c *fiber.Ctx) error {
 	var form *cancelForm
 	if c.Query("key") != "" {
 		f := readCancelForm(c, func(k string) string { return c.Query(k) })
+		if c.Query("reason_changed") != "" {
+			// A new reason proposes its own default: no message for fraud.
+			if r, ok := canceldesk.ReasonByKey(f.Reason); ok {
+				f.Notify = canceldesk.DefaultNotify(r.Code)
+			}
+		}
 		form = &f
 	}
 	p, err := s.cancelView(c, form)

@@ -83,6 +83,17 @@ func TestCancel(t *testing.T) {
 		}
 	})
 
+	t.Run("FraudTurnsNotifyOff", func(t *testing.T) {
+		q := url.Values{"refund": {"now"}, "reason": {"suspected_fraud"}, "key": {"k-fraud-0123456789"}, "notify": {"1"}, "reason_changed": {"1"}}
+		_, doc := staff.get(t, fmt.Sprintf("/orders/%d/cancel?%s", orders[0].ID, q.Encode()), "HX-Request", "true")
+		if doc.Find(`input[name=notify][checked]`).Length() != 0 {
+			t.Error("choosing fraud must propose not notifying the customer")
+		}
+		if !strings.Contains(doc.Find("#cancel-preview").Text(), "not told") {
+			t.Errorf("preview = %s", doc.Find("#cancel-preview").Text())
+		}
+	})
+
 	t.Run("ErrNoteTooLongChangesNothing", func(t *testing.T) {
 		form := cancelFormOf(t, staff, orders[1].ID)
 		form.Set("note", strings.Repeat("n", 256))
