@@ -362,3 +362,31 @@ func TestJourneyCancelOrder(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "cancel-list")
 	browsertest.NoConsoleErrors(t, ctx)
 }
+
+// TestJourneyBulkCancel: tick two open orders in the list, cancel them
+// once for all, see a result per order.
+func TestJourneyBulkCancel(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=en&status=open&fulfillment=unfulfilled")); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleManager)
+	waitFor(t, ctx, rowCount+` > 2`)
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#results tbody tr:nth-child(1) input[name=ids]`)),
+		chromedp.Click(chromedp.CSS(`#results tbody tr:nth-child(2) input[name=ids]`)),
+		chromedp.Click(chromedp.CSS(`#bulk button`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/orders/cancel' && document.querySelectorAll('.bulk-orders li').length === 2`)
+	browsertest.Screenshot(t, ctx, "bulk-cancel-form")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.cancel-form button.btn-destructive`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelectorAll('.bulk-results li.done').length === 2`)
+	browsertest.Screenshot(t, ctx, "bulk-cancel-result")
+	browsertest.NoConsoleErrors(t, ctx)
+}

@@ -169,3 +169,58 @@ func TestCancel(t *testing.T) {
 }
 
 func mustRes(res *http.Response, _ any) *http.Response { return res }
+
+func TestBulkCancel(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
+		t.Fatal(err)
+	}
+	orders := a.seed(t, 5) // #1005 is cancelled already
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	_, list := staff.get(t, "/orders")
+	if list.Find(`input[name=ids][form=bulk]`).Length() != 4 {
+		t.Fatalf("open orders with a checkbox: %d, want 4", list.Find(`input[name=ids][form=bulk]`).Length())
+	}
+	q := url.Values{}
+	for _, o := range orders[2:] {
+		q.Add("ids", strconv.FormatInt(o.ID, 10))
+	}
+	_, doc := staff.get(t, "/orders/cancel?"+q.Encode())
+	if n := doc.Find(".bulk-orders li").Length(); n != 3 {
+		t.Fatalf("bulk form lists %d orders", n)
+	}
+	form := url.Values{"ids": q["ids"]}
+	key, _ := doc.Find(`input[name=key]`).Attr("value")
+	form.Set("key", key)
+	form.Set("reason", "out_of_stock")
+	form.Set("refund", "now")
+	form.Set("restock", "1")
+	loc, _ := doc.Find(`select[name=location] option[selected]`).Attr("value")
+	form.Set("location", loc)
+
+	for round := 1; round <= 2; round++ { // the second is a resubmission
+		res, doc := staff.post(t, "/orders/cancel", form)
+		if res.StatusCode != 200 {
+			t.Fatalf("round %d: status %d", round, res.StatusCode)
+		}
+		done, skipped := doc.Find(".bulk-results li.done").Length(), doc.Find(".bulk-results li.skipped").Length()
+		if round == 1 && (done != 2 || skipped != 1) {
+			t.Fatalf("round 1: %d cancelled, %d skipped; want 2 and 1 (#1005 was cancelled before)", done, skipped)
+		}
+		if round == 2 && (done+skipped != 3) {
+			t.Fatalf("round 2: %d results", done+skipped)
+		}
+	}
+	for _, o := range orders[2:4] {
+		got, _ := a.db.Order(ctx, o.ID)
+		c, err := a.db.Cancellation(ctx, o.ID)
+		if err != nil || !got.Cancelled() || got.CancelReason != canceldesk.ReasonInventory || len(c.Refunds) != 1 || got.RefundedAmount != got.Total {
+			t.Errorf("%s: cancelled %v, reason %s, refunds %v, refunded %d of %d (%v)", got.Name, got.Cancelled(), got.CancelReason, c, got.RefundedAmount, got.Total, err)
+		}
+	}
+	if got, _ := a.db.Order(ctx, orders[0].ID); got.Cancelled() {
+		t.Error("an order that was not selected was cancelled")
+	}
+}

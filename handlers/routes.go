@@ -39,6 +39,8 @@ func (s *Server) routeTable() []route {
 
 		{get, "/", staff, s.home},
 		{get, "/orders", staff, s.ordersList},
+		{get, "/orders/cancel", staff, s.bulkForm},
+		{post, "/orders/cancel", staff, s.bulkCancel},
 		{get, "/orders/:id<int>", staff, s.orderShow},
 		{get, "/orders/:id<int>/cancel", staff, s.cancelDialog},
 		{get, "/orders/:id<int>/cancel/preview", staff, s.cancelPreview},

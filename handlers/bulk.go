@@ -1,0 +1,144 @@
+package handlers
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// maxBulk bounds how many orders one bulk cancel takes.
+const maxBulk = 100
+
+// bulkPage is the view of the bulk cancel: the choices once for all the
+// selected orders, then a result per order.
+type bulkPage struct {
+	Page
+	Orders    []*canceldesk.Order
+	Form      cancelForm
+	Reasons   []canceldesk.ReasonOption
+	Locations []canceldesk.Location
+	Errors    map[string]string
+	Results   []bulkResult
+}
+
+// bulkResult says what happened to one order of a bulk cancel.
+type bulkResult struct {
+	Order   *canceldesk.Order
+	Refund  *canceldesk.Refund
+	Skipped string // why the order was left as it was; "" when cancelled
+}
+
+// Cancelled counts the orders the bulk cancel cancelled.
+func (p bulkPage) Cancelled() int {
+	n := 0
+	for _, r := range p.Results {
+		if r.Skipped == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// bulkView loads the selected orders (ids from the query or the form).
+func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
+	l := localizer(c)
+	if len(ids) == 0 {
+		return bulkPage{}, &canceldesk.Error{Code: canceldesk.EINVALID, Key: "bulk.none_selected", Message: "Select the orders to cancel."}
+	}
+	if len(ids) > maxBulk {
+		return bulkPage{}, &canceldesk.Error{Code: canceldesk.EINVALID, Key: "bulk.too_many", Message: "Cancel at most 100 orders at once."}
+	}
+	ctx := c.UserContext()
+	p := bulkPage{Page: s.page(c, l.T("bulk.title"), "orders"), Reasons: canceldesk.DefaultReasons}
+	seen := map[int64]bool{}
+	for _, raw := range ids {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		o, err := s.Store.Order(ctx, id)
+		if canceldesk.ErrorCode(err) == canceldesk.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return p, err
+		}
+		p.Orders = append(p.Orders, o)
+	}
+	var err error
+	if p.Locations, err = s.Store.Locations(ctx); err != nil {
+		return p, err
+	}
+	p.Form = defaultCancelForm(p.Locations)
+	return p, nil
+}
+
+// bulkForm shows the choices for the orders selected in the list.
+func (s *Server) bulkForm(c *fiber.Ctx) error {
+	p, err := s.bulkView(c, queryAll(c, "ids"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
+}
+
+// bulkCancel cancels each selected order with the same choices, each in
+// its own transaction and with its own idempotency key derived from the
+// form's, so submitting the form twice cancels and refunds nothing twice.
+// Orders that cannot be cancelled are skipped with the reason.
+func (s *Server) bulkCancel(c *fiber.Ctx) error {
+	ids := formAll(c, "ids")
+	p, err := s.bulkView(c, ids)
+	if err != nil {
+		return err
+	}
+	l := localizer(c)
+	p.Form = readCancelForm(c, func(k string) string { return c.FormValue(k) })
+	actor := currentAccount(c).Email
+	for _, o := range p.Orders {
+		req := p.Form.request(o.ID, actor, l)
+		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
+		if err := req.Validate(); err != nil {
+			de, ok := err.(*canceldesk.Error)
+			if !ok {
+				return err
+			}
+			p.Errors = map[string]string{de.Field: l.T(de.Key)}
+			return s.render(c, fiber.StatusBadRequest, "orders/bulk", "", p)
+		}
+		res, err := s.Store.CancelOrder(c.UserContext(), req)
+		switch de, ok := err.(*canceldesk.Error); {
+		case err == nil:
+			p.Results = append(p.Results, bulkResult{Order: o, Refund: res.Refund})
+		case ok && (de.Code == canceldesk.ECONFLICT || de.Code == canceldesk.EINVALID) && de.Key != "":
+			p.Results = append(p.Results, bulkResult{Order: o, Skipped: l.T(de.Key)})
+		default:
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
+}
+
+// queryAll returns every value of a repeated query parameter.
+func queryAll(c *fiber.Ctx, key string) []string {
+	var out []string
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if string(k) == key {
+			out = append(out, string(v))
+		}
+	})
+	return out
+}
+
+// formAll returns every value of a repeated form field.
+func formAll(c *fiber.Ctx, key string) []string {
+	var out []string
+	c.Context().PostArgs().VisitAll(func(k, v []byte) {
+		if string(k) == key {
+			out = append(out, string(v))
+		}
+	})
+	return out
+}
