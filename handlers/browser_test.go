@@ -390,3 +390,33 @@ func TestJourneyBulkCancel(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "bulk-cancel-result")
 	browsertest.NoConsoleErrors(t, ctx)
 }
+
+// TestJourneyCancelDialogChinese: the cancel dialog in Traditional Chinese
+// keeps its layout (longer and shorter labels) and its preview.
+func TestJourneyCancelDialogChinese(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?lang=zh-TW&status=open&financial=paid&fulfillment=unfulfilled")); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleStaff)
+	waitFor(t, ctx, rowCount+` > 0`)
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#results tbody tr:first-child .order-link`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`details.menu summary`)), chromedp.Click(chromedp.CSS(`.menu-item-danger`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('#cancel-preview') !== null`)
+	if p := text(t, ctx, "#cancel-preview"); !strings.Contains(p, "退款") {
+		t.Errorf("preview not in Chinese: %q", p)
+	}
+	// The dialog fits the viewport's width: nothing sticks out sideways.
+	waitFor(t, ctx, `document.querySelector('#cancel-dialog').scrollWidth <= document.querySelector('#cancel-dialog').clientWidth`)
+	browsertest.Screenshot(t, ctx, "cancel-dialog-zh-TW")
+	browsertest.NoConsoleErrors(t, ctx)
+}
