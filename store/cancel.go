@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -133,6 +134,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (7) Line quantities, never past what was ordered; (8) the ledger.
+	var moves []canceldesk.InventoryMovement
 	for _, l := range plan.Lines {
 		r, err := tx.ExecContext(ctx, db.bind(`UPDATE line_items SET cancelled_quantity = cancelled_quantity + ?,
 			restocked_quantity = restocked_quantity + ?, refunded_quantity = refunded_quantity + ?
@@ -149,11 +151,16 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 			return nil, blocked(canceldesk.BlockedNothingToCancel)
 		}
 		if l.RestockQty > 0 {
-			m := canceldesk.InventoryMovement{SKU: l.SKU, LocationID: plan.LocationID, Delta: l.RestockQty,
-				Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: req.Actor, CreatedAt: now}
-			if err := db.addMovement(ctx, tx, &m); err != nil {
-				return nil, err
-			}
+			moves = append(moves, canceldesk.InventoryMovement{SKU: l.SKU, LocationID: plan.LocationID, Delta: l.RestockQty,
+				Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: req.Actor, CreatedAt: now})
+		}
+	}
+	// Stock rows are locked in SKU order, the same in every transaction, so
+	// two cancels restocking the same SKUs never deadlock on PostgreSQL.
+	sort.SliceStable(moves, func(i, j int) bool { return moves[i].SKU < moves[j].SKU })
+	for i := range moves {
+		if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
+			return nil, err
 		}
 	}
 

@@ -78,37 +78,11 @@ func (b *bench) measureHTTPFloor(ctx context.Context) ([]row, error) {
 // session, each beside its floor: the store call that page makes, so the
 // ratio is what the handler, the session check and rendering add.
 func (b *bench) measurePages(ctx context.Context) ([]row, error) {
-	const email, password = "bench@example.com", "bench-password-1234"
-	hash, err := canceldesk.HashPassword(password)
-	if err != nil {
-		return nil, err
-	}
-	err = b.db.CreateAccount(ctx, &canceldesk.Account{Name: "Bench", Email: email, Role: canceldesk.RoleStaff, PasswordHash: hash})
-	if err != nil && canceldesk.ErrorCode(err) != canceldesk.ECONFLICT {
-		return nil, err
-	}
-	bundle, err := i18n.New()
-	if err != nil {
-		return nil, err
-	}
-	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, I18n: bundle, Location: time.UTC,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		return nil, err
-	}
-	base, stop, err := serveFiber(app)
+	base, client, stop, err := b.startApp(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
-	client := newClient()
-	defer client.CloseIdleConnections()
-	if client.Jar, err = cookiejar.New(nil); err != nil {
-		return nil, err
-	}
-	if err := signIn(ctx, client, base, email, password); err != nil {
-		return nil, err
-	}
 	type page struct {
 		name, note string
 		url        func(i int) string
@@ -150,6 +124,47 @@ func (b *bench) measurePages(ctx context.Context) ([]row, error) {
 		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// benchEmail is the account the pages are fetched as, and the actor of the
+// cancels the benchmark makes.
+const benchEmail, benchPassword = "bench@example.com", "bench-password-1234"
+
+// startApp serves the whole app on a loopback port and signs a client in
+// as the bench account (created when missing). stop shuts both down.
+func (b *bench) startApp(ctx context.Context) (string, *http.Client, func(), error) {
+	hash, err := canceldesk.HashPassword(benchPassword)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	err = b.db.CreateAccount(ctx, &canceldesk.Account{Name: "Bench", Email: benchEmail, Role: canceldesk.RoleStaff, PasswordHash: hash})
+	if err != nil && canceldesk.ErrorCode(err) != canceldesk.ECONFLICT {
+		return "", nil, nil, err
+	}
+	bundle, err := i18n.New()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, I18n: bundle, Location: time.UTC,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	base, stopApp, err := serveFiber(app)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	client := newClient()
+	stop := func() { client.CloseIdleConnections(); stopApp() }
+	if client.Jar, err = cookiejar.New(nil); err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	if err := signIn(ctx, client, base, benchEmail, benchPassword); err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	return base, client, stop, nil
 }
 
 var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)

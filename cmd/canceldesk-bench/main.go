@@ -3,7 +3,14 @@
 // the order page — each beside its floor: the same SQL run bare through
 // database/sql, so the table shows what the store's own code costs on top
 // of the database. It also measures an empty Fiber handler over loopback
-// HTTP, the floor of any page.
+// HTTP, the floor of any page, and the pages themselves.
+//
+// Last, because they change the data, it cancels orders: DB.CancelOrder
+// (refund, restock, events, outbox) beside a bare guarded UPDATE, the
+// cancel dialog's POST beside DB.CancelOrder, the rate of cancels from 8
+// concurrent clients, and a race of 100 cancels of one order (exactly one
+// must win; the run fails otherwise). Each cancel takes a different open
+// order, so with -keep a re-run picks orders not cancelled yet.
 //
 //	go run ./cmd/canceldesk-bench -orders 1000000 -db sqlite
 //	go run ./cmd/canceldesk-bench -orders 1000000 -db sqlite -keep /var/tmp/bench.db
@@ -104,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	b.loadAfter = loadAverage()
 	b.report(stdout, rows)
-	return nil
+	return b.cancels.failure
 }
 
 // row is one line of the report.
@@ -138,6 +145,10 @@ func (b *bench) report(w io.Writer, rows []row) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.name, ms(r.got.p50), ms(r.got.p95), ms(r.got.p99), floor, ratio)
 	}
 	fmt.Fprintln(w)
+	for _, l := range b.cancels.lines {
+		fmt.Fprintf(w, "- %s\n", l)
+	}
+	fmt.Fprintf(w, "- %s\n\n", b.modifiedNote())
 	for _, r := range rows {
 		if r.note != "" {
 			fmt.Fprintf(w, "- *%s*: %s\n", r.name, r.note)

@@ -322,7 +322,13 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 	if err := b.diagnose(ctx); err != nil {
 		return nil, err
 	}
-	return out, nil
+
+	// (e–g) Cancels, last: they change the data.
+	rows, err = b.measureCancels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rows...), nil
 }
 
 func examples(terms []string) string {

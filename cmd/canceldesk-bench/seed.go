@@ -40,6 +40,7 @@ type bench struct {
 	surnames    []string
 	skus        []string
 	diagnostics []string
+	cancels     cancelState
 }
 
 const benchSchema = "bench"
