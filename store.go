@@ -41,4 +41,18 @@ type OrderStore interface {
 	// Cancellation returns how the order was cancelled, with its refunds,
 	// or ENOTFOUND when it was not cancelled here.
 	Cancellation(ctx context.Context, orderID int64) (*Cancellation, error)
+
+	// RecreateOrder re-creates the cancelled order orderID as a new open
+	// order (see NewRecreatedOrder) named RecreateName(RecreateBaseName(o),
+	// n) with the first n ≥ 1 not taken, in one transaction. Where the
+	// original's cancellation restocked, each line with a SKU takes its
+	// quantity from that location again (a "sale" movement); else stock is
+	// not moved. The timelines link both ways: EventRecreated on the
+	// original, EventRecreatedFrom on the new order. An order that is not
+	// cancelled is ECONFLICT with Key RecreateNotCancelled and nothing is
+	// written; an unknown order ENOTFOUND. Re-creating again is allowed
+	// (-R2, …), but a double click is not: when the same actor re-created
+	// the order within RecreateGuardWindow, that order is returned and
+	// nothing is written.
+	RecreateOrder(ctx context.Context, orderID int64, actor string) (*Order, error)
 }

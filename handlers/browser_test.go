@@ -360,6 +360,20 @@ func TestJourneyCancelOrder(t *testing.T) {
 	}
 	waitFor(t, ctx, `[...document.querySelectorAll('#results tbody tr')].some(r => r.classList.contains('is-cancelled') && r.querySelector('.order-link').textContent === `+jsString(name)+`)`)
 	browsertest.Screenshot(t, ctx, "cancel-list")
+
+	// Cancelled by mistake: re-create it from the cancelled order.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#results tr.is-cancelled .order-link`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('form[action$="/recreate"] button') !== null`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action$="/recreate"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('h1').textContent === `+jsString(name+"-R1"))
+	browsertest.Screenshot(t, ctx, "recreated")
 	browsertest.NoConsoleErrors(t, ctx)
 }
 

@@ -159,3 +159,26 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	}
 	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
 }
+
+// recreateOrder makes a new open order from a cancelled one (staff cancelled
+// the wrong order), taking stock again; both timelines link to each other.
+func (s *Server) recreateOrder(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	o, err := s.Store.RecreateOrder(c.UserContext(), id, currentAccount(c).Email)
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/orders/"+strconv.FormatInt(o.ID, 10)+"?recreated=1")
+}
+
+// recreateLink is the template function that turns a re-create event's
+// message into a link to the other order ("" when it is not one).
+func recreateLink(msg string) string {
+	if _, id, ok := canceldesk.ParseRecreateLink(msg); ok {
+		return "/orders/" + strconv.FormatInt(id, 10)
+	}
+	return ""
+}

@@ -224,3 +224,48 @@ func TestBulkCancel(t *testing.T) {
 		t.Error("an order that was not selected was cancelled")
 	}
 }
+
+func TestRecreate(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	orders := a.seed(t, 5) // #1005 was cancelled in the shop
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	t.Run("ErrOpenOrderIs409", func(t *testing.T) {
+		staff.get(t, fmt.Sprintf("/orders/%d", orders[0].ID))
+		res, _ := staff.post(t, fmt.Sprintf("/orders/%d/recreate", orders[0].ID), nil)
+		if res.StatusCode != http.StatusConflict {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	})
+
+	t.Run("MakesANewOpenOrderLinkedBothWays", func(t *testing.T) {
+		orig := orders[4]
+		_, doc := staff.get(t, fmt.Sprintf("/orders/%d", orig.ID))
+		if doc.Find(`form[action$="/recreate"] button`).Length() != 1 {
+			t.Fatal("a cancelled order offers no re-create button")
+		}
+		res, _ := staff.post(t, fmt.Sprintf("/orders/%d/recreate", orig.ID), nil)
+		if res.StatusCode != http.StatusSeeOther || !strings.Contains(location(res), "?recreated=1") {
+			t.Fatalf("status %d, location %s", res.StatusCode, location(res))
+		}
+		_, doc = staff.get(t, location(res))
+		if h := doc.Find("h1").First().Text(); h != orig.Name+"-R1" {
+			t.Errorf("new order = %q", h)
+		}
+		if doc.Find(".badge-cancelled").Length() != 0 || doc.Find(".badge-fin-pending").Length() == 0 {
+			t.Error("the new order must be open and awaiting payment")
+		}
+		back, ok := doc.Find(".timeline a").Attr("href")
+		if !ok || back != fmt.Sprintf("/orders/%d", orig.ID) {
+			t.Errorf("new order's timeline links to %q", back)
+		}
+		_, docOrig := staff.get(t, back)
+		if docOrig.Find(".timeline a").Length() != 1 {
+			t.Error("the original's timeline does not link to the new order")
+		}
+		if got, _ := a.db.Order(ctx, orig.ID); !got.Cancelled() {
+			t.Error("the original must stay cancelled")
+		}
+	})
+}

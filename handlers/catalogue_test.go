@@ -45,7 +45,9 @@ func TestTemplatesUseKnownKeys(t *testing.T) {
 	for _, r := range canceldesk.CancelReasons {
 		computed = append(computed, "reason."+string(r))
 	}
-	for _, e := range []string{canceldesk.EventImported, canceldesk.EventCreated, canceldesk.EventCancelled} {
+	for _, e := range []string{canceldesk.EventImported, canceldesk.EventCreated, canceldesk.EventCancelled,
+		canceldesk.EventRefund, canceldesk.EventVoid, canceldesk.EventRestocked, canceldesk.EventNotificationOwed,
+		canceldesk.EventRecreated, canceldesk.EventRecreatedFrom} {
 		computed = append(computed, "event."+e)
 	}
 	for _, q := range []string{"q=\xff", "q=" + strings.Repeat("x", 101), "status=x", "financial=x",
@@ -58,6 +60,12 @@ func TestTemplatesUseKnownKeys(t *testing.T) {
 			continue
 		}
 		computed = append(computed, de.Key)
+	}
+	for _, r := range canceldesk.DefaultReasons {
+		computed = append(computed, "cancel.reason_option."+r.Key)
+	}
+	for _, k := range []string{canceldesk.BlockedAlreadyCancelled, canceldesk.BlockedFulfilled, canceldesk.BlockedNothingToCancel, canceldesk.RecreateNotCancelled} {
+		computed = append(computed, k)
 	}
 	for _, key := range computed {
 		if !bundle.HasKey(key) {

@@ -92,6 +92,7 @@ type orderPage struct {
 	// Cancellation is how the order was cancelled, when it was here.
 	Cancellation  *canceldesk.Cancellation
 	JustCancelled bool
+	JustRecreated bool
 }
 
 // orderShow shows one order with its lines, totals, customer and timeline.
@@ -131,6 +132,7 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		Stock:         stock,
 		Net:           o.Total - o.RefundedAmount,
 		JustCancelled: c.Query("cancelled") != "" && o.Cancelled(),
+		JustRecreated: c.Query("recreated") != "",
 	}
 	if o.Cancelled() {
 		if p.Cancellation, err = s.Store.Cancellation(ctx, id); err != nil && canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {

@@ -45,6 +45,7 @@ func (s *Server) routeTable() []route {
 		{get, "/orders/:id<int>/cancel", staff, s.cancelDialog},
 		{get, "/orders/:id<int>/cancel/preview", staff, s.cancelPreview},
 		{post, "/orders/:id<int>/cancel", staff, s.cancelOrder},
+		{post, "/orders/:id<int>/recreate", staff, s.recreateOrder},
 		{get, "/account", staff, s.accountForm},
 		{post, "/account", staff, s.accountSave},
 

@@ -87,6 +87,7 @@ func New(cfg Config) (*fiber.App, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("asset", s.assets.url)
 	engine.AddFunc("int64", func(n int) int64 { return int64(n) })
+	engine.AddFunc("recreateLink", recreateLink)
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}

@@ -92,3 +92,14 @@ func (c *Cache) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (
 	}
 	return res, err
 }
+
+// RecreateOrder re-creates through the wrapped store, then drops the cached
+// original: after a re-create, and after a conflict (the cache may have
+// shown an order whose state changed meanwhile).
+func (c *Cache) RecreateOrder(ctx context.Context, orderID int64, actor string) (*canceldesk.Order, error) {
+	o, err := c.OrderStore.RecreateOrder(ctx, orderID, actor)
+	if err == nil || canceldesk.ErrorCode(err) == canceldesk.ECONFLICT {
+		c.Invalidate(ctx, orderID)
+	}
+	return o, err
+}
