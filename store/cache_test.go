@@ -29,19 +29,8 @@ func cacheOrder(t *testing.T, db *store.DB, name string) *canceldesk.Order {
 
 func TestCache(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, t.TempDir()+"/cache.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	opt, err := redis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	db, cache, rdb := cachedStore(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cache := store.NewCache(db, rdb, log)
 	o := cacheOrder(t, db, "#cache-"+time.Now().Format("150405.000000"))
 	key := "canceldesk:order:v1:" + itoa(o.ID)
 	rdb.Del(ctx, key)
@@ -95,3 +84,21 @@ func TestCache(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// cachedStore opens a SQLite store in a temp dir with a Redis order cache
+// in front of it (real Redis); both are closed when the test ends.
+func cachedStore(t *testing.T) (*store.DB, *store.Cache, *redis.Client) {
+	t.Helper()
+	db, err := store.Open(context.Background(), t.TempDir()+"/cache.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	opt, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return db, store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil))), rdb
+}

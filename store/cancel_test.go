@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,10 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/canceldesk/canceldesk"
-	"github.com/canceldesk/canceldesk/internal/testenv"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -546,18 +541,7 @@ func checkCancelledOnce(t *testing.T, db *store.DB, raw *sql.DB, o *canceldesk.O
 
 func TestCacheCancelOrderInvalidates(t *testing.T) {
 	c := context.Background()
-	db, err := store.Open(c, t.TempDir()+"/cache-cancel.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	opt, err := redis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	cache := store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, cache, rdb := cachedStore(t)
 	loc := stockedLocation(t, db)
 	o := cancelOrder("#cache-cancel-" + time.Now().Format("150405.000000"))
 	importOrders(t, db, o)

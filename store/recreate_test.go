@@ -3,16 +3,11 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/canceldesk/canceldesk"
-	"github.com/canceldesk/canceldesk/internal/testenv"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -254,18 +249,7 @@ func TestRecreateOrder(t *testing.T) {
 
 func TestCacheRecreateOrderInvalidates(t *testing.T) {
 	c := context.Background()
-	db, err := store.Open(c, t.TempDir()+"/cache-recreate.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	opt, err := redis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	cache := store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, cache, rdb := cachedStore(t)
 	loc := stockedLocation(t, db)
 	o := cancelOrder("#cache-recreate-" + time.Now().Format("150405.000000"))
 	importOrders(t, db, o)
