@@ -97,17 +97,17 @@ type twPlace struct {
 }
 
 var twPlaces = []twPlace{
-	{"臺北市", "Taipei City", "大安區", "106", "+49 30 5550 01%02d"},
-	{"臺北市", "Taipei City", "信義區", "110", "+49 30 5550 01%02d"},
-	{"臺北市", "Taipei City", "中山區", "104", "+49 30 5550 01%02d"},
-	{"臺北市", "Taipei City", "內湖區", "114", "+49 30 5550 01%02d"},
-	{"臺北市", "Taipei City", "士林區", "111", "+49 30 5550 01%02d"},
-	{"新北市", "New Taipei City", "板橋區", "220", "+49 30 5550 01%02d"},
-	{"新北市", "New Taipei City", "新店區", "231", "+49 30 5550 01%02d"},
-	{"臺中市", "Taichung City", "西屯區", "407", "+49 30 5550 01%02d"},
-	{"高雄市", "Kaohsiung City", "苓雅區", "802", "+49 30 5550 01%02d"},
-	{"臺南市", "Tainan City", "東區", "701", "+49 30 5550 01%02d"},
-	{"新竹市", "Hsinchu City", "東區", "300", "+49 30 5550 01%02d"},
+	{"臺北市", "Taipei City", "大安區", "Da'an Dist.", "106"},
+	{"臺北市", "Taipei City", "信義區", "Xinyi Dist.", "110"},
+	{"臺北市", "Taipei City", "中山區", "Zhongshan Dist.", "104"},
+	{"臺北市", "Taipei City", "內湖區", "Neihu Dist.", "114"},
+	{"臺北市", "Taipei City", "士林區", "Shilin Dist.", "111"},
+	{"新北市", "New Taipei City", "板橋區", "Banqiao Dist.", "220"},
+	{"新北市", "New Taipei City", "新店區", "Xindian Dist.", "231"},
+	{"臺中市", "Taichung City", "西屯區", "Xitun Dist.", "407"},
+	{"高雄市", "Kaohsiung City", "苓雅區", "Lingya Dist.", "802"},
+	{"臺南市", "Tainan City", "東區", "East Dist.", "701"},
+	{"新竹市", "Hsinchu City", "東區", "East Dist.", "300"},
 }
 
 var twRoads = []twName{

@@ -337,3 +337,20 @@ func TestSeedSQLite(t *testing.T) {
 		t.Errorf("a second Seed changed stock: %v, %v", again, err)
 	}
 }
+
+// Addresses are well formed: Taiwanese postal codes are three digits,
+// and no format verb is left in any field.
+func TestAddressesWellFormed(t *testing.T) {
+	for _, o := range demo.Orders(2000, time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), 7) {
+		for _, a := range []canceldesk.Address{o.BillingAddress, o.ShippingAddress} {
+			for _, f := range []string{a.Name, a.Address1, a.Address2, a.City, a.Zip, a.Province, a.Country, a.Phone} {
+				if strings.Contains(f, "%") {
+					t.Fatalf("%s: format verb left in %q", o.Name, f)
+				}
+			}
+			if a.Country == "Taiwan" && (len(a.Zip) != 3 || strings.Trim(a.Zip, "0123456789") != "") {
+				t.Fatalf("%s: Taiwanese postal code %q", o.Name, a.Zip)
+			}
+		}
+	}
+}
