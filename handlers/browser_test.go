@@ -123,6 +123,8 @@ func TestJourneyFindAndOpenOrder(t *testing.T) {
 	waitFor(t, ctx, `[...document.querySelectorAll('#results .order-link')].some(a => a.textContent === `+jsString(name)+`)`)
 	waitFor(t, ctx, `[...document.querySelectorAll('#results .customer-email')].every(e => e.closest('tr').textContent.toLowerCase().includes(`+jsString(strings.ToLower(term))+`))`)
 	browsertest.Screenshot(t, ctx, "orders-search")
+	// Clicking a result right after typing opens it: leaving the search box
+	// must not swap the results away under the pointer.
 
 	// Open the order.
 	err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results a.order-link[href]`)))
@@ -148,6 +150,14 @@ func TestJourneyFindAndOpenOrder(t *testing.T) {
 	}
 	waitFor(t, ctx, `document.querySelector('#q') && document.querySelector('#q').value === `+jsString(term))
 	waitFor(t, ctx, `document.querySelectorAll('nav.sidebar').length === 1 && `+rowCount+` > 0 && `+rowCount+` < 50`)
+
+	// A filter applies on change, without a reload, and the URL keeps it.
+	script := `window.notReloaded = true; const s = document.querySelector('#status'); s.value = 'cancelled';
+		s.dispatchEvent(new Event('change', {bubbles: true})); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `window.notReloaded === true && location.search.includes('status=cancelled')`)
 	browsertest.NoConsoleErrors(t, ctx)
 	_ = db
 }
