@@ -6,13 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-playground/validator/v10"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -83,7 +84,7 @@ const (
 	MinPasswordLen = 12  // characters
 	MaxPasswordLen = 256 // bytes
 	MaxNameLen     = 100 // characters
-	MaxEmailLen    = 254 // bytes
+	MaxEmailLen    = 254 // characters
 )
 
 // fieldError is an error about one form field with its catalogue key.
@@ -108,39 +109,33 @@ func ValidatePassword(password string) error {
 func ValidateAccount(a *Account) error {
 	a.Name = strings.TrimSpace(a.Name)
 	a.Email = NormalizeEmail(a.Email)
-	switch n := utf8.RuneCountInString(a.Name); {
-	case n == 0:
+	err := validate.Struct(accountFields{Name: a.Name, Email: a.Email, Role: string(a.Role)})
+	var fe validator.ValidationErrors
+	if !errors.As(err, &fe) || len(fe) == 0 {
+		return err
+	}
+	switch first := fe[0]; {
+	case first.Field() == "Name" && first.Tag() == "required":
 		return fieldError(EINVALID, "name", "validation.name_required", "Enter a name.")
-	case n > MaxNameLen:
+	case first.Field() == "Name":
 		return fieldError(EINVALID, "name", "validation.name_long", "The name is too long (at most 100 characters).")
-	}
-	if !validEmail(a.Email) {
+	case first.Field() == "Email":
 		return fieldError(EINVALID, "email", "validation.email", "Enter an email address like name@example.com.")
-	}
-	if !a.Role.Valid() {
+	default:
 		return fieldError(EINVALID, "role", "validation.role", "Choose a role.")
 	}
-	return nil
 }
 
-// validEmail is a shape check, not RFC 5322: one @ between a non-empty
-// local part and a domain with a dot inside it, no spaces or control
-// characters, at most 254 bytes.
-func validEmail(s string) bool {
-	if s == "" || len(s) > MaxEmailLen || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return false
-		}
-	}
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
-		return false
-	}
-	dot := strings.Index(domain, ".")
-	return dot > 0 && !strings.HasSuffix(domain, ".")
+// validate checks the shape of input with struct tags
+// (go-playground/validator); the rules of the domain stay in code.
+var validate = validator.New(validator.WithRequiredStructEnabled())
+
+// accountFields are the account fields a person types, with their rules.
+// Errors come back in field order, so the first one is the first field.
+type accountFields struct {
+	Name  string `validate:"required,max=100"`
+	Email string `validate:"required,max=254,email"`
+	Role  string `validate:"oneof=staff manager owner"`
 }
 
 // Argon2id parameters for new hashes: OWASP's minimum (19 MiB, 2 passes,
