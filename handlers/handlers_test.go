@@ -426,6 +426,16 @@ func TestImportUpload(t *testing.T) {
 		}
 	})
 
+	t.Run("NotAnExportInChinese", func(t *testing.T) {
+		zh := a.signedIn(t, canceldesk.RoleOwner)
+		zh.get(t, "/import?lang=zh-TW")
+		_, doc := zh.upload(t, "foo,bar\n1,2\n", true)
+		msg := doc.Find("#file-error").Text()
+		if !strings.HasPrefix(msg, "此檔案不是 Shopify 訂單匯出檔") || !strings.Contains(msg, "Lineitem quantity") {
+			t.Errorf("message = %q", msg)
+		}
+	})
+
 	t.Run("NoFileIsAFieldError", func(t *testing.T) {
 		res, doc := a.upload(t, "", true)
 		if res.StatusCode != 400 || strings.TrimSpace(doc.Find("#file-error").Text()) == "" {

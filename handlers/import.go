@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -46,6 +47,11 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 	var de *canceldesk.Error
 	if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
 		p.Error = de.Message
+		if de.Key != "" && l.Lang() != "en" {
+			// The reason names the file's (English) column headers; the
+			// sentence around it comes from the catalogue.
+			p.Error = l.T(de.Key) + " " + strings.TrimPrefix(de.Message, shopifycsv.NotExportPrefix)
+		}
 		return s.render(c, fiber.StatusBadRequest, "import/index", "", p)
 	} else if err != nil {
 		return err

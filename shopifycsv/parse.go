@@ -132,12 +132,17 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 	return p.finish(), nil
 }
 
+// NotExportPrefix starts the message of every whole-file error; the rest
+// says why (the missing columns, an unreadable first row).
+const NotExportPrefix = "This file is not a Shopify order export: "
+
 // notExport is the whole-file error for something that is not an export.
 func notExport(why string) error {
 	return &canceldesk.Error{
 		Code:    canceldesk.EINVALID,
-		Message: "This file is not a Shopify order export: " + why,
+		Message: NotExportPrefix + why,
 		Field:   "file",
+		Key:     "import.not_an_export",
 	}
 }
 
