@@ -295,6 +295,41 @@ func TestSession(t *testing.T) {
 	})
 }
 
+// TestReinvite: a member who lost the link gets a new one, and the old one
+// stops working; an active member gets none.
+func TestReinvite(t *testing.T) {
+	a := newTestApp(t)
+	a.get(t, "/staff")
+	_, doc := a.post(t, "/staff", url.Values{"name": {"Lin"}, "email": {"lin@example.com"}, "role": {"staff"}})
+	first, _ := doc.Find(".invite-link input").Attr("value")
+	acct, err := a.db.AccountByEmail(context.Background(), "lin@example.com")
+	if err != nil || first == "" {
+		t.Fatalf("invitation: %q, %v", first, err)
+	}
+	res, doc := a.post(t, "/staff/"+strconv.FormatInt(acct.ID, 10), url.Values{"action": {"reinvite"}})
+	second, _ := doc.Find(".invite-link input").Attr("value")
+	if res.StatusCode != 200 || second == "" || second == first {
+		t.Fatalf("reinvite: %d, link %q", res.StatusCode, second)
+	}
+	setPassword := func(link string) int {
+		c := a.anonymous()
+		path := strings.TrimPrefix(link, "http://example.com")
+		c.get(t, path)
+		res, _ := c.post(t, path, url.Values{"password": {"another long password"}, "confirm": {"another long password"}})
+		return res.StatusCode
+	}
+	if got := setPassword(first); got != http.StatusNotFound {
+		t.Errorf("the replaced link answered %d, want 404", got)
+	}
+	if got := setPassword(second); got != http.StatusSeeOther {
+		t.Errorf("the new link answered %d, want 303", got)
+	}
+	staff, _ := a.db.AccountByEmail(context.Background(), testEmails[canceldesk.RoleStaff])
+	if res, _ := a.post(t, "/staff/"+strconv.FormatInt(staff.ID, 10), url.Values{"action": {"reinvite"}}); res.StatusCode != http.StatusConflict {
+		t.Errorf("reinvite of an active member: %d, want 409", res.StatusCode)
+	}
+}
+
 func TestCSRF(t *testing.T) {
 	a := newTestApp(t)
 	c := a.signedIn(t, canceldesk.RoleStaff)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -52,12 +53,9 @@ func (s *Server) staffInvite(c *fiber.Ctx) error {
 	if err == nil {
 		err = s.Accounts.CreateAccount(ctx, acct)
 	}
-	var token string
+	var link string
 	if err == nil {
-		var hash []byte
-		if token, hash, err = canceldesk.NewToken(); err == nil {
-			err = s.Accounts.CreateInvite(ctx, acct.ID, hash, s.Now().Add(inviteValidity))
-		}
+		link, err = s.inviteLink(c, acct.ID)
 	}
 	p, lerr := s.staffView(c)
 	if lerr != nil {
@@ -69,13 +67,28 @@ func (s *Server) staffInvite(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	p.InviteLink = c.BaseURL() + "/invite/" + token
+	p.InviteLink = link
 	p.Message = l.T("staff.invited", "Email", acct.Email)
 	return s.render(c, fiber.StatusOK, "staff/index", "", p)
 }
 
-// staffUpdate changes an account's role, or disables or enables it. A
-// disabled account loses access on its next request.
+// inviteLink makes a one-time link with which the account sets its
+// password; it replaces any earlier link of the account.
+func (s *Server) inviteLink(c *fiber.Ctx, accountID int64) (string, error) {
+	token, hash, err := canceldesk.NewToken()
+	if err != nil {
+		return "", err
+	}
+	if err := s.Accounts.CreateInvite(c.UserContext(), accountID, hash, s.Now().Add(inviteValidity)); err != nil {
+		return "", err
+	}
+	return c.BaseURL() + "/invite/" + token, nil
+}
+
+// staffUpdate changes an account's role, disables or enables it, or makes a
+// new invitation link for a member who has not set a password yet (the
+// first was lost or expired). A disabled account loses access on its next
+// request.
 func (s *Server) staffUpdate(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
@@ -97,6 +110,21 @@ func (s *Server) staffUpdate(c *fiber.Ctx) error {
 		disabled = true
 	case "enable":
 		disabled = false
+	case "reinvite":
+		if !acct.Invited() {
+			return &canceldesk.Error{Code: canceldesk.ECONFLICT, Key: "staff.reinvite_active", Message: "This member has set a password already."}
+		}
+		link, err := s.inviteLink(c, acct.ID)
+		if err != nil {
+			return err
+		}
+		p, err := s.staffView(c)
+		if err != nil {
+			return err
+		}
+		p.InviteLink = link
+		p.Message = localizer(c).T("staff.invited", "Email", acct.Email)
+		return s.render(c, fiber.StatusOK, "staff/index", "", p)
 	default:
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Key: "error.bad_request.title", Message: "Unknown action."}
 	}
@@ -127,13 +155,15 @@ func (s *Server) inviteForm(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "auth/invite", "", invitePage{Page: s.page(c, l.T("invite.title"), ""), Token: c.Params("token")})
 }
 
-// inviteAccept sets the password with a valid invitation and signs in.
+// inviteAccept sets the password with a valid invitation, then sends the
+// member to sign in.
 func (s *Server) inviteAccept(c *fiber.Ctx) error {
 	l := localizer(c)
 	p := invitePage{Page: s.page(c, l.T("invite.title"), ""), Token: c.Params("token")}
 	password := c.FormValue("password")
-	if err := canceldesk.ValidatePassword(password); err != nil {
-		p.Error = l.T(err.(*canceldesk.Error).Key)
+	var de *canceldesk.Error
+	if err := canceldesk.ValidatePassword(password); errors.As(err, &de) {
+		p.Error = l.T(de.Key)
 		return s.render(c, fiber.StatusBadRequest, "auth/invite", "", p)
 	}
 	if password != c.FormValue("confirm") {
