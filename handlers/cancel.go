@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -150,11 +151,17 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	res, err := s.Store.CancelOrder(c.UserContext(), req)
-	if err != nil {
-		if de, ok := err.(*canceldesk.Error); ok && de.Code == canceldesk.ECONFLICT {
-			p.Error = l.T(de.Key)
-			return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)
-		}
+	var de *canceldesk.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &de) && de.Code == canceldesk.ECONFLICT:
+		p.Error = l.T(de.Key)
+		return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)
+	case errors.As(err, &de) && de.Field != "" && de.Key != "":
+		// e.g. a location deleted while the dialog was open
+		p.Errors = map[string]string{de.Field: l.T(de.Key)}
+		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
+	default:
 		return err
 	}
 	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")

@@ -106,6 +106,18 @@ func TestCancel(t *testing.T) {
 		}
 	})
 
+	t.Run("ErrUnknownLocationBesideTheField", func(t *testing.T) {
+		form := cancelFormOf(t, staff, orders[1].ID)
+		form.Set("location", "987654")
+		res, doc := staff.post(t, fmt.Sprintf("/orders/%d/cancel", orders[1].ID), form)
+		if res.StatusCode != http.StatusBadRequest || strings.TrimSpace(doc.Find("#location-error").Text()) == "" {
+			t.Fatalf("status %d, location error %q", res.StatusCode, doc.Find("#location-error").Text())
+		}
+		if got, _ := a.db.Order(ctx, orders[1].ID); got.Cancelled() {
+			t.Fatal("a refused cancel cancelled the order")
+		}
+	})
+
 	t.Run("ErrMissingCSRFChangesNothing", func(t *testing.T) {
 		form := cancelFormOf(t, staff, orders[1].ID)
 		form.Set("_csrf", "")

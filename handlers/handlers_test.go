@@ -378,8 +378,8 @@ func TestImportUpload(t *testing.T) {
 			t.Fatalf("status %d", res.StatusCode)
 		}
 		summary := doc.Find(".import-summary").Text()
-		if !strings.Contains(summary, "2") {
-			t.Errorf("summary = %q", summary)
+		if want := "Orders imported: 2 · Line items: 2 · Cancelled orders: 1 · Already present: 0 · Rows skipped: 1"; summary != want {
+			t.Errorf("summary = %q, want %q", summary, want)
 		}
 		if got := doc.Find(".row-errors li").Text(); !strings.Contains(got, "Row 4") {
 			t.Errorf("row errors = %q", got)
