@@ -66,6 +66,9 @@ type CancelRequest struct {
 	LocationID     int64  // where restocked units go; required when Restock
 	StaffNote      string // at most 255 characters (runes); never shown to the customer
 	NotifyCustomer bool
+	// Gateway the refund or void goes through ("manual", "stripe"), chosen
+	// by the caller from the payment method; "" is manual.
+	Gateway        string
 	IdempotencyKey string // one per rendered dialog; 16..100 chars
 	Actor          string // account email
 }
@@ -167,13 +170,13 @@ func (p CancelPlan) RestockUnits() int {
 //     units of a line (units restocked before, e.g. by a partial refund,
 //     are not restocked twice). Lines without a SKU are never restocked.
 //   - Units refunded before are not refunded again: a line refunds at most
-//     Quantity − FulfilledQuantity − RefundedQuantity of its cancelled
-//     units (refunded units are assumed to be unshipped ones, so a unit is
-//     never paid back twice). Each refunded line is its units × price plus
+//     its unshipped units not refunded before (LineItem.UnshippedRefunded),
+//     so a unit is never paid back twice. Each refunded line is its units × price plus
 //     its share of the order's tax: Taxes × amount / Subtotal, in integer
 //     math, split over the lines by largest remainder so the shares add up
 //     exactly (no tax when Subtotal is 0; never more than Taxes). The
-//     shipping is refunded only when nothing has shipped.
+//     shipping not refunded before is refunded only when nothing has
+//     shipped.
 //   - The money: paid and partially refunded orders have paid Total;
 //     pending, partially paid (the paid part is unknown) and voided orders
 //     nothing. An authorized (uncaptured) payment is voided whole instead
@@ -227,7 +230,7 @@ func PlanCancel(o *Order, req CancelRequest) CancelPlan {
 			l.RestockQty = clamp(li.Quantity-li.FulfilledQuantity-li.RestockedQuantity, 0, cancel)
 		}
 		if p.RefundKind != "" {
-			l.RefundQty = clamp(li.Quantity-li.FulfilledQuantity-li.RefundedQuantity, 0, cancel)
+			l.RefundQty = clamp(li.unshipped()-li.UnshippedRefunded(), 0, cancel)
 			l.Amount = int64(l.RefundQty) * li.Price
 		}
 		p.Lines = append(p.Lines, l)
@@ -242,7 +245,7 @@ func PlanCancel(o *Order, req CancelRequest) CancelPlan {
 		p.RefundTax += tax
 	}
 	if shipped == 0 {
-		p.RefundShipping = max(o.Shipping, 0)
+		p.RefundShipping = max(o.Shipping-o.ShippingRefunded, 0)
 	}
 	if p.RefundKind == RefundKindVoid {
 		p.RefundTotal = refundable
@@ -355,13 +358,21 @@ type CancelResult struct {
 // payment gateway. The idempotency key survives retries.
 type Refund struct {
 	ID, OrderID    int64
+	CancellationID int64 // 0 for a refund made after the cancel
 	Kind           string // "refund" or "void"
 	Amount         int64
+	Shipping       int64 // of Amount, the shipping refunded
 	Currency       string
-	Gateway        string // "manual" or the order's payment method
+	Method         RefundMethod
+	Gateway        string // "manual", "stripe" or "store_credit"
 	Status         string // "pending", "succeeded" or "failed"
 	IdempotencyKey string
+	ProviderID     string // the gateway's id, e.g. Stripe's "re_…"
+	Error          string // why the gateway refused, for a failed refund
+	Note           string // staff-only
+	Actor          string
 	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Cancellation is the case that ties one cancel together.

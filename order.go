@@ -133,11 +133,16 @@ type Order struct {
 	Taxes          int64
 	Discounts      int64
 	Total          int64
-	RefundedAmount int64
+	// RefundedAmount is every refund recorded, whatever its gateway said
+	// yet (pending and failed ones hold their amount until settled), so
+	// it caps what may still be refunded.
+	RefundedAmount   int64
+	ShippingRefunded int64 // part of Shipping given back
 
 	FinancialStatus   FinancialStatus
 	FulfillmentStatus FulfillmentStatus
 	PaymentMethod     string
+	PaymentReference  string // the payment's id at the provider, e.g. a Stripe charge "ch_…"
 	PaidAt            *time.Time
 	FulfilledAt       *time.Time
 	CancelledAt       *time.Time
@@ -167,8 +172,12 @@ type LineItem struct {
 	Price             int64 // unit price, minor units
 	FulfilledQuantity int
 	CancelledQuantity int
-	RefundedQuantity  int
-	RestockedQuantity int
+	RefundedQuantity  int // every refunded unit, shipped or not
+	RestockedQuantity int // unshipped (cancelled) units put back to stock
+	// Shipped units: returned, returned and put back to stock, refunded.
+	ReturnedQuantity        int
+	ReturnRestockedQuantity int
+	RefundedShippedQuantity int
 }
 
 // Cancelled reports whether the order has been cancelled.
