@@ -358,7 +358,7 @@ type CancelResult struct {
 // payment gateway. The idempotency key survives retries.
 type Refund struct {
 	ID, OrderID    int64
-	CancellationID int64 // 0 for a refund made after the cancel
+	CancellationID int64  // 0 for a refund made after the cancel
 	Kind           string // "refund" or "void"
 	Amount         int64
 	Shipping       int64 // of Amount, the shipping refunded

@@ -128,11 +128,11 @@ type Order struct {
 	Email      string
 	Currency   string
 
-	Subtotal       int64
-	Shipping       int64
-	Taxes          int64
-	Discounts      int64
-	Total          int64
+	Subtotal  int64
+	Shipping  int64
+	Taxes     int64
+	Discounts int64
+	Total     int64
 	// RefundedAmount is every refund recorded, whatever its gateway said
 	// yet (pending and failed ones hold their amount until settled), so
 	// it caps what may still be refunded.

@@ -149,7 +149,9 @@ func Refundable(o *Order) []RefundableLine {
 func (li LineItem) unshipped() int { return max(li.Quantity-li.FulfilledQuantity, 0) }
 
 // UnshippedRefunded is the number of unshipped units refunded.
-func (li LineItem) UnshippedRefunded() int { return max(li.RefundedQuantity-li.RefundedShippedQuantity, 0) }
+func (li LineItem) UnshippedRefunded() int {
+	return max(li.RefundedQuantity-li.RefundedShippedQuantity, 0)
+}
 
 // RefundableAmount is what may still be given back: paid − refunded.
 func RefundableAmount(o *Order) int64 { return max(paidAmount(o)-o.RefundedAmount, 0) }
