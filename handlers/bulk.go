@@ -71,7 +71,11 @@ func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
 	if p.Locations, err = s.Store.Locations(ctx); err != nil {
 		return p, err
 	}
-	p.Form = defaultCancelForm(p.Locations)
+	settings, err := s.Refunds.Settings(ctx)
+	if err != nil {
+		return p, err
+	}
+	p.Form = defaultCancelForm(settings, p.Locations)
 	return p, nil
 }
 
@@ -98,7 +102,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	p.Form = readCancelForm(c, func(k string) string { return c.FormValue(k) })
 	actor := currentAccount(c).Email
 	for _, o := range p.Orders {
-		req := p.Form.request(o.ID, actor, l)
+		req := p.Form.request(o.ID, actor, s.gatewayFor(o.PaymentMethod), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
 		if err := req.Validate(); err != nil {
 			de, ok := err.(*canceldesk.Error)
@@ -111,6 +115,8 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 		res, err := s.Store.CancelOrder(c.UserContext(), req)
 		switch de, ok := err.(*canceldesk.Error); {
 		case err == nil:
+			s.backlog.forget()
+			s.settle(c, res.Refund)
 			p.Results = append(p.Results, bulkResult{Order: o, Refund: res.Refund})
 		case ok && (de.Code == canceldesk.ECONFLICT || de.Code == canceldesk.EINVALID) && de.Key != "":
 			p.Results = append(p.Results, bulkResult{Order: o, Skipped: l.T(de.Key)})

@@ -22,6 +22,7 @@ type cancelPage struct {
 	Error     string // about the cancel as a whole, e.g. cancelled meanwhile
 	// LocationName is where restocked units go, for the preview.
 	LocationName string
+	Gateway      string // where the refund goes: "manual", "stripe"
 }
 
 // cancelForm holds the dialog's choices as submitted.
@@ -36,14 +37,12 @@ type cancelForm struct {
 }
 
 // defaultCancelForm is what a fresh dialog proposes: the customer changed
-// their mind, refund now, restock to the first location, tell the customer.
-func defaultCancelForm(locs []canceldesk.Location) cancelForm {
-	f := cancelForm{Reason: canceldesk.DefaultReasons[0].Key, Refund: string(canceldesk.RefundNow), Restock: true,
+// their mind, refund now, restock (as the settings say) to the default
+// location, tell the customer.
+func defaultCancelForm(settings canceldesk.Settings, locs []canceldesk.Location) cancelForm {
+	return cancelForm{Reason: canceldesk.DefaultReasons[0].Key, Refund: string(canceldesk.RefundNow),
+		Restock: settings.RestockOnCancel, LocationID: defaultLocation(settings, locs),
 		Notify: canceldesk.DefaultNotify(canceldesk.DefaultReasons[0].Code), Key: randomToken()}
-	if len(locs) > 0 {
-		f.LocationID = locs[0].ID
-	}
-	return f
 }
 
 // readCancelForm reads the choices from a query string or a posted form.
@@ -54,7 +53,7 @@ func readCancelForm(c *fiber.Ctx, get func(string) string) cancelForm {
 }
 
 // request turns the form into the domain's cancel request.
-func (f cancelForm) request(orderID int64, actor string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
+func (f cancelForm) request(orderID int64, actor, gateway string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
 	r, _ := canceldesk.ReasonByKey(f.Reason)
 	label := ""
 	if r.Key != "" {
@@ -62,7 +61,7 @@ func (f cancelForm) request(orderID int64, actor string, l interface{ T(string, 
 	}
 	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label,
 		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
-		StaffNote: f.Note, NotifyCustomer: f.Notify, IdempotencyKey: f.Key, Actor: actor}
+		StaffNote: f.Note, NotifyCustomer: f.Notify, Gateway: gateway, IdempotencyKey: f.Key, Actor: actor}
 }
 
 // cancelView loads what the dialog shows for the order in the URL.
@@ -84,7 +83,11 @@ func (s *Server) cancelView(c *fiber.Ctx, form *cancelForm) (cancelPage, error) 
 	p := cancelPage{Page: s.page(c, l.T("cancel.title", "Name", o.Name), "orders"), Order: o,
 		Reasons: canceldesk.DefaultReasons, Locations: locs}
 	if form == nil {
-		f := defaultCancelForm(locs)
+		settings, err := s.Refunds.Settings(ctx)
+		if err != nil {
+			return cancelPage{}, err
+		}
+		f := defaultCancelForm(settings, locs)
 		form = &f
 	}
 	p.Form = *form
@@ -93,7 +96,8 @@ func (s *Server) cancelView(c *fiber.Ctx, form *cancelForm) (cancelPage, error) 
 			p.LocationName = loc.Name
 		}
 	}
-	p.Plan = canceldesk.PlanCancel(o, form.request(o.ID, currentAccount(c).Email, l))
+	p.Gateway = s.gatewayFor(o.PaymentMethod)
+	p.Plan = canceldesk.PlanCancel(o, form.request(o.ID, currentAccount(c).Email, p.Gateway, l))
 	return p, nil
 }
 
@@ -141,7 +145,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		return err
 	}
 	l := localizer(c)
-	req := f.request(p.Order.ID, currentAccount(c).Email, l)
+	req := f.request(p.Order.ID, currentAccount(c).Email, p.Gateway, l)
 	if err := req.Validate(); err != nil {
 		de, ok := err.(*canceldesk.Error)
 		if !ok {
@@ -164,6 +168,8 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 	default:
 		return err
 	}
+	s.backlog.forget()
+	s.settle(c, res.Refund)
 	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
 }
 

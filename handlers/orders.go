@@ -91,8 +91,12 @@ type orderPage struct {
 	Net    int64
 	// Cancellation is how the order was cancelled, when it was here.
 	Cancellation  *canceldesk.Cancellation
-	JustCancelled bool
-	JustRecreated bool
+	Refunds       []canceldesk.Refund
+	Credits       []canceldesk.StoreCredit
+	// What may still happen: the actions menu offers only these.
+	CanRefund, CanReturn, CanRestock bool
+	// Toast is the catalogue key of what the last action did, if any.
+	Toast string
 }
 
 // orderShow shows one order with its lines, totals, customer and timeline.
@@ -131,8 +135,23 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		Events:        events,
 		Stock:         stock,
 		Net:           o.Total - o.RefundedAmount,
-		JustCancelled: c.Query("cancelled") != "" && o.Cancelled(),
-		JustRecreated: c.Query("recreated") != "",
+		CanRefund:     canceldesk.HasRefundableBalance(o),
+	}
+	for _, rl := range canceldesk.Refundable(o) {
+		p.CanReturn = p.CanReturn || (rl.Returnable > 0 && rl.Refundable > 0)
+		p.CanRestock = p.CanRestock || canceldesk.ManualRestockable(rl.LineItem) > 0
+	}
+	p.CanReturn = p.CanReturn && p.CanRefund
+	for _, t := range []string{"cancelled", "recreated", "refunded", "restocked", "retried"} {
+		if c.Query(t) != "" {
+			p.Toast = "toast." + t
+		}
+	}
+	if p.Refunds, err = s.Refunds.Refunds(ctx, id); err != nil {
+		return err
+	}
+	if p.Credits, err = s.Refunds.StoreCredits(ctx, id); err != nil {
+		return err
 	}
 	if o.Cancelled() {
 		if p.Cancellation, err = s.Store.Cancellation(ctx, id); err != nil && canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -24,6 +25,9 @@ type Page struct {
 	Nav     string // active navigation entry
 	CSRF    string
 	Demo    bool
+	// Backlog is the number of cancelled orders still owed a refund, for
+	// the navigation.
+	Backlog int
 	// LangLinks switch the language while staying on the same page.
 	LangLinks []LangLink
 }
@@ -38,6 +42,12 @@ type LangLink struct {
 func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
 	l := localizer(c)
 	p := Page{L: l, Account: currentAccount(c), Title: title, Nav: nav, Demo: s.Demo}
+	if p.Account != nil && s.Refunds != nil {
+		p.Backlog = s.backlog.get(c.UserContext(), s.Now(), func(ctx context.Context) (int, error) {
+			_, n, err := s.Refunds.RefundBacklog(ctx, 0)
+			return n, err
+		})
+	}
 	if tok, ok := c.Locals(csrfLocal).(string); ok {
 		p.CSRF = tok
 	}

@@ -32,6 +32,11 @@ type Config struct {
 	Ready func(context.Context) error
 
 	Accounts canceldesk.AccountStore
+	// Refunds keeps refunds, restocks and settings.
+	Refunds canceldesk.RefundStore
+	// Payments picks refund gateways and asks them; nil records every
+	// refund as issued outside (the manual gateway).
+	Payments Payments
 	// Sessions stores sessions (Redis); nil keeps them in process.
 	Sessions fiber.Storage
 	// Limiter counts sign-in attempts; nil counts in process.
@@ -41,6 +46,16 @@ type Config struct {
 	SecureCookies bool
 	// Now is the clock; tests move it.
 	Now func() time.Time
+}
+
+// Payments is what the handlers need of the payment gateways
+// (payments.Processor).
+type Payments interface {
+	// GatewayFor names the gateway refunds of a payment method go through.
+	GatewayFor(paymentMethod string) string
+	// Settle asks the gateway about a pending refund now and records the
+	// answer on it; failures are recorded there, not returned.
+	Settle(ctx context.Context, refundID int64)
 }
 
 // Limiter counts attempts per key in fixed windows (store.RedisLimiter,
@@ -57,6 +72,7 @@ type Server struct {
 	assets       assetVersions
 	views        *html.Engine
 	sessionStore *session.Store
+	backlog      backlogCount
 }
 
 // MaxUploadBytes bounds a CSV upload (and so the request body).
@@ -79,7 +95,7 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg)}
+	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second}}
 	var err error
 	if s.assets, err = hashAssets(); err != nil {
 		return nil, err
@@ -88,6 +104,8 @@ func New(cfg Config) (*fiber.App, error) {
 	engine.AddFunc("asset", s.assets.url)
 	engine.AddFunc("int64", func(n int) int64 { return int64(n) })
 	engine.AddFunc("recreateLink", recreateLink)
+	engine.AddFunc("gatewayKey", gatewayKey)
+	engine.AddFunc("age", age)
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,128 @@
+package handlers
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// settingsPage is the managers' settings form.
+type settingsPage struct {
+	Page
+	Settings  canceldesk.Settings
+	Locations []canceldesk.Location
+	Limits    []limitRow
+	Errors    map[string]string
+	Saved     bool
+}
+
+// limitRow is one currency's staff refund limit, as typed.
+type limitRow struct {
+	Currency, Amount, Field string
+}
+
+// settingsCurrencies are offered for limits besides those already set.
+var settingsCurrencies = []string{"TWD", "USD"}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
+	ctx := c.UserContext()
+	st, err := s.Refunds.Settings(ctx)
+	if err != nil {
+		return settingsPage{}, err
+	}
+	locs, err := s.Store.Locations(ctx)
+	if err != nil {
+		return settingsPage{}, err
+	}
+	l := localizer(c)
+	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
+		Errors: map[string]string{}, Saved: c.Query("saved") != ""}
+	curs := slices.Clone(settingsCurrencies)
+	if !slices.Contains(curs, s.Currency) {
+		curs = append(curs, s.Currency)
+	}
+	for cur := range st.StaffRefundLimit {
+		if !slices.Contains(curs, cur) {
+			curs = append(curs, cur)
+		}
+	}
+	slices.Sort(curs)
+	for _, cur := range curs {
+		row := limitRow{Currency: cur, Field: "limit_" + cur}
+		if v := st.StaffRefundLimit[cur]; v > 0 {
+			row.Amount = canceldesk.Money{Amount: v, Currency: cur}.Decimal()
+		}
+		p.Limits = append(p.Limits, row)
+	}
+	return p, nil
+}
+
+// settingsForm shows the settings.
+func (s *Server) settingsForm(c *fiber.Ctx) error {
+	p, err := s.settingsView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "settings/index", "", p)
+}
+
+// settingsSave stores the settings; a bad value comes back beside its
+// field and nothing is saved.
+func (s *Server) settingsSave(c *fiber.Ctx) error {
+	p, err := s.settingsView(c)
+	if err != nil {
+		return err
+	}
+	l := localizer(c)
+	st := canceldesk.Settings{RestockOnCancel: c.FormValue("restock_on_cancel") != "", StaffRefundLimit: map[string]int64{}}
+	st.DefaultLocationID, _ = strconv.ParseInt(c.FormValue("default_location"), 10, 64)
+	for i := range p.Limits {
+		row := &p.Limits[i]
+		row.Amount = strings.TrimSpace(c.FormValue(row.Field))
+		if row.Amount == "" {
+			continue
+		}
+		v, err := canceldesk.ParseAmount(row.Amount, row.Currency)
+		if err != nil || v < 0 {
+			p.Errors[row.Field] = l.T("validation.amount")
+			continue
+		}
+		if v > 0 {
+			st.StaffRefundLimit[row.Currency] = v
+		}
+	}
+	if cur := strings.ToUpper(strings.TrimSpace(c.FormValue("new_currency"))); cur != "" {
+		amt := strings.TrimSpace(c.FormValue("new_limit"))
+		v, err := canceldesk.ParseAmount(amt, cur)
+		switch {
+		case !currencyCode.MatchString(cur):
+			p.Errors["new_currency"] = l.T("validation.currency")
+		case err != nil || v <= 0:
+			p.Errors["new_limit"] = l.T("validation.amount")
+		default:
+			st.StaffRefundLimit[cur] = v
+		}
+	}
+	p.Settings = st
+	if len(p.Errors) > 0 {
+		return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
+	}
+	err = s.Refunds.SaveSettings(c.UserContext(), st, currentAccount(c).Email)
+	var de *canceldesk.Error
+	switch {
+	case err == nil:
+		return redirect(c, "/settings?saved=1")
+	case errors.As(err, &de) && de.Field != "" && de.Key != "":
+		p.Errors[de.Field] = l.T(de.Key)
+		return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
+	}
+	return err
+}
