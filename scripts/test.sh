@@ -6,7 +6,8 @@
 #   CANCELDESK_TEST_PACKAGES=./store/... bash scripts/test.sh -v
 #
 # On a fresh Debian 12 machine (as root, or with sudo) it installs what is
-# missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs)
+# missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs,
+# stripe-mock from the Go module proxy)
 # from Debian's packages, starts Redis and PostgreSQL on loopback when they
 # do not answer, prepares the `test` database, exports the variables that
 # internal/testenv reads, then runs `go vet` and `go test`. When everything is
@@ -148,6 +149,59 @@ PGOPTIONS='-c client_min_messages=warning' PGCONNECT_TIMEOUT=5 psql "$PG_URL" -X
 note "database test ready ($(pg_admin -c 'SHOW server_version'))"
 
 # ---------------------------------------------------------------------------
+# stripe-mock is Stripe's stateless fake of its API, for the payments tests.
+# It is a Go program: installed with `go install` from the Go module proxy.
+section "stripe-mock"
+STRIPE_MOCK_ADDR=127.0.0.1:12111
+STRIPE_MOCK_HTTPS_ADDR=127.0.0.1:12112 # otherwise it also serves HTTPS on every interface
+STRIPE_MOCK_VERSION=v0.203.0
+STRIPE_MOCK_LOG=/tmp/canceldesk-stripe-mock.log
+# Answers when GET /v1/charges with a test key returns 200 (plain bash: no curl needed).
+stripe_mock_up() {
+	local status
+	# shellcheck disable=SC2016 # $1 is expanded by the inner bash
+	status=$(timeout 5 bash -c '
+		exec 3<>"/dev/tcp/${1%:*}/${1##*:}" || exit 1
+		printf "GET /v1/charges HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer sk_test_123\r\n\r\n" "$1" >&3
+		head -n 1 <&3' _ "$STRIPE_MOCK_ADDR" 2>/dev/null) || return 1
+	[[ $status == HTTP/1.?" 200"* ]]
+}
+if stripe_mock_up; then
+	note "answering on $STRIPE_MOCK_ADDR"
+else
+	gobin=$(go env GOBIN)
+	[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	if command -v stripe-mock >/dev/null 2>&1; then
+		stripe_mock=$(command -v stripe-mock)
+	elif [ -x "$gobin/stripe-mock" ]; then
+		stripe_mock="$gobin/stripe-mock"
+	else
+		note "installing github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+		GOFLAGS=-mod=mod go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" ||
+			die "go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION failed"
+		stripe_mock="$gobin/stripe-mock"
+		[ -x "$stripe_mock" ] || die "go install did not put stripe-mock in $gobin"
+	fi
+	note "not answering: starting $stripe_mock ($(go version -m "$stripe_mock" 2>/dev/null | awk '$1 == "mod" { print $3 }')) on loopback, log $STRIPE_MOCK_LOG"
+	setsid nohup "$stripe_mock" -http-addr "$STRIPE_MOCK_ADDR" -https-addr "$STRIPE_MOCK_HTTPS_ADDR" \
+		</dev/null >"$STRIPE_MOCK_LOG" 2>&1 &
+	stripe_mock_pid=$!
+	for ((i = 0; i < WAIT_SECONDS * 4; i++)); do
+		stripe_mock_up && break
+		kill -0 "$stripe_mock_pid" 2>/dev/null || break # it exited: no point waiting
+		sleep 0.25
+	done
+	if ! stripe_mock_up; then
+		tail -n 20 "$STRIPE_MOCK_LOG" >&2 || true
+		if kill -0 "$stripe_mock_pid" 2>/dev/null; then
+			die "stripe-mock does not answer on $STRIPE_MOCK_ADDR after ${WAIT_SECONDS}s (see $STRIPE_MOCK_LOG)"
+		fi
+		die "stripe-mock exited without answering on $STRIPE_MOCK_ADDR; is the port taken? (see $STRIPE_MOCK_LOG)"
+	fi
+	note "started (pid $stripe_mock_pid)"
+fi
+
+# ---------------------------------------------------------------------------
 section "Test environment"
 if [ -z "${CANCELDESK_CHROMIUM:-}" ] || [ ! -x "${CANCELDESK_CHROMIUM}" ]; then
 	CANCELDESK_CHROMIUM=$(command -v chromium) || die "chromium is not on PATH"
@@ -155,8 +209,10 @@ fi
 export CANCELDESK_TEST_POSTGRES="$PG_URL"
 export CANCELDESK_TEST_REDIS="$REDIS_URL_TEST"
 export CANCELDESK_CHROMIUM
+export CANCELDESK_TEST_STRIPE="http://$STRIPE_MOCK_ADDR"
 note "CANCELDESK_TEST_POSTGRES=$CANCELDESK_TEST_POSTGRES"
 note "CANCELDESK_TEST_REDIS=$CANCELDESK_TEST_REDIS"
+note "CANCELDESK_TEST_STRIPE=$CANCELDESK_TEST_STRIPE"
 note "CANCELDESK_CHROMIUM=$CANCELDESK_CHROMIUM"
 note "screenshots: ${CANCELDESK_SCREENSHOTS:-testdata/screenshots/}"
 note "setup took $((SECONDS - started))s"
