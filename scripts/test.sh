@@ -6,11 +6,11 @@
 #   CANCELDESK_TEST_PACKAGES=./store/... bash scripts/test.sh -v
 #
 # On a fresh Debian 12 machine (as root, or with sudo) it installs what is
-# missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs,
-# stripe-mock from the Go module proxy)
-# from Debian's packages, starts Redis and PostgreSQL on loopback when they
-# do not answer, prepares the `test` database, exports the variables that
-# internal/testenv reads, then runs `go vet` and `go test`. When everything is
+# missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs)
+# from Debian's packages and stripe-mock from the Go module proxy, starts
+# Redis, PostgreSQL and stripe-mock on loopback when they do not answer,
+# prepares the `test` database, exports the variables that internal/testenv
+# reads, then runs `go vet` and `go test`. When everything is
 # already there it only checks and runs the tests.
 set -euo pipefail
 
