@@ -91,11 +91,13 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 	}
 	total := `document.querySelector('[data-total=total]').textContent.trim()`
 	waitFor(t, ctx, total+` === 'US$22.00'`)
-	err = chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`select[name=`+restock+`]`), "cancel"),
-		chromedp.Evaluate[bool](`document.querySelector('select[name=`+restock+`]').dispatchEvent(new Event('change', {bubbles: true}))`),
-		chromedp.Click(chromedp.CSS(`input[name=shipping_mode][value=full]`)),
-	)
+	err = chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`select[name=`+restock+`]`), "cancel"))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('select[name=`+restock+`]').dispatchEvent(new Event('change', {bubbles: true}))`))
+	}
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=shipping_mode][value=full]`)))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -256,11 +256,13 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if len(p.Errors) > 0 || p.Error != "" {
+	// The store plans again under its lock and replays a second
+	// submission of this dialog, so only what does not parse stops here.
+	l := localizer(c)
+	req, errs := p.Form.request(p.Order, currentAccount(c), p.Gateway, s.Location)
+	if len(errs) > 0 {
 		return s.render(c, fiber.StatusBadRequest, "orders/refund", "orders/_refund", p)
 	}
-	l := localizer(c)
-	req, _ := p.Form.request(p.Order, currentAccount(c), p.Gateway, s.Location)
 	res, err := s.Refunds.RefundOrder(c.UserContext(), req)
 	var de *canceldesk.Error
 	switch {

@@ -263,10 +263,11 @@ func TestBacklogAndRestock(t *testing.T) {
 	form := cancelFormOf(t, staff, o.ID)
 	form.Set("refund", "later")
 	form.Del("restock")
-	if res, _ := staff.post(t, fmt.Sprintf("/orders/%d/cancel", o.ID), form); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("cancel: %d", res.StatusCode)
+	if res, doc := staff.post(t, fmt.Sprintf("/orders/%d/cancel", o.ID), form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("cancel: %d %s", res.StatusCode, doc.Find("main").Text())
 	}
-	a.clock.Advance(3 * 24 * time.Hour)
+	a.clock.Advance(3*24*time.Hour + time.Hour)
+	staff = a.signedIn(t, canceldesk.RoleStaff) // the old session has ended meanwhile
 
 	t.Run("BacklogListsTheOrderWithACount", func(t *testing.T) {
 		_, doc := staff.get(t, "/refunds")

@@ -42,6 +42,8 @@ type config struct {
 	Demo     bool
 	// SecureCookies: the dashboard is served over TLS.
 	SecureCookies bool
+	// Stripe: card refunds go through Stripe when the secret key is set.
+	StripeKey, StripeAPI string
 }
 
 func (c *config) flags(fs *flag.FlagSet) {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"time"
 
 	redisstorage "github.com/gofiber/storage/redis/v3"
@@ -14,6 +17,7 @@ import (
 	"github.com/canceldesk/canceldesk/handlers"
 	"github.com/canceldesk/canceldesk/i18n"
 	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/payments"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -28,6 +32,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", env("LISTEN_ADDR", "127.0.0.1:8080"), "listen address (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.Redis, "redis", env("REDIS_URL", ""), "Redis URL for sessions and cache (env REDIS_URL)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed demo data and demo accounts into an empty database and show how to sign in")
+	cfg.StripeKey = os.Getenv("STRIPE_SECRET_KEY") // a secret: never a flag, which ps would show
+	fs.StringVar(&cfg.StripeAPI, "stripe-api", env("STRIPE_API_BASE", ""), "Stripe API base URL, e.g. a stripe-mock (env STRIPE_API_BASE)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") != "", "mark cookies Secure with the __Host- prefix: set when served over TLS (env SECURE_COOKIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,7 +63,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	hc := handlers.Config{
-		Store: db, Accounts: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
+		Store: db, Accounts: db, Refunds: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
 		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies,
 	}
 	if cfg.Redis == "" {
@@ -68,11 +74,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		defer rdb.Close()
-		hc.Store = store.NewCache(db, rdb, log)
+		cache := store.NewCache(db, rdb, log)
+		hc.Store, hc.Refunds = cache, store.NewRefundCache(db, cache)
 		hc.Sessions = redisstorage.NewFromConnection(rdb)
 		hc.Limiter = store.NewRedisLimiter(rdb)
 		log.Info("Redis: sessions, sign-in limits and the order cache", "addr", rdb.Options().Addr)
 	}
+	payments, err := newPayments(cfg, hc.Refunds, log)
+	if err != nil {
+		return err
+	}
+	hc.Payments = payments
+	go payments.Run(ctx, refundPollInterval)
 	app, err := handlers.New(hc)
 	if err != nil {
 		return err
@@ -87,6 +100,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	return app.ShutdownWithTimeout(20 * time.Second)
+}
+
+// refundPollInterval is how often pending refunds are asked about again.
+const refundPollInterval = 30 * time.Second
+
+// newPayments sets up the refund gateways: manual always, Stripe when its
+// secret key is configured.
+func newPayments(cfg config, rs canceldesk.RefundStore, log *slog.Logger) (*payments.Processor, error) {
+	var st *payments.Stripe
+	if cfg.StripeKey != "" {
+		var err error
+		if st, err = payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeKey, APIBase: cfg.StripeAPI}); err != nil {
+			return nil, fmt.Errorf("stripe: %w", err)
+		}
+		log.Info("card refunds go through Stripe", "api", cmp.Or(cfg.StripeAPI, "https://api.stripe.com"))
+	} else {
+		log.Info("no STRIPE_SECRET_KEY: every refund is recorded as issued outside Cancel Desk (manual)")
+	}
+	return &payments.Processor{Store: rs, Registry: payments.NewRegistry(st), Log: log}, nil
 }
 
 // openRedis makes a client with short timeouts: Redis holds a cache and

@@ -370,6 +370,11 @@ func (g *gen) order(i int, created time.Time) *canceldesk.Order {
 			o.UpdatedAt = *t
 		}
 	}
+	if o.PaymentMethod == "Shopify Payments" {
+		// The card payment's id at the provider, so refunds can go back
+		// through Stripe when it is configured.
+		o.PaymentReference = fmt.Sprintf("pi_demo%07d", i)
+	}
 	return o
 }
 
