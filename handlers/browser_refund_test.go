@@ -118,7 +118,7 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.RefundedAmount != got.Total || got.LineItems[0].RestockedQuantity != 2 {
-		t.Fatalf("refunded %d of %d, mugs restocked %d", got.RefundedAmount, got.Total, got.LineItems[0].RestockedQuantity)
+		t.Fatalf("refunded %d of %d, mugs %+v", got.RefundedAmount, got.Total, got.LineItems[0])
 	}
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/refunds")); err != nil {

@@ -106,6 +106,7 @@ func New(cfg Config) (*fiber.App, error) {
 	engine.AddFunc("recreateLink", recreateLink)
 	engine.AddFunc("gatewayKey", gatewayKey)
 	engine.AddFunc("age", age)
+	engine.AddFunc("add", func(a, b int) int { return a + b })
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
