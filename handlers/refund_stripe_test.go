@@ -1,0 +1,103 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/handlers"
+	"github.com/canceldesk/canceldesk/internal/testenv"
+	"github.com/canceldesk/canceldesk/payments"
+)
+
+// TestRefundThroughStripe: a card order refunds through Stripe (the real
+// stripe-mock, reached through a loopback proxy the test can take down).
+// Stripe unreachable → the refund shows Failed with the reason and a
+// Retry button, the payment status stays Paid; Stripe back → Retry makes
+// it Succeeded and the status follows.
+func TestRefundThroughStripe(t *testing.T) {
+	ctx := context.Background()
+	mock, err := url.Parse(testenv.StripeMockURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // Stripe is down until the proxy listens here
+	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: testenv.StripeMockKey, APIBase: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(t, func(c *handlers.Config) {
+		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	})
+	o := &canceldesk.Order{Name: "#S1", Email: "kai@example.com", Currency: "USD", Subtotal: 4000, Total: 4000,
+		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
+		PaymentMethod: "Shopify Payments", PaymentReference: "ch_3QsTest", Risk: canceldesk.RiskLow, CreatedAt: base,
+		LineItems: []canceldesk.LineItem{{Name: "Lamp", Quantity: 2, Price: 2000}}}
+	if _, err := a.db.ImportOrders(ctx, []*canceldesk.Order{o}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := a.db.Order(ctx, o.ID)
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	_, doc := staff.get(t, fmt.Sprintf("/orders/%d/refund", o.ID))
+	if label := doc.Find("input[name=method][value=original]").Parent().Text(); !strings.Contains(label, "through Stripe") {
+		t.Errorf("method label = %q", label)
+	}
+	form := formOf(doc, "form.refund-form")
+	form.Set(fmt.Sprintf("qty_%d", got.LineItems[0].ID), "1")
+	res, _ := staff.post(t, fmt.Sprintf("/orders/%d/refund", o.ID), form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refund: %d", res.StatusCode)
+	}
+	_, page := staff.get(t, location(res))
+	row := page.Find(".refund-row")
+	if !strings.Contains(row.Text(), "Failed") || !strings.Contains(row.Text(), "Stripe could not be reached") {
+		t.Fatalf("refund row with Stripe down = %q", row.Text())
+	}
+	if strings.TrimSpace(page.Find(".page-head .badge-fin-paid").Text()) != "Paid" {
+		t.Error("a failed refund must leave the payment status Paid")
+	}
+	retry, ok := row.Find("form[action$='/retry']").Attr("action")
+	if !ok {
+		t.Fatal("a failed refund offers no Retry")
+	}
+
+	// Stripe is back.
+	up, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(mock)}
+	go srv.Serve(up)
+	t.Cleanup(func() { srv.Close() })
+
+	res, _ = staff.post(t, retry, url.Values{})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry: %d", res.StatusCode)
+	}
+	_, page = staff.get(t, location(res))
+	if row := page.Find(".refund-row").Text(); !strings.Contains(row, "Succeeded") || strings.Contains(row, "could not be reached") {
+		t.Fatalf("refund row after retry = %q", row)
+	}
+	if strings.TrimSpace(page.Find(".page-head .badge-fin-partially_refunded").Text()) != "Partially refunded" {
+		t.Errorf("badges = %q", page.Find(".page-head .badges").Text())
+	}
+	rs, _ := a.db.Refunds(ctx, o.ID)
+	if len(rs) != 1 || rs[0].Amount != 2000 || !strings.HasPrefix(rs[0].ProviderID, "re_") {
+		t.Fatalf("refunds = %+v; a retry must not make a second refund", rs)
+	}
+}
