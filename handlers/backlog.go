@@ -36,6 +36,9 @@ func (s *Server) refundBacklog(c *fiber.Ctx) error {
 	p := backlogPage{Page: s.page(c, l.T("backlog.title"), "backlog"), Total: total}
 	now := s.Now()
 	for _, e := range entries {
+		if e.ReasonLabel == string(e.Reason) {
+			e.ReasonLabel = "" // imported cancels carry only the code: show its label
+		}
 		p.Entries = append(p.Entries, backlogRow{BacklogEntry: e, Age: now.Sub(e.CancelledAt)})
 	}
 	return s.render(c, fiber.StatusOK, "refunds/backlog", "", p)
