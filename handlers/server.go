@@ -6,6 +6,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -94,6 +95,9 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
+	}
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts and Refunds")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second}}
 	var err error
