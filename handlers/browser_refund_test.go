@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +129,52 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 	waitFor(t, ctx, row+` === undefined`)
 	browsertest.Screenshot(t, ctx, "refund-backlog-after")
 	browsertest.NoConsoleErrors(t, ctx)
+}
+
+// TestJourneySettingsAndInventory: a manager sets the staff refund limit
+// (a typo is refused beside the field, then saved), then follows a SKU
+// from the inventory to its stock changes and on to an order.
+func TestJourneySettingsAndInventory(t *testing.T) {
+	url, _ := liveServer(t)
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/settings?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, ctx, canceldesk.RoleManager)
+	waitFor(t, ctx, `document.querySelector('#limit_USD') !== null`)
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#limit_USD`), "1,00.5"),
+		chromedp.Click(chromedp.CSS(`.settings-form button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#limit_USD-error').textContent.includes('amount')`)
+	browsertest.Screenshot(t, ctx, "settings-error")
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`#limit_USD`), "150"),
+		chromedp.Click(chromedp.CSS(`.settings-form button[type=submit]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.search.includes('saved=1') && document.querySelector('#limit_USD').value === '150.00'`)
+	browsertest.Screenshot(t, ctx, "settings-saved")
+
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.nav-list a[href="/inventory"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelectorAll('.stock-table tbody tr').length > 5`)
+	browsertest.Screenshot(t, ctx, "inventory")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.stock-table tbody tr:first-child a`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `location.pathname === '/inventory/movements' && document.querySelectorAll('.movements tbody tr').length > 0`)
+	browsertest.Screenshot(t, ctx, "inventory-movements")
+	// The one error the browser saw is the refused settings form (400).
+	for _, e := range browsertest.ConsoleErrors(ctx) {
+		if !strings.Contains(e, "status of 400") || !strings.Contains(e, "/settings") {
+			t.Errorf("browser reported an error: %s", e)
+		}
+	}
 }
