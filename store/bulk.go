@@ -11,7 +11,7 @@ import (
 )
 
 // bulkRows is how many rows one multi-row INSERT carries. The widest
-// statement (orders, 28-29 columns) then binds about 14,500 parameters,
+// statement (orders, 31-32 columns) then binds about 16,000 parameters,
 // under SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 const bulkRows = 500
 
@@ -60,16 +60,17 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 
 		orderCols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
-			total, refunded_amount, financial_status, fulfillment_status, payment_method, paid_at, fulfilled_at,
-			cancelled_at, cancel_reason, billing_address, shipping_address, notes, tags, risk, source,
-			item_count, created_at, updated_at`
+			total, refunded_amount, shipping_refunded, financial_status, fulfillment_status, payment_method,
+			payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
+			shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
 		if db.dialect == postgres {
 			orderCols += ", search_doc"
 		}
 		ins := []*bulkInsert{
 			db.newBulkInsert(ctx, tx, "orders", orderCols),
 			db.newBulkInsert(ctx, tx, "line_items", `id, order_id, position, name, sku, quantity, price,
-				fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity`),
+				fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
+				returned_quantity, return_restocked_quantity, refunded_shipped_quantity`),
 			db.newBulkInsert(ctx, tx, "events", `id, order_id, kind, actor, message, created_at`),
 		}
 		if db.dialect == sqlite {
@@ -102,8 +103,8 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				doc := searchDoc(o.Name, o.Email, customer, lines)
 				docs = append(docs, doc)
 				args := []any{o.ID, sortKey(o.CreatedAt, o.ID), o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping,
-					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, string(o.FinancialStatus),
-					string(o.FulfillmentStatus), o.PaymentMethod, micros(o.PaidAt), micros(o.FulfilledAt),
+					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, string(o.FinancialStatus),
+					string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 					micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 					strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
 					o.UpdatedAt.UnixMicro()}
@@ -123,7 +124,8 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 					li.ID, li.OrderID, li.Position = lineIDs[nextLine], o.ID, j+1
 					nextLine++
 					if err := linesIns.add(li.ID, li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price,
-						li.FulfilledQuantity, li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity); err != nil {
+						li.FulfilledQuantity, li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity,
+						li.ReturnedQuantity, li.ReturnRestockedQuantity, li.RefundedShippedQuantity); err != nil {
 						return err
 					}
 				}

@@ -25,7 +25,7 @@ type Cache struct {
 }
 
 // cacheVersion is part of every key; bump it when the cached shape changes.
-const cacheVersion = "v1"
+const cacheVersion = "v2"
 
 // NewCache wraps st with a Redis cache of orders.
 func NewCache(st canceldesk.OrderStore, rdb *redis.Client, log *slog.Logger) *Cache {
@@ -102,4 +102,73 @@ func (c *Cache) RecreateOrder(ctx context.Context, orderID int64, actor string) 
 		c.Invalidate(ctx, orderID)
 	}
 	return o, err
+}
+
+// RefundCache is a canceldesk.RefundStore that drops the cached order after
+// every write that changes it: refunds, restocks, a gateway's answer and a
+// retry. Reads go straight to the wrapped store.
+type RefundCache struct {
+	canceldesk.RefundStore
+	c *Cache
+}
+
+// NewRefundCache wraps rs so that c forgets the orders rs changes. A nil c
+// caches nothing.
+func NewRefundCache(rs canceldesk.RefundStore, c *Cache) *RefundCache {
+	return &RefundCache{RefundStore: rs, c: c}
+}
+
+func (rc *RefundCache) invalidate(ctx context.Context, err error, ids ...int64) {
+	if rc.c != nil && (err == nil || canceldesk.ErrorCode(err) == canceldesk.ECONFLICT) {
+		rc.c.Invalidate(ctx, ids...)
+	}
+}
+
+// RefundOrder refunds through the wrapped store, then drops the cached
+// order: after a refund, and after a conflict (the cache may have shown an
+// order that changed meanwhile).
+func (rc *RefundCache) RefundOrder(ctx context.Context, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
+	res, err := rc.RefundStore.RefundOrder(ctx, req)
+	rc.invalidate(ctx, err, req.OrderID)
+	return res, err
+}
+
+// RestockOrder restocks through the wrapped store, then drops the cached
+// order.
+func (rc *RefundCache) RestockOrder(ctx context.Context, req canceldesk.RestockRequest) error {
+	err := rc.RefundStore.RestockOrder(ctx, req)
+	rc.invalidate(ctx, err, req.OrderID)
+	return err
+}
+
+// refundOrderIDer finds the order of a refund; *DB is one.
+type refundOrderIDer interface {
+	RefundOrderID(ctx context.Context, refundID int64) (int64, error)
+}
+
+// SettleRefund settles through the wrapped store, then drops the cached
+// order of the refund (its financial status may have changed).
+func (rc *RefundCache) SettleRefund(ctx context.Context, refundID int64, status, providerID, errMsg string) error {
+	err := rc.RefundStore.SettleRefund(ctx, refundID, status, providerID, errMsg)
+	if err != nil || rc.c == nil {
+		return err
+	}
+	if f, ok := rc.RefundStore.(refundOrderIDer); ok {
+		if id, lerr := f.RefundOrderID(ctx, refundID); lerr == nil {
+			rc.c.Invalidate(ctx, id)
+		} else {
+			rc.c.log.Warn("order cache: no order for a settled refund", "err", lerr, "refund", refundID)
+		}
+	}
+	return nil
+}
+
+// RetryRefund retries through the wrapped store, then drops the cached
+// order.
+func (rc *RefundCache) RetryRefund(ctx context.Context, refundID int64, actor string) (*canceldesk.Refund, error) {
+	rf, err := rc.RefundStore.RetryRefund(ctx, refundID, actor)
+	if err == nil {
+		rc.invalidate(ctx, nil, rf.OrderID)
+	}
+	return rf, err
 }

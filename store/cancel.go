@@ -21,9 +21,13 @@ import (
 //  2. the order is read (on PostgreSQL its row is locked first, and the
 //     key is looked up again under the lock, so a racing twin replays);
 //  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT;
-//  4. the order's status changes, guarded by cancelled_at IS NULL;
-//  5. the cancellation row, 6. the refund or void row, 7. the line
-//     quantities (guarded so none exceeds the quantity ordered), 8. the
+//  4. the order's status changes, guarded by cancelled_at IS NULL; a
+//     refund's amount and shipping are reserved at once;
+//  5. the cancellation row, 6. the refund or void row through req.Gateway
+//     ("" is manual): manual succeeds at once and the financial status
+//     follows, any other gateway stays pending and the status waits for
+//     SettleRefund; 7. the line quantities (guarded so none exceeds the
+//     quantity ordered, nor restocked units the cancelled ones), 8. the
 //     stock ledger, 9. the timeline, 10. the customer message owed.
 //
 // Two requests with one key that still collide on its unique index are
@@ -80,12 +84,20 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	now := db.Now()
 	at := now.UnixMicro()
 
-	// (4) The guarded status change: only one cancel can pass it.
-	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET cancelled_at = ?, cancel_reason = ?, financial_status = ?,
-		refunded_amount = refunded_amount + ?, fulfillment_status = ?, updated_at = ?
+	// (4) The guarded status change: only one cancel can pass it. A refund
+	// reserves its amount (and its shipping) at once, whatever the gateway
+	// answers; the financial status follows only what the gateway confirmed
+	// (below, once the refund row exists).
+	var shippingRefunded int64
+	if plan.RefundKind == canceldesk.RefundKindRefund {
+		shippingRefunded = plan.RefundShipping
+	}
+	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET cancelled_at = ?, cancel_reason = ?,
+		refunded_amount = refunded_amount + ?, shipping_refunded = shipping_refunded + ?, fulfillment_status = ?,
+		updated_at = ?
 		WHERE id = ? AND cancelled_at IS NULL`),
-		at, string(req.Reason), string(canceldesk.FinancialStatusAfter(o, plan)),
-		canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, string(canceldesk.DeriveFulfillment(o.LineItems)), at, o.ID)
+		at, string(req.Reason), canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, shippingRefunded,
+		string(canceldesk.DeriveFulfillment(o.LineItems)), at, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,21 +126,26 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		return nil, err
 	}
 
-	// (6) The refund or void, recorded before any gateway is called.
+	// (6) The refund or void, recorded before any gateway is called. The
+	// manual gateway succeeds at once; any other waits for SettleRefund.
 	if plan.RefundKind != "" && plan.RefundTotal > 0 {
-		rf := canceldesk.Refund{OrderID: o.ID, Kind: plan.RefundKind, Amount: plan.RefundTotal, Currency: o.Currency,
-			Gateway: canceldesk.RefundGateway(o.PaymentMethod), Status: canceldesk.RefundPending,
-			IdempotencyKey: "refund:" + req.IdempotencyKey, CreatedAt: now}
-		if rf.Gateway == "manual" {
+		rf := canceldesk.Refund{OrderID: o.ID, CancellationID: res.CancellationID, Kind: plan.RefundKind,
+			Amount: plan.RefundTotal, Shipping: shippingRefunded, Currency: o.Currency, Method: canceldesk.MethodOriginal,
+			Gateway: req.Gateway, Status: canceldesk.RefundPending, IdempotencyKey: "refund:" + req.IdempotencyKey,
+			Actor: req.Actor, CreatedAt: now, UpdatedAt: now}
+		if rf.Gateway == "" {
+			rf.Gateway = canceldesk.GatewayManual
+		}
+		if refundFinalAtOnce(rf.Gateway) {
 			rf.Status = canceldesk.RefundSucceeded
 		}
-		err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO refunds (order_id, cancellation_id, kind, amount, currency,
-			method, gateway, status, idempotency_key, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'original', ?, ?, ?, ?, ?) RETURNING id`),
-			o.ID, res.CancellationID, rf.Kind, rf.Amount, rf.Currency, rf.Gateway, rf.Status, rf.IdempotencyKey,
-			at, at).Scan(&rf.ID)
-		if err != nil {
+		if err := db.insertRefund(ctx, tx, &rf, "{}"); err != nil {
 			return nil, err
+		}
+		if rf.Status == canceldesk.RefundSucceeded {
+			if err := db.syncFinancialStatus(ctx, tx, o.ID, rf.Kind, at); err != nil {
+				return nil, err
+			}
 		}
 		res.Refund = &rf
 	}
@@ -139,9 +156,11 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		r, err := tx.ExecContext(ctx, db.bind(`UPDATE line_items SET cancelled_quantity = cancelled_quantity + ?,
 			restocked_quantity = restocked_quantity + ?, refunded_quantity = refunded_quantity + ?
 			WHERE id = ? AND order_id = ?
-			AND fulfilled_quantity + cancelled_quantity + ? <= quantity
-			AND restocked_quantity + ? <= quantity AND refunded_quantity + ? <= quantity`),
-			l.CancelQty, l.RestockQty, l.RefundQty, l.LineItemID, o.ID, l.CancelQty, l.RestockQty, l.RefundQty)
+			AND fulfilled_quantity + cancelled_quantity + ? <= quantity AND refunded_quantity + ? <= quantity
+			AND (? = 0 OR restocked_quantity + ? <= cancelled_quantity + ?)
+			AND (? = 0 OR refunded_quantity + ? - refunded_shipped_quantity <= quantity - fulfilled_quantity)`),
+			l.CancelQty, l.RestockQty, l.RefundQty, l.LineItemID, o.ID, l.CancelQty, l.RefundQty,
+			l.RestockQty, l.RestockQty, l.CancelQty, l.RefundQty, l.RefundQty)
 		if err != nil {
 			return nil, err
 		}
@@ -319,26 +338,7 @@ func (db *DB) Cancellation(ctx context.Context, orderID int64) (*canceldesk.Canc
 
 // refunds lists a cancellation's refunds, oldest first.
 func (db *DB) refunds(ctx context.Context, tx *sql.Tx, cancellationID int64) ([]canceldesk.Refund, error) {
-	rows, err := tx.QueryContext(ctx, db.bind(`SELECT id, order_id, kind, amount, currency, gateway, status,
-		idempotency_key, created_at FROM refunds WHERE cancellation_id = ? ORDER BY id`), cancellationID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []canceldesk.Refund
-	for rows.Next() {
-		var (
-			r  canceldesk.Refund
-			at int64
-		)
-		if err := rows.Scan(&r.ID, &r.OrderID, &r.Kind, &r.Amount, &r.Currency, &r.Gateway, &r.Status,
-			&r.IdempotencyKey, &at); err != nil {
-			return nil, err
-		}
-		r.CreatedAt = fromMicros(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return db.queryRefunds(ctx, tx, `WHERE cancellation_id = ? ORDER BY id`, cancellationID)
 }
 
 // blocked is the conflict of a cancel that cannot go ahead.

@@ -130,8 +130,10 @@ func TestCancelOrder(t *testing.T) {
 			if res.Replayed || res.OrderID != o.ID || res.CancellationID == 0 || !res.Plan.OK() || res.Plan.RefundTotal != 3050 {
 				t.Fatalf("result = %+v", res)
 			}
-			wantRefund := canceldesk.Refund{ID: res.Refund.ID, OrderID: o.ID, Kind: "refund", Amount: 3050, Currency: "USD",
-				Gateway: "manual", Status: "succeeded", IdempotencyKey: "refund:" + req.IdempotencyKey, CreatedAt: fixedNow}
+			wantRefund := canceldesk.Refund{ID: res.Refund.ID, OrderID: o.ID, CancellationID: res.CancellationID, Kind: "refund",
+				Amount: 3050, Shipping: 300, Currency: "USD", Method: canceldesk.MethodOriginal, Gateway: "manual",
+				Status: "succeeded", IdempotencyKey: "refund:" + req.IdempotencyKey, Actor: "staff@example.com",
+				CreatedAt: fixedNow, UpdatedAt: fixedNow}
 			if res.Refund == nil || res.Refund.ID == 0 || !reflect.DeepEqual(*res.Refund, wantRefund) {
 				t.Fatalf("refund = %+v, want %+v", res.Refund, wantRefund)
 			}
@@ -276,9 +278,12 @@ func TestCancelOrder(t *testing.T) {
 				events   []string
 				moved    int
 			}{
+				// The money is reserved at once; the financial status waits
+				// for the gateway's answer (SettleRefund).
 				{name: "card gateway refund waits for the provider",
 					mod: func(o *canceldesk.Order) { o.PaymentMethod = "Shopify Payments" },
-					fin: canceldesk.FinancialRefunded, refunded: 3050,
+					req: func(r *canceldesk.CancelRequest) { r.Gateway = "Shopify Payments" },
+					fin: canceldesk.FinancialPaid, refunded: 3050,
 					refund: &canceldesk.Refund{Kind: "refund", Amount: 3050, Gateway: "Shopify Payments", Status: "pending"},
 					events: []string{"imported", "cancelled", "refund", "restocked", "notification_owed"}, moved: 3},
 				{name: "authorized payment is voided",
@@ -545,7 +550,7 @@ func TestCacheCancelOrderInvalidates(t *testing.T) {
 	loc := stockedLocation(t, db)
 	o := cancelOrder("#cache-cancel-" + time.Now().Format("150405.000000"))
 	importOrders(t, db, o)
-	t.Cleanup(func() { rdb.Del(c, "canceldesk:order:v1:"+itoa(o.ID)) })
+	t.Cleanup(func() { rdb.Del(c, "canceldesk:order:v2:"+itoa(o.ID)) })
 
 	if got, err := cache.Order(c, o.ID); err != nil || got.Cancelled() {
 		t.Fatalf("before: %v, %v", got, err)

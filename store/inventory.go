@@ -106,3 +106,52 @@ func (db *DB) Stock(ctx context.Context, skus []string) ([]canceldesk.StockLevel
 	}
 	return out, rows.Err()
 }
+
+// Movements implements canceldesk.RefundStore: the SKU's ledger, newest
+// first.
+func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldesk.InventoryMovement, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, sku, location_id, delta, kind, order_id, actor, created_at
+		FROM inventory_movements WHERE sku = ? ORDER BY id DESC LIMIT ?`), sku, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.InventoryMovement
+	for rows.Next() {
+		var (
+			m       canceldesk.InventoryMovement
+			kind    string
+			orderID sql.NullInt64
+			at      int64
+		)
+		if err := rows.Scan(&m.ID, &m.SKU, &m.LocationID, &m.Delta, &kind, &orderID, &m.Actor, &at); err != nil {
+			return nil, err
+		}
+		m.Kind, m.OrderID, m.CreatedAt = canceldesk.MovementKind(kind), orderID.Int64, fromMicros(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// StockLevels implements canceldesk.RefundStore: every SKU at every
+// location, by SKU then location name.
+func (db *DB) StockLevels(ctx context.Context) ([]canceldesk.StockLevel, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT l.sku, l.location_id, loc.name, l.on_hand FROM inventory_levels l
+		JOIN locations loc ON loc.id = l.location_id ORDER BY l.sku, loc.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []canceldesk.StockLevel
+	for rows.Next() {
+		var s canceldesk.StockLevel
+		if err := rows.Scan(&s.SKU, &s.LocationID, &s.Location, &s.OnHand); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -65,15 +65,16 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	}
 	id, key := ids[0], sortKey(o.CreatedAt, ids[0])
 	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
-		refunded_amount, financial_status, fulfillment_status, payment_method, paid_at, fulfilled_at,
-		cancelled_at, cancel_reason, billing_address, shipping_address, notes, tags, risk, source,
-		item_count, created_at, updated_at`
-	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+		refunded_amount, shipping_refunded, financial_status, fulfillment_status, payment_method,
+		payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
+		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
+	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 	args := []any{id, key, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
-		o.Discounts, o.Total, o.RefundedAmount, string(o.FinancialStatus), string(o.FulfillmentStatus),
-		o.PaymentMethod, micros(o.PaidAt), micros(o.FulfilledAt), micros(o.CancelledAt),
-		string(o.CancelReason), string(billing), string(shipping), o.Notes, strings.Join(o.Tags, ", "),
-		string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(), o.UpdatedAt.UnixMicro()}
+		o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, string(o.FinancialStatus),
+		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
+		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
+		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
+		o.UpdatedAt.UnixMicro()}
 	if db.dialect == postgres {
 		cols += ", search_doc"
 		vals += ", ?"
@@ -90,10 +91,12 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 		li := &o.LineItems[i]
 		li.OrderID, li.Position = o.ID, i+1
 		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO line_items (order_id, position, name, sku, quantity,
-			price, fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			price, fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
+			returned_quantity, return_restocked_quantity, refunded_shipped_quantity)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price, li.FulfilledQuantity,
-			li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity).Scan(&li.ID)
+			li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity, li.ReturnedQuantity,
+			li.ReturnRestockedQuantity, li.RefundedShippedQuantity).Scan(&li.ID)
 		if err != nil {
 			return false, err
 		}
@@ -115,8 +118,8 @@ func customerName(o *canceldesk.Order) string {
 }
 
 const orderColumns = `o.id, o.external_id, o.name, o.email, o.currency, o.subtotal, o.shipping, o.taxes,
-	o.discounts, o.total, o.refunded_amount, o.financial_status, o.fulfillment_status, o.payment_method,
-	o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
+	o.discounts, o.total, o.refunded_amount, o.shipping_refunded, o.financial_status, o.fulfillment_status,
+	o.payment_method, o.payment_reference, o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
 	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at`
 
 // Order implements canceldesk.OrderStore.
@@ -143,7 +146,8 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	)
 	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
-		&o.Discounts, &o.Total, &o.RefundedAmount, &fin, &ful, &o.PaymentMethod, &paid, &fulfilled,
+		&o.Discounts, &o.Total, &o.RefundedAmount, &o.ShippingRefunded, &fin, &ful, &o.PaymentMethod,
+		&o.PaymentReference, &paid, &fulfilled,
 		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, canceldesk.ErrNotFound
@@ -162,7 +166,8 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		}
 	}
 	rows, err := tx.QueryContext(ctx, db.bind(`SELECT id, order_id, position, name, sku, quantity, price,
-		fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity
+		fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
+		returned_quantity, return_restocked_quantity, refunded_shipped_quantity
 		FROM line_items WHERE order_id = ? ORDER BY position`), id)
 	if err != nil {
 		return nil, err
@@ -171,7 +176,8 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	for rows.Next() {
 		var li canceldesk.LineItem
 		if err := rows.Scan(&li.ID, &li.OrderID, &li.Position, &li.Name, &li.SKU, &li.Quantity, &li.Price,
-			&li.FulfilledQuantity, &li.CancelledQuantity, &li.RefundedQuantity, &li.RestockedQuantity); err != nil {
+			&li.FulfilledQuantity, &li.CancelledQuantity, &li.RefundedQuantity, &li.RestockedQuantity,
+			&li.ReturnedQuantity, &li.ReturnRestockedQuantity, &li.RefundedShippedQuantity); err != nil {
 			return nil, err
 		}
 		o.LineItems = append(o.LineItems, li)

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// settingsKey is the settings row holding canceldesk.Settings.
+const settingsKey = "store"
+
+// storedSettings is how canceldesk.Settings is kept as JSON: named fields,
+// so a renamed Go field does not lose a store's settings. A field missing
+// from the JSON keeps its DefaultSettings value.
+type storedSettings struct {
+	RestockOnCancel   *bool            `json:"restock_on_cancel,omitempty"`
+	DefaultLocationID int64            `json:"default_location_id"`
+	StaffRefundLimit  map[string]int64 `json:"staff_refund_limit"`
+}
+
+// Settings implements canceldesk.RefundStore.
+func (db *DB) Settings(ctx context.Context) (canceldesk.Settings, error) {
+	return db.settings(ctx, db.read)
+}
+
+func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, error) {
+	s := canceldesk.DefaultSettings()
+	var value string
+	err := q.QueryRowContext(ctx, db.bind(`SELECT value FROM settings WHERE key = ?`), settingsKey).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	} else if err != nil {
+		return s, err
+	}
+	var st storedSettings
+	if err := json.Unmarshal([]byte(value), &st); err != nil {
+		return s, fmt.Errorf("store: settings: %w", err)
+	}
+	if st.RestockOnCancel != nil {
+		s.RestockOnCancel = *st.RestockOnCancel
+	}
+	s.DefaultLocationID = st.DefaultLocationID
+	for cur, v := range st.StaffRefundLimit {
+		s.StaffRefundLimit[cur] = v
+	}
+	return s, nil
+}
+
+// SaveSettings implements canceldesk.RefundStore. A default location that
+// does not exist is EINVALID (field "location"); so is a limit below zero
+// (field "limit_<CUR>") or a currency that is not three capital letters.
+// Nothing is saved unless everything is valid.
+func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor string) error {
+	if s.DefaultLocationID < 0 {
+		return locationError()
+	}
+	curs := make([]string, 0, len(s.StaffRefundLimit))
+	for cur := range s.StaffRefundLimit {
+		curs = append(curs, cur)
+	}
+	sort.Strings(curs)
+	for _, cur := range curs {
+		if !isCurrencyCode(cur) {
+			return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "limit_" + cur, Key: "validation.currency",
+				Message: "A currency is three capital letters, such as USD."}
+		}
+		if s.StaffRefundLimit[cur] < 0 {
+			return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "limit_" + cur, Key: "validation.amount",
+				Message: "A limit cannot be below zero."}
+		}
+	}
+	restock := s.RestockOnCancel
+	value, err := json.Marshal(storedSettings{RestockOnCancel: &restock, DefaultLocationID: s.DefaultLocationID,
+		StaffRefundLimit: s.StaffRefundLimit})
+	if err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if s.DefaultLocationID > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM locations WHERE id = ?`), s.DefaultLocationID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return locationError()
+			}
+		}
+		_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO settings (key, value, actor, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, actor = excluded.actor, updated_at = excluded.updated_at`),
+			settingsKey, string(value), actor, db.Now().UnixMicro())
+		return err
+	})
+}
+
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := range 3 {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
