@@ -36,10 +36,19 @@ func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*c
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) { return db.cancel(ctx, tx, req) })
+}
+
+// keyedTx runs fn in one transaction for a write carrying an idempotency
+// key. Two requests with one key that still collide on its unique index
+// (both passed the replay check before either committed) are retried once,
+// after the rollback, and the second then replays. A missing location
+// (deleted meanwhile, or never there) comes back beside its field.
+func keyedTx[T any](ctx context.Context, db *DB, fn func(*sql.Tx) (T, error)) (T, error) {
 	for attempt := 0; ; attempt++ {
-		var res *canceldesk.CancelResult
+		var res T
 		err := db.tx(ctx, func(tx *sql.Tx) (err error) {
-			res, err = db.cancel(ctx, tx, req)
+			res, err = fn(tx)
 			return err
 		})
 		switch {
@@ -48,11 +57,10 @@ func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*c
 		case isUniqueViolation(err) && attempt == 0:
 			continue
 		case isForeignKeyViolation(err):
-			// The location was deleted meanwhile, or never existed.
-			return nil, &canceldesk.Error{Code: canceldesk.EINVALID, Field: "location", Key: "validation.location",
-				Message: "Choose where the items go back to stock."}
+			var zero T
+			return zero, locationError()
 		}
-		return nil, err
+		return res, err
 	}
 }
 

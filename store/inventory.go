@@ -88,9 +88,14 @@ func (db *DB) Stock(ctx context.Context, skus []string) ([]canceldesk.StockLevel
 	for i, s := range skus {
 		args[i] = s
 	}
+	return db.stockLevels(ctx, `WHERE l.sku IN (?`+strings.Repeat(", ?", len(skus)-1)+`)`, args...)
+}
+
+// stockLevels lists stock on hand joined with location names, by SKU then
+// location name, narrowed by where.
+func (db *DB) stockLevels(ctx context.Context, where string, args ...any) ([]canceldesk.StockLevel, error) {
 	q := `SELECT l.sku, l.location_id, loc.name, l.on_hand FROM inventory_levels l
-		JOIN locations loc ON loc.id = l.location_id
-		WHERE l.sku IN (?` + strings.Repeat(", ?", len(skus)-1) + `) ORDER BY l.sku, loc.name`
+		JOIN locations loc ON loc.id = l.location_id ` + where + ` ORDER BY l.sku, loc.name`
 	rows, err := db.read.QueryContext(ctx, db.bind(q), args...)
 	if err != nil {
 		return nil, err
@@ -139,19 +144,5 @@ func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldes
 // StockLevels implements canceldesk.RefundStore: every SKU at every
 // location, by SKU then location name.
 func (db *DB) StockLevels(ctx context.Context) ([]canceldesk.StockLevel, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT l.sku, l.location_id, loc.name, l.on_hand FROM inventory_levels l
-		JOIN locations loc ON loc.id = l.location_id ORDER BY l.sku, loc.name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []canceldesk.StockLevel
-	for rows.Next() {
-		var s canceldesk.StockLevel
-		if err := rows.Scan(&s.SKU, &s.LocationID, &s.Location, &s.OnHand); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.stockLevels(ctx, "")
 }

@@ -213,23 +213,7 @@ func nothingToRefund() error {
 // Two requests with one key that still collide on its unique index are
 // retried once, after the rollback, and then replay.
 func (db *DB) RefundOrder(ctx context.Context, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
-	for attempt := 0; ; attempt++ {
-		var res *canceldesk.RefundResult
-		err := db.tx(ctx, func(tx *sql.Tx) (err error) {
-			res, err = db.refundOrder(ctx, tx, req)
-			return err
-		})
-		switch {
-		case err == nil:
-			return res, nil
-		case isUniqueViolation(err) && attempt == 0:
-			continue
-		case isForeignKeyViolation(err):
-			// The location does not exist.
-			return nil, locationError()
-		}
-		return nil, err
-	}
+	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.RefundResult, error) { return db.refundOrder(ctx, tx, req) })
 }
 
 func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
@@ -808,18 +792,8 @@ func nothingToRestock() error {
 // "manual" ledger rows, the timeline and the restock row that makes a
 // second submission of the same key write nothing.
 func (db *DB) RestockOrder(ctx context.Context, req canceldesk.RestockRequest) error {
-	for attempt := 0; ; attempt++ {
-		err := db.tx(ctx, func(tx *sql.Tx) error { return db.restockOrder(ctx, tx, req) })
-		switch {
-		case err == nil:
-			return nil
-		case isUniqueViolation(err) && attempt == 0:
-			continue
-		case isForeignKeyViolation(err):
-			return locationError()
-		}
-		return err
-	}
+	_, err := keyedTx(ctx, db, func(tx *sql.Tx) (struct{}, error) { return struct{}{}, db.restockOrder(ctx, tx, req) })
+	return err
 }
 
 // restockReplayed reports whether key restocked the order already; a key
