@@ -239,7 +239,7 @@ func PlanCancel(o *Order, req CancelRequest) CancelPlan {
 	if p.RefundKind == "" {
 		return p
 	}
-	for i, tax := range TaxShares(o.Taxes, o.Subtotal, amounts) {
+	for i, tax := range RefundTax(o, amounts) {
 		p.Lines[i].Tax = tax
 		p.RefundItems += p.Lines[i].Amount
 		p.RefundTax += tax
@@ -332,6 +332,31 @@ func TaxShares(taxes, subtotal int64, amounts []int64) []int64 {
 	}
 	return shares
 }
+
+// RefundTax is the tax given back with refunded line amounts, per line.
+// It is worked out on the order's whole refunded items, not on this refund
+// alone: the tax that all items refunded so far (before and now) owe,
+// taxes × items / subtotal rounded half up, less the tax given back
+// before (TaxRefunded). So many small refunds never add up to more tax
+// than the order has, nor to less than one refund of the same items. The
+// amount is split over the lines as TaxShares does.
+func RefundTax(o *Order, amounts []int64) []int64 {
+	var before, now int64
+	for _, li := range o.LineItems {
+		before += int64(li.RefundedQuantity) * li.Price
+	}
+	for _, a := range amounts {
+		now += max(a, 0)
+	}
+	if o.Taxes <= 0 || o.Subtotal <= 0 || now <= 0 {
+		return make([]int64, len(amounts))
+	}
+	owed := min(mulDiv(o.Taxes, before+now, o.Subtotal, true), o.Taxes)
+	tax := clamp64(owed-o.TaxRefunded, 0, max(o.Taxes-o.TaxRefunded, 0))
+	return TaxShares(tax, now, amounts)
+}
+
+func clamp64(v, lo, hi int64) int64 { return max(lo, min(v, hi)) }
 
 // mulDiv is a × b / c without overflow, rounded down or half up.
 func mulDiv(a, b, c int64, roundHalfUp bool) int64 {

@@ -177,7 +177,7 @@ func TestPlanCancelRules(t *testing.T) {
 		// A partial refund gave back one of three mugs and restocked it;
 		// the cancel must neither restock nor refund that mug again.
 		o := &Order{ID: 1, Email: "c@example.com", Currency: "EUR", Subtotal: 3000, Taxes: 300, Shipping: 0,
-			Total: 3300, RefundedAmount: 1100, FinancialStatus: FinancialPartiallyRefunded,
+			Total: 3300, RefundedAmount: 1100, TaxRefunded: 100, FinancialStatus: FinancialPartiallyRefunded,
 			LineItems: []LineItem{{ID: 5, Name: "Mug", SKU: "M", Quantity: 3, Price: 1000, RefundedQuantity: 1, RestockedQuantity: 1}}}
 		p := PlanCancel(o, planRequest(RefundNow, true))
 		want := []PlanLine{{LineItemID: 5, Name: "Mug", SKU: "M", CancelQty: 3, RestockQty: 2, RefundQty: 2, Amount: 2000, Tax: 200}}
@@ -374,5 +374,35 @@ func TestCancelRequestValidate(t *testing.T) {
 				t.Fatalf("Validate() = %#v, want field %q key %q", err, tc.field, tc.key)
 			}
 		})
+	}
+}
+
+// TestRefundTaxAddsUp: refunding units one at a time gives back exactly
+// the order's tax in the end, never more, and the same as one refund of
+// everything; each step is what all refunded items owe less what was
+// given back.
+func TestRefundTaxAddsUp(t *testing.T) {
+	for _, c := range []struct {
+		taxes, price int64
+		units        int
+	}{{2, 100, 3}, {1, 100, 3}, {500, 333, 7}, {7, 1, 9}, {1000, 1250, 4}} {
+		subtotal := c.price * int64(c.units)
+		o := &Order{Subtotal: subtotal, Taxes: c.taxes, LineItems: []LineItem{{ID: 1, Quantity: c.units, Price: c.price}}}
+		var given int64
+		for i := 0; i < c.units; i++ {
+			tax := RefundTax(o, []int64{c.price})[0]
+			if tax < 0 {
+				t.Fatalf("%+v: negative tax %d", c, tax)
+			}
+			given += tax
+			o.TaxRefunded += tax
+			o.LineItems[0].RefundedQuantity++
+			if want := min(mulDiv(c.taxes, int64(i+1)*c.price, subtotal, true), c.taxes); given != want {
+				t.Fatalf("%+v: after %d units %d tax given back, want %d", c, i+1, given, want)
+			}
+		}
+		if given != c.taxes {
+			t.Fatalf("%+v: %d tax given back over single refunds, want all %d", c, given, c.taxes)
+		}
 	}
 }

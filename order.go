@@ -138,6 +138,7 @@ type Order struct {
 	// it caps what may still be refunded.
 	RefundedAmount   int64
 	ShippingRefunded int64 // part of Shipping given back
+	TaxRefunded      int64 // part of Taxes given back
 
 	FinancialStatus   FinancialStatus
 	FulfillmentStatus FulfillmentStatus

@@ -229,7 +229,7 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 		p.RestockUnits += pl.Restocked + pl.ReturnRestocked
 		p.ReturnUnits += pl.Returned
 	}
-	for i, tax := range TaxShares(o.Taxes, o.Subtotal, amounts) {
+	for i, tax := range RefundTax(o, amounts) {
 		p.Lines[i].Tax = tax
 		p.Items += p.Lines[i].Amount
 		p.Tax += tax

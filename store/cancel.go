@@ -96,15 +96,15 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	// reserves its amount (and its shipping) at once, whatever the gateway
 	// answers; the financial status follows only what the gateway confirmed
 	// (below, once the refund row exists).
-	var shippingRefunded int64
+	var shippingRefunded, taxRefunded int64
 	if plan.RefundKind == canceldesk.RefundKindRefund {
-		shippingRefunded = plan.RefundShipping
+		shippingRefunded, taxRefunded = plan.RefundShipping, plan.RefundTax
 	}
 	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET cancelled_at = ?, cancel_reason = ?,
-		refunded_amount = refunded_amount + ?, shipping_refunded = shipping_refunded + ?, fulfillment_status = ?,
-		updated_at = ?
+		refunded_amount = refunded_amount + ?, shipping_refunded = shipping_refunded + ?,
+		tax_refunded = tax_refunded + ?, fulfillment_status = ?, updated_at = ?
 		WHERE id = ? AND cancelled_at IS NULL`),
-		at, string(req.Reason), canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, shippingRefunded,
+		at, string(req.Reason), canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, shippingRefunded, taxRefunded,
 		string(canceldesk.DeriveFulfillment(o.LineItems)), at, o.ID)
 	if err != nil {
 		return nil, err

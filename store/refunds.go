@@ -251,7 +251,7 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 
 	// (4) The order: never more refunded than paid, nor more shipping than
 	// charged, even if the plan was made on a stale read.
-	if err := db.reserveRefund(ctx, tx, o.ID, plan.Total, plan.Shipping, at); err != nil {
+	if err := db.reserveRefund(ctx, tx, o.ID, plan.Total, plan.Shipping, plan.Tax, at); err != nil {
 		return nil, err
 	}
 
@@ -366,13 +366,13 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 // refunded, guarded so neither passes what was paid (Total for a paid,
 // partially refunded or refunded order, else nothing) or charged:
 // ECONFLICT refund.blocked.nothing when it would.
-func (db *DB) reserveRefund(ctx context.Context, tx *sql.Tx, orderID, total, shipping, at int64) error {
+func (db *DB) reserveRefund(ctx context.Context, tx *sql.Tx, orderID, total, shipping, tax, at int64) error {
 	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET refunded_amount = refunded_amount + ?,
-		shipping_refunded = shipping_refunded + ?, updated_at = ?
+		shipping_refunded = shipping_refunded + ?, tax_refunded = tax_refunded + ?, updated_at = ?
 		WHERE id = ? AND refunded_amount + ? <= CASE WHEN financial_status IN ('paid', 'partially_refunded', 'refunded')
 			THEN total ELSE 0 END
 		AND (? = 0 OR shipping_refunded + ? <= shipping)`),
-		total, shipping, at, orderID, total, shipping, shipping)
+		total, shipping, tax, at, orderID, total, shipping, shipping)
 	if err != nil {
 		return err
 	}

@@ -520,6 +520,7 @@ func (p *propRun) check(what string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var orderTax int64
 		for _, li := range got.LineItems {
 			c := rtCounts(li)
 			if c.Refunded > li.Quantity || c.Refunded-c.RefundedShipped > li.Quantity-li.FulfilledQuantity {
@@ -549,6 +550,12 @@ func (p *propRun) check(what string) {
 				fail("%s %s: %d tax refunded in %d refunds, the line's share is %d × %d / %d", o.Name, li.Name, m.tax,
 					m.refunds, got.Taxes, li.Total(), got.Subtotal)
 			}
+			orderTax += m.tax
+		}
+		// The order's tax: what its refunds gave back is what it records,
+		// and never more than it charged, however the refunds were cut.
+		if orderTax != got.TaxRefunded || got.TaxRefunded > max(got.Taxes, 0) {
+			fail("%s: %d tax in its refunds, %d recorded, %d charged", o.Name, orderTax, got.TaxRefunded, got.Taxes)
 		}
 	}
 

@@ -1350,7 +1350,7 @@ func TestRefundGuards(t *testing.T) {
 			{"all of it", o.ID, 4050, 300, true},
 			{"one cent more", o.ID, 1, 0, false},
 		} {
-			err := try(tc.name, func(tx *sql.Tx) error { return db.reserveRefund(rtCtx(t), tx, tc.id, tc.total, tc.shipping, 1) })
+			err := try(tc.name, func(tx *sql.Tx) error { return db.reserveRefund(rtCtx(t), tx, tc.id, tc.total, tc.shipping, 0, 1) })
 			if tc.ok && err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 			} else if !tc.ok {

@@ -6,6 +6,9 @@
 -- The part of the shipping charge given back, and the payment's id at its
 -- provider (e.g. a Stripe charge "ch_…") that gateway refunds point at.
 ALTER TABLE orders ADD COLUMN shipping_refunded BIGINT NOT NULL DEFAULT 0;
+-- tax given back so far: each refund's tax is what the refunded items owe
+-- in total, less this, so rounding never adds up past the order's tax
+ALTER TABLE orders ADD COLUMN tax_refunded BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN payment_reference TEXT NOT NULL DEFAULT '';
 
 -- Shipped units that came back, came back and went to stock, and were
