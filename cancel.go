@@ -109,7 +109,7 @@ type PlanLine struct {
 	CancelQty  int   // unfulfilled units cancelled now
 	RestockQty int   // of those, units going back to stock (never units restocked before)
 	RefundQty  int   // units refunded now (never units refunded before)
-	Amount     int64 // RefundQty × price
+	Amount     int64 // what the refunded units paid (UnitsPaid)
 	Tax        int64 // this line's share of the order's tax for the refunded units
 }
 
@@ -219,7 +219,8 @@ func PlanCancel(o *Order, req CancelRequest) CancelPlan {
 		}
 	}
 
-	var amounts []int64
+	net := LineNets(o)
+	var gross []int64 // before discounts: the tax follows these
 	for _, li := range o.LineItems {
 		cancel := li.UnfulfilledQuantity()
 		if cancel == 0 {
@@ -231,15 +232,15 @@ func PlanCancel(o *Order, req CancelRequest) CancelPlan {
 		}
 		if p.RefundKind != "" {
 			l.RefundQty = clamp(li.unshipped()-li.UnshippedRefunded(), 0, cancel)
-			l.Amount = int64(l.RefundQty) * li.Price
+			l.Amount = UnitsPaid(li, net[li.ID], l.RefundQty)
 		}
 		p.Lines = append(p.Lines, l)
-		amounts = append(amounts, l.Amount)
+		gross = append(gross, int64(l.RefundQty)*li.Price)
 	}
 	if p.RefundKind == "" {
 		return p
 	}
-	for i, tax := range RefundTax(o, amounts) {
+	for i, tax := range RefundTax(o, gross) {
 		p.Lines[i].Tax = tax
 		p.RefundItems += p.Lines[i].Amount
 		p.RefundTax += tax
@@ -331,6 +332,36 @@ func TaxShares(taxes, subtotal int64, amounts []int64) []int64 {
 		shares[i]++
 	}
 	return shares
+}
+
+// LineNets is what each line (by id) was paid for: its total less its part
+// of the order's discounts, which are split over the lines in proportion
+// to their totals (see TaxShares), so the parts add up to the discounts
+// exactly.
+func LineNets(o *Order) map[int64]int64 {
+	totals := make([]int64, len(o.LineItems))
+	for i, li := range o.LineItems {
+		totals[i] = li.Total()
+	}
+	shares := TaxShares(o.Discounts, o.Subtotal, totals)
+	out := make(map[int64]int64, len(o.LineItems))
+	for i, li := range o.LineItems {
+		out[li.ID] = max(totals[i]-shares[i], 0)
+	}
+	return out
+}
+
+// UnitsPaid is what the next q units of a line paid, after the units
+// refunded before: net (see LineNets) spread over the line's units, the
+// i-th unit ending at net × i / Quantity rounded down, so refunding a
+// line in any number of steps gives back exactly net, never more.
+func UnitsPaid(li LineItem, net int64, q int) int64 {
+	if li.Quantity <= 0 || q <= 0 {
+		return 0
+	}
+	from := clamp(li.RefundedQuantity, 0, li.Quantity)
+	to := clamp(from+q, 0, li.Quantity)
+	return mulDiv(net, int64(to), int64(li.Quantity), false) - mulDiv(net, int64(from), int64(li.Quantity), false)
 }
 
 // RefundTax is the tax given back with refunded line amounts, per line.

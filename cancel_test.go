@@ -406,3 +406,44 @@ func TestRefundTaxAddsUp(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscountedOrderRefundsWhatWasPaid: a wholesale order with 40% off
+// gives back, line by line and unit by unit, exactly what was paid: never
+// the price before the discount, and everything adds up to the total.
+func TestDiscountedOrderRefundsWhatWasPaid(t *testing.T) {
+	o := &Order{ID: 1, Currency: "TWD", Subtotal: 3*1290 + 2*880, Shipping: 120, FinancialStatus: FinancialPaid,
+		LineItems: []LineItem{{ID: 1, Quantity: 3, Price: 1290, SKU: "A"}, {ID: 2, Quantity: 2, Price: 880, SKU: "B"}}}
+	o.Discounts = o.Subtotal * 40 / 100
+	o.Taxes = (o.Subtotal - o.Discounts) * 5 / 100
+	o.Total = o.Subtotal - o.Discounts + o.Taxes + o.Shipping
+	var refunded int64
+	for step := 0; step < 5; step++ {
+		var lines []RefundLineRequest
+		for _, li := range o.LineItems {
+			if li.RefundedQuantity < li.Quantity {
+				lines = append(lines, RefundLineRequest{LineItemID: li.ID, Quantity: 1, Restock: RestockNone})
+				break
+			}
+		}
+		p, err := PlanRefund(o, RefundRequest{OrderID: 1, Lines: lines, Method: MethodOriginal, FullShipping: step == 4,
+			IdempotencyKey: "discount-key-000001"}, 0)
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		for _, l := range p.Lines {
+			for i := range o.LineItems {
+				if o.LineItems[i].ID == l.LineItemID {
+					if l.Amount >= o.LineItems[i].Price {
+						t.Fatalf("step %d: a unit of %d refunds %d, more than was paid after 40%% off", step, o.LineItems[i].Price, l.Amount)
+					}
+					o.LineItems[i].RefundedQuantity += l.Quantity
+				}
+			}
+		}
+		refunded += p.Total
+		o.RefundedAmount, o.TaxRefunded, o.ShippingRefunded = o.RefundedAmount+p.Total, o.TaxRefunded+p.Tax, o.ShippingRefunded+p.Shipping
+	}
+	if refunded != o.Total {
+		t.Fatalf("refunded %d over five refunds, want exactly the total %d", refunded, o.Total)
+	}
+}

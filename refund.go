@@ -96,7 +96,7 @@ type RefundPlanLine struct {
 	Quantity   int
 	Restock    RestockType
 	LocationID int64
-	Amount     int64 // Quantity × price
+	Amount     int64 // what these units paid: their price less their part of the discounts (UnitsPaid)
 	Tax        int64 // this line's share of the order's tax
 	// What the line's counters gain.
 	Cancel, Restocked, Returned, ReturnRestocked, RefundedShipped int
@@ -208,8 +208,9 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 		lines[rl.ID] = rl
 	}
 	seen := map[int64]bool{}
-	var amounts []int64
-	for i, lr := range req.Lines {
+	net := LineNets(o)
+	var gross []int64 // before discounts: the tax follows these
+	for _, lr := range req.Lines {
 		if lr.Quantity == 0 {
 			continue
 		}
@@ -223,13 +224,13 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 		if err != nil {
 			return p, err
 		}
-		_ = i
+		gross = append(gross, pl.Amount)
+		pl.Amount = UnitsPaid(rl.LineItem, net[rl.ID], pl.Quantity)
 		p.Lines = append(p.Lines, pl)
-		amounts = append(amounts, pl.Amount)
 		p.RestockUnits += pl.Restocked + pl.ReturnRestocked
 		p.ReturnUnits += pl.Returned
 	}
-	for i, tax := range RefundTax(o, amounts) {
+	for i, tax := range RefundTax(o, gross) {
 		p.Lines[i].Tax = tax
 		p.Items += p.Lines[i].Amount
 		p.Tax += tax

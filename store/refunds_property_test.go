@@ -521,6 +521,7 @@ func (p *propRun) check(what string) {
 			t.Fatal(err)
 		}
 		var orderTax int64
+		nets := canceldesk.LineNets(got)
 		for _, li := range got.LineItems {
 			c := rtCounts(li)
 			if c.Refunded > li.Quantity || c.Refunded-c.RefundedShipped > li.Quantity-li.FulfilledQuantity {
@@ -543,8 +544,12 @@ func (p *propRun) check(what string) {
 			if m == nil {
 				m = &struct{ amount, tax, refunds int64 }{}
 			}
-			if m.amount != int64(c.Refunded)*li.Price {
-				fail("%s %s: %d refunded units but %d refunded for items at %d", o.Name, li.Name, c.Refunded, m.amount, li.Price)
+			// The line paid its total less its part of the discounts; its
+			// first R units paid that × R / Quantity (rounded down), and
+			// the refunds of a line add up to exactly that.
+			if want := nets[li.ID] * int64(c.Refunded) / int64(li.Quantity); m.amount != want {
+				fail("%s %s: %d refunded units of %d paid %d in all, but %d refunded for items", o.Name, li.Name,
+					c.Refunded, li.Quantity, nets[li.ID], m.amount)
 			}
 			if got.Subtotal > 0 && 2*m.tax*got.Subtotal > 2*got.Taxes*li.Total()+3*m.refunds*got.Subtotal {
 				fail("%s %s: %d tax refunded in %d refunds, the line's share is %d × %d / %d", o.Name, li.Name, m.tax,
