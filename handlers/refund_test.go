@@ -344,3 +344,52 @@ func TestBacklogAndRestock(t *testing.T) {
 		}
 	})
 }
+
+// TestReturnAndRefund: a shipped order cannot be cancelled; the cancel
+// dialog points to the return, which proposes every shipped unit back to
+// stock, and refunds them.
+func TestReturnAndRefund(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	loc, err := a.db.EnsureLocation(ctx, "Main Warehouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	o := &canceldesk.Order{Name: "#RET1", Email: "ada@example.com", Currency: "USD", Subtotal: 2000, Total: 2000,
+		FinancialStatus: canceldesk.FinancialPaid, PaymentMethod: "manual", FulfillmentStatus: canceldesk.FulfillmentFulfilled,
+		Risk: canceldesk.RiskLow, CreatedAt: base,
+		LineItems: []canceldesk.LineItem{{Name: "Mug", SKU: "MUG-R", Quantity: 2, Price: 1000, FulfilledQuantity: 2}}}
+	if _, err := a.db.ImportOrders(ctx, []*canceldesk.Order{o}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	_, dialog := staff.get(t, fmt.Sprintf("/orders/%d/cancel", o.ID))
+	link, ok := dialog.Find(".preview-blockers a").Attr("href")
+	if !ok || link != fmt.Sprintf("/orders/%d/refund?return=1", o.ID) {
+		t.Fatalf("the blocked cancel points to %q", link)
+	}
+	_, doc := staff.get(t, link)
+	mug := fmt.Sprintf("%d", o.LineItems[0].ID)
+	if v, _ := doc.Find("input[name=qty_" + mug + "]").Attr("value"); v != "2" {
+		t.Errorf("return proposes %q mugs, want 2", v)
+	}
+	if v, _ := doc.Find("select[name=restock_" + mug + "] option[selected]").Attr("value"); v != "return" {
+		t.Errorf("return proposes restock type %q", v)
+	}
+	if !strings.Contains(doc.Find("#refund-totals").Text(), "2 × Mug are marked returned and go back to stock") {
+		t.Errorf("totals = %s", doc.Find("#refund-totals").Text())
+	}
+	form := formOf(doc, "form.refund-form")
+	form.Set("location", strconv.FormatInt(loc.ID, 10))
+	if res, _ := staff.post(t, fmt.Sprintf("/orders/%d/refund", o.ID), form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("return: %d", res.StatusCode)
+	}
+	got, _ := a.db.Order(ctx, o.ID)
+	li := got.LineItems[0]
+	if li.ReturnedQuantity != 2 || li.ReturnRestockedQuantity != 2 || got.RefundedAmount != 2000 || got.FinancialStatus != canceldesk.FinancialRefunded {
+		t.Fatalf("after the return: line %+v, refunded %d (%s)", li, got.RefundedAmount, got.FinancialStatus)
+	}
+	if n := onHand(t, a, "MUG-R"); n != 2 {
+		t.Errorf("MUG-R on hand %d, want 2", n)
+	}
+}
