@@ -102,7 +102,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	p.Form = readCancelForm(c, func(k string) string { return c.FormValue(k) })
 	actor := currentAccount(c).Email
 	for _, o := range p.Orders {
-		req := p.Form.request(o.ID, actor, s.gatewayFor(o.PaymentMethod), l)
+		req := p.Form.request(o.ID, actor, s.gatewayFor(o), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
 		if err := req.Validate(); err != nil {
 			de, ok := err.(*canceldesk.Error)

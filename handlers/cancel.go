@@ -96,7 +96,7 @@ func (s *Server) cancelView(c *fiber.Ctx, form *cancelForm) (cancelPage, error) 
 			p.LocationName = loc.Name
 		}
 	}
-	p.Gateway = s.gatewayFor(o.PaymentMethod)
+	p.Gateway = s.gatewayFor(o)
 	p.Plan = canceldesk.PlanCancel(o, form.request(o.ID, currentAccount(c).Email, p.Gateway, l))
 	return p, nil
 }

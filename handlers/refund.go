@@ -170,7 +170,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 		title = l.T("refund.return_title", "Name", o.Name)
 	}
 	p := refundPage{Page: s.page(c, title, "orders"), Order: o, Locations: locs, Return: ret,
-		Gateway: s.gatewayFor(o.PaymentMethod), Errors: map[string]string{}}
+		Gateway: s.gatewayFor(o), Errors: map[string]string{}}
 	if form == nil {
 		p.Form = defaultRefundForm(o, settings, locs, ret)
 	} else {
@@ -296,13 +296,19 @@ func (s *Server) retryRefund(c *fiber.Ctx) error {
 	return redirect(c, "/orders/"+strconv.FormatInt(rf.OrderID, 10)+"?retried=1")
 }
 
-// gatewayFor is the gateway refunds of an order paid with method go
-// through: "manual" when no payment provider is configured.
-func (s *Server) gatewayFor(method string) string {
+// gatewayFor is the gateway refunds of an order go through: its payment
+// method's, when a payment provider is configured for it and the order
+// carries the payment's id there (orders imported from a Shopify export do
+// not); else "manual", recorded as given back outside Cancel Desk.
+func (s *Server) gatewayFor(o *canceldesk.Order) string {
 	if s.Payments == nil {
 		return canceldesk.GatewayManual
 	}
-	return s.Payments.GatewayFor(method)
+	g := s.Payments.GatewayFor(o.PaymentMethod)
+	if g != canceldesk.GatewayManual && o.PaymentReference == "" {
+		return canceldesk.GatewayManual
+	}
+	return g
 }
 
 // settle asks the gateway about a refund just recorded as pending, so the
