@@ -66,6 +66,8 @@ type CancelRequest struct {
 	LocationID     int64  // where restocked units go; required when Restock
 	StaffNote      string // at most 255 characters (runes); never shown to the customer
 	NotifyCustomer bool
+	// Offer is attached to the customer's message, to keep the customer.
+	Offer Offer
 	// Gateway the refund or void goes through ("manual", "stripe"), chosen
 	// by the caller from the payment method; "" is manual.
 	Gateway        string
@@ -87,6 +89,9 @@ func (r *CancelRequest) Validate() error {
 	}
 	if r.Restock && r.LocationID <= 0 {
 		return fieldError(EINVALID, "location", "validation.location", "Choose where the items go back to stock.")
+	}
+	if err := r.Offer.Validate(); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(r.StaffNote) > MaxStaffNoteLen {
 		return fieldError(EINVALID, "note", "validation.note_long", "The note is too long (at most 255 characters).")

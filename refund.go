@@ -431,11 +431,14 @@ type Settings struct {
 	RestockOnCancel   bool             // the cancel dialog's restock default
 	DefaultLocationID int64            // 0 = the first location
 	StaffRefundLimit  map[string]int64 // currency → minor units; missing or ≤ 0 = no limit
+	// StoreName signs customer messages; ReplyTo is where customers'
+	// replies go ("" = the sender address).
+	StoreName, ReplyTo string
 }
 
 // DefaultSettings are the settings of a new store.
 func DefaultSettings() Settings {
-	return Settings{RestockOnCancel: true, StaffRefundLimit: map[string]int64{}}
+	return Settings{RestockOnCancel: true, StaffRefundLimit: map[string]int64{}, StoreName: "Our store"}
 }
 
 // RefundJob is a refund waiting for its gateway.
