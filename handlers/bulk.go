@@ -23,6 +23,9 @@ type bulkPage struct {
 	Results   []bulkResult
 }
 
+// OfferKinds are the offers the form can attach to the messages.
+func (bulkPage) OfferKinds() []string { return cancelPage{}.OfferKinds() }
+
 // bulkResult says what happened to one order of a bulk cancel.
 type bulkResult struct {
 	Order   *canceldesk.Order

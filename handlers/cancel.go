@@ -25,6 +25,11 @@ type cancelPage struct {
 	Gateway      string // where the refund goes: "manual", "stripe"
 }
 
+// OfferKinds are the offers the dialog can attach to the message.
+func (cancelPage) OfferKinds() []string {
+	return []string{canceldesk.OfferNone, canceldesk.OfferDiscount, canceldesk.OfferProduct}
+}
+
 // cancelForm holds the dialog's choices as submitted.
 type cancelForm struct {
 	Reason     string // a ReasonOption key
@@ -33,6 +38,8 @@ type cancelForm struct {
 	LocationID int64
 	Note       string
 	Notify     bool
+	OfferKind  string // "", "discount", "product"
+	OfferText  string
 	Key        string // idempotency key of this rendering of the dialog
 }
 
@@ -49,7 +56,8 @@ func defaultCancelForm(settings canceldesk.Settings, locs []canceldesk.Location)
 func readCancelForm(c *fiber.Ctx, get func(string) string) cancelForm {
 	loc, _ := strconv.ParseInt(get("location"), 10, 64)
 	return cancelForm{Reason: get("reason"), Refund: get("refund"), Restock: get("restock") != "",
-		LocationID: loc, Note: get("note"), Notify: get("notify") != "", Key: get("key")}
+		LocationID: loc, Note: get("note"), Notify: get("notify") != "", OfferKind: get("offer"),
+		OfferText: get("offer_text"), Key: get("key")}
 }
 
 // request turns the form into the domain's cancel request.
@@ -61,7 +69,8 @@ func (f cancelForm) request(orderID int64, actor, gateway string, l interface{ T
 	}
 	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label,
 		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
-		StaffNote: f.Note, NotifyCustomer: f.Notify, Gateway: gateway, IdempotencyKey: f.Key, Actor: actor}
+		StaffNote: f.Note, NotifyCustomer: f.Notify, Offer: canceldesk.Offer{Kind: f.OfferKind, Text: f.OfferText},
+		Gateway: gateway, IdempotencyKey: f.Key, Actor: actor}
 }
 
 // cancelView loads what the dialog shows for the order in the URL.

@@ -35,6 +35,11 @@ type Config struct {
 	Accounts canceldesk.AccountStore
 	// Refunds keeps refunds, restocks and settings.
 	Refunds canceldesk.RefundStore
+	// Messages keeps message templates and the customer messages owed.
+	Messages canceldesk.MessageStore
+	// MailDelivering: an SMTP server is configured and a worker sends the
+	// messages; without one they stay on the Messages page.
+	MailDelivering bool
 	// Payments picks refund gateways and asks them; nil records every
 	// refund as issued outside (the manual gateway).
 	Payments Payments
@@ -96,8 +101,8 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts and Refunds")
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds and Messages")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second}}
 	var err error

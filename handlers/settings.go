@@ -82,7 +82,8 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 		return err
 	}
 	l := localizer(c)
-	st := canceldesk.Settings{RestockOnCancel: c.FormValue("restock_on_cancel") != "", StaffRefundLimit: map[string]int64{}}
+	st := canceldesk.Settings{RestockOnCancel: c.FormValue("restock_on_cancel") != "", StaffRefundLimit: map[string]int64{},
+		StoreName: strings.TrimSpace(c.FormValue("store_name")), ReplyTo: strings.TrimSpace(c.FormValue("reply_to"))}
 	st.DefaultLocationID, _ = strconv.ParseInt(c.FormValue("default_location"), 10, 64)
 	for i := range p.Limits {
 		row := &p.Limits[i]
