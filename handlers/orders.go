@@ -90,9 +90,9 @@ type orderPage struct {
 	Stock  map[string][]canceldesk.StockLevel // by SKU
 	Net    int64
 	// Cancellation is how the order was cancelled, when it was here.
-	Cancellation  *canceldesk.Cancellation
-	Refunds       []canceldesk.Refund
-	Credits       []canceldesk.StoreCredit
+	Cancellation *canceldesk.Cancellation
+	Refunds      []canceldesk.Refund
+	Credits      []canceldesk.StoreCredit
 	// What may still happen: the actions menu offers only these.
 	CanRefund, CanReturn, CanRestock bool
 	// Toast is the catalogue key of what the last action did, if any.
@@ -130,12 +130,12 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 	}
 	l := localizer(c)
 	p := orderPage{
-		Page:          s.page(c, l.T("order.title", "Name", o.Name), "orders"),
-		Order:         o,
-		Events:        events,
-		Stock:         stock,
-		Net:           o.Total - o.RefundedAmount,
-		CanRefund:     canceldesk.HasRefundableBalance(o),
+		Page:      s.page(c, l.T("order.title", "Name", o.Name), "orders"),
+		Order:     o,
+		Events:    events,
+		Stock:     stock,
+		Net:       o.Total - o.RefundedAmount,
+		CanRefund: canceldesk.HasRefundableBalance(o),
 	}
 	for _, rl := range canceldesk.Refundable(o) {
 		p.CanReturn = p.CanReturn || (rl.Returnable > 0 && rl.Refundable > 0)

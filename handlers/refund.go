@@ -337,7 +337,9 @@ func gatewayKey(gateway string) string {
 
 // age is the template function that says how long ago, roughly: minutes,
 // hours or days.
-func age(l interface{ N(string, int, ...any) string }, d time.Duration) string {
+func age(l interface {
+	N(string, int, ...any) string
+}, d time.Duration) string {
 	switch {
 	case d < time.Hour:
 		return l.N("age.minutes", max(int(d/time.Minute), 1))
