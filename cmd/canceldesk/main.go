@@ -17,9 +17,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/canceldesk/canceldesk/mail"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -44,6 +46,24 @@ type config struct {
 	SecureCookies bool
 	// Stripe: card refunds go through Stripe when the secret key is set.
 	StripeKey, StripeAPI string
+	// SMTP delivers customer messages when its host is set.
+	SMTP mail.Config
+}
+
+// smtpFromEnv reads the mail server from SMTP_HOST, SMTP_PORT (587),
+// SMTP_USERNAME, SMTP_PASSWORD, SMTP_SECURITY (starttls, tls or none;
+// starttls) and SMTP_FROM: environment only, as it holds a password.
+func (c *config) smtpFromEnv() error {
+	c.SMTP = mail.Config{Host: os.Getenv("SMTP_HOST"), Port: 587, Username: os.Getenv("SMTP_USERNAME"),
+		Password: os.Getenv("SMTP_PASSWORD"), Security: env("SMTP_SECURITY", "starttls"), From: os.Getenv("SMTP_FROM")}
+	if v := os.Getenv("SMTP_PORT"); v != "" {
+		port, err := strconv.Atoi(v)
+		if err != nil || port <= 0 || port > 65535 {
+			return fmt.Errorf("SMTP_PORT %q is not a port", v)
+		}
+		c.SMTP.Port = port
+	}
+	return nil
 }
 
 func (c *config) flags(fs *flag.FlagSet) {

@@ -17,6 +17,7 @@ import (
 	"github.com/canceldesk/canceldesk/handlers"
 	"github.com/canceldesk/canceldesk/i18n"
 	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/mail"
 	"github.com/canceldesk/canceldesk/payments"
 	"github.com/canceldesk/canceldesk/store"
 )
@@ -33,6 +34,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Redis, "redis", env("REDIS_URL", ""), "Redis URL for sessions and cache (env REDIS_URL)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed demo data and demo accounts into an empty database and show how to sign in")
 	cfg.StripeKey = os.Getenv("STRIPE_SECRET_KEY") // a secret: never a flag, which ps would show
+	if err := cfg.smtpFromEnv(); err != nil {
+		return err
+	}
 	fs.StringVar(&cfg.StripeAPI, "stripe-api", env("STRIPE_API_BASE", ""), "Stripe API base URL, e.g. a stripe-mock (env STRIPE_API_BASE)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") != "", "mark cookies Secure with the __Host- prefix: set when served over TLS (env SECURE_COOKIES)")
 	if err := fs.Parse(args); err != nil {
@@ -63,7 +67,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	hc := handlers.Config{
-		Store: db, Accounts: db, Refunds: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
+		Store: db, Accounts: db, Refunds: db, Messages: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
 		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies,
 	}
 	if cfg.Redis == "" {
@@ -86,6 +90,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	hc.Payments = payments
 	go payments.Run(ctx, refundPollInterval)
+	worker, err := newMailWorker(cfg.SMTP, db, log)
+	if err != nil {
+		return err
+	}
+	if worker != nil {
+		hc.MailDelivering = true
+		go worker.Run(ctx, mailIdle)
+	}
 	app, err := handlers.New(hc)
 	if err != nil {
 		return err
@@ -119,6 +131,31 @@ func newPayments(cfg config, rs canceldesk.RefundStore, log *slog.Logger) (*paym
 		log.Info("no STRIPE_SECRET_KEY: every refund is recorded as issued outside Cancel Desk (manual)")
 	}
 	return &payments.Processor{Store: rs, Registry: payments.NewRegistry(st), Log: log}, nil
+}
+
+// mailIdle is how long the mail worker waits when the outbox is empty.
+const mailIdle = 5 * time.Second
+
+// newMailWorker starts delivering customer messages when an SMTP server is
+// configured; without one (nil, nil) they stay on the Messages page.
+func newMailWorker(sc mail.Config, db *store.DB, log *slog.Logger) (*mail.Worker, error) {
+	if sc.Host == "" {
+		log.Info("no SMTP_HOST: customer messages stay in the outbox; read them on the Messages page")
+		return nil, nil
+	}
+	sender, err := mail.NewSender(sc)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	log.Info("customer messages go out over SMTP", "host", sc.Host, "port", sc.Port, "security", sc.Security)
+	return &mail.Worker{Outbox: db, Sender: sender, From: sc.From, Log: log,
+		Settings: func(ctx context.Context) (string, string) {
+			s, err := db.Settings(ctx)
+			if err != nil {
+				return "", ""
+			}
+			return s.StoreName, s.ReplyTo
+		}}, nil
 }
 
 // openRedis makes a client with short timeouts: Redis holds a cache and
