@@ -23,6 +23,17 @@ type cancelPage struct {
 	// LocationName is where restocked units go, for the preview.
 	LocationName string
 	Gateway      string // where the refund goes: "manual", "stripe"
+	// RequestID is the customer request this cancel approves, if any.
+	RequestID int64
+}
+
+// Action is where the dialog posts: the order's cancel, or the approval of
+// the customer's request.
+func (p cancelPage) Action() string {
+	if p.RequestID != 0 {
+		return "/requests/" + strconv.FormatInt(p.RequestID, 10) + "/approve"
+	}
+	return "/orders/" + strconv.FormatInt(p.Order.ID, 10) + "/cancel"
 }
 
 // OfferKinds are the offers the dialog can attach to the message.
@@ -73,12 +84,32 @@ func (f cancelForm) request(orderID int64, actor, gateway string, l interface{ T
 		Gateway: gateway, IdempotencyKey: f.Key, Actor: actor}
 }
 
-// cancelView loads what the dialog shows for the order in the URL.
+// cancelView loads what the dialog shows for the order in the URL; a
+// ?request= (or posted request) approves that customer request with it.
 func (s *Server) cancelView(c *fiber.Ctx, form *cancelForm) (cancelPage, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return cancelPage{}, fiber.ErrNotFound
 	}
+	p, err := s.cancelViewOf(c, id, form)
+	if err != nil {
+		return p, err
+	}
+	if rid, _ := strconv.ParseInt(c.Query("request"), 10, 64); rid > 0 && s.Requests != nil {
+		r, err := s.Requests.Request(c.UserContext(), rid)
+		if err != nil {
+			return p, err
+		}
+		if r.OrderID != id {
+			return p, fiber.ErrNotFound
+		}
+		p.RequestID = r.ID
+	}
+	return p, nil
+}
+
+// cancelViewOf loads what the dialog shows for order id.
+func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelPage, error) {
 	ctx := c.UserContext()
 	o, err := s.Store.Order(ctx, id)
 	if err != nil {

@@ -28,6 +28,9 @@ type Page struct {
 	// Backlog is the number of cancelled orders still owed a refund, for
 	// the navigation.
 	Backlog int
+	// Requests is the number of customer requests waiting, for the
+	// navigation.
+	Requests int
 	// LangLinks switch the language while staying on the same page.
 	LangLinks []LangLink
 }
@@ -45,6 +48,10 @@ func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
 	if p.Account != nil && s.Refunds != nil {
 		p.Backlog = s.backlog.get(c.UserContext(), s.Now(), func(ctx context.Context) (int, error) {
 			_, n, err := s.Refunds.RefundBacklog(ctx, 0)
+			return n, err
+		})
+		p.Requests = s.requests.get(c.UserContext(), s.Now(), func(ctx context.Context) (int, error) {
+			_, n, err := s.Requests.PendingRequests(ctx, 0)
 			return n, err
 		})
 	}

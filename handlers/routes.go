@@ -31,6 +31,10 @@ const (
 func (s *Server) routeTable() []route {
 	staff, manager, owner := canceldesk.RoleStaff, canceldesk.RoleManager, canceldesk.RoleOwner
 	return []route{
+		{get, "/cancel", public, s.requestForm},
+		{post, "/cancel", public, s.requestSubmit},
+		{get, "/cancel/sent", public, s.requestSent},
+		{get, "/r/:token", public, s.requestStatus},
 		{get, "/login", public, s.loginForm},
 		{post, "/login", public, s.login},
 		{get, "/invite/:token", public, s.inviteForm},
@@ -53,6 +57,10 @@ func (s *Server) routeTable() []route {
 		{get, "/orders/:id<int>/restock", staff, s.restockForm},
 		{post, "/orders/:id<int>/restock", staff, s.restockOrder},
 		{get, "/refunds", staff, s.refundBacklog},
+		{get, "/requests", staff, s.requestQueue},
+		{get, "/requests/:id<int>/decline", staff, s.declineForm},
+		{post, "/requests/:id<int>/decline", staff, s.declineRequest},
+		{post, "/requests/:id<int>/approve", staff, s.approveRequest},
 		{get, "/inventory", staff, s.inventory},
 		{get, "/inventory/movements", staff, s.skuMovements},
 		{get, "/account", staff, s.accountForm},
@@ -62,6 +70,7 @@ func (s *Server) routeTable() []route {
 		{post, "/import", manager, s.importUpload},
 		{get, "/settings", manager, s.settingsForm},
 		{post, "/settings", manager, s.settingsSave},
+		{post, "/settings/auto-approval", manager, s.autoApprovalSave},
 		{get, "/settings/messages", manager, s.templatesList},
 		{get, "/settings/messages/:key", manager, s.templateEdit},
 		{post, "/settings/messages/:key/preview", manager, s.templatePreview},

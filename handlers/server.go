@@ -37,6 +37,8 @@ type Config struct {
 	Refunds canceldesk.RefundStore
 	// Messages keeps message templates and the customer messages owed.
 	Messages canceldesk.MessageStore
+	// Requests keeps customers' cancellation requests.
+	Requests canceldesk.RequestStore
 	// MailDelivering: an SMTP server is configured and a worker sends the
 	// messages; without one they stay on the Messages page.
 	MailDelivering bool
@@ -79,6 +81,7 @@ type Server struct {
 	views        *html.Engine
 	sessionStore *session.Store
 	backlog      backlogCount
+	requests     backlogCount // pending customer requests, for the navigation
 }
 
 // MaxUploadBytes bounds a CSV upload (and so the request body).
@@ -101,10 +104,11 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds and Messages")
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages and Requests")
 	}
-	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second}}
+	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
+		requests: backlogCount{ttl: 5 * time.Second}}
 	var err error
 	if s.assets, err = hashAssets(); err != nil {
 		return nil, err

@@ -20,6 +20,11 @@ type settingsPage struct {
 	Limits    []limitRow
 	Errors    map[string]string
 	Saved     bool
+	// The auto-approval rule of customer requests, as typed.
+	Rule      canceldesk.AutoApproval
+	RuleTotal []limitRow
+	RuleTags  string
+	RuleAge   string
 }
 
 // limitRow is one currency's staff refund limit, as typed.
@@ -55,6 +60,17 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 		}
 	}
 	slices.Sort(curs)
+	if p.Rule, err = s.Requests.AutoApproval(ctx); err != nil {
+		return settingsPage{}, err
+	}
+	p.RuleAge, p.RuleTags = strconv.Itoa(p.Rule.MaxAgeMinutes), strings.Join(p.Rule.ExcludeTags, ", ")
+	for _, cur := range curs {
+		row := limitRow{Currency: cur, Field: "max_total_" + cur}
+		if v := p.Rule.MaxTotal[cur]; v > 0 {
+			row.Amount = canceldesk.Money{Amount: v, Currency: cur}.Decimal()
+		}
+		p.RuleTotal = append(p.RuleTotal, row)
+	}
 	for _, cur := range curs {
 		row := limitRow{Currency: cur, Field: "limit_" + cur}
 		if v := st.StaffRefundLimit[cur]; v > 0 {
@@ -126,4 +142,50 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
 	}
 	return err
+}
+
+// autoApprovalSave stores the rule that approves customer requests without
+// staff; a bad value comes back beside its field and nothing is saved.
+func (s *Server) autoApprovalSave(c *fiber.Ctx) error {
+	p, err := s.settingsView(c)
+	if err != nil {
+		return err
+	}
+	l := localizer(c)
+	r := canceldesk.AutoApproval{Enabled: c.FormValue("rule_enabled") != "", MaxTotal: map[string]int64{}}
+	p.RuleAge, p.RuleTags = strings.TrimSpace(c.FormValue("max_age")), c.FormValue("exclude_tags")
+	if r.MaxAgeMinutes, err = strconv.Atoi(p.RuleAge); err != nil {
+		p.Errors["max_age"] = l.T("validation.minutes")
+	}
+	for i := range p.RuleTotal {
+		row := &p.RuleTotal[i]
+		if row.Amount = strings.TrimSpace(c.FormValue(row.Field)); row.Amount == "" {
+			continue
+		}
+		v, err := canceldesk.ParseAmount(row.Amount, row.Currency)
+		if err != nil || v <= 0 {
+			p.Errors[row.Field] = l.T("validation.amount")
+			continue
+		}
+		r.MaxTotal[row.Currency] = v
+	}
+	for _, tag := range strings.Split(p.RuleTags, ",") {
+		if tag = strings.TrimSpace(tag); tag != "" {
+			r.ExcludeTags = append(r.ExcludeTags, tag)
+		}
+	}
+	p.Rule = r
+	if len(p.Errors) == 0 {
+		err = s.Requests.SaveAutoApproval(c.UserContext(), r, currentAccount(c).Email)
+		var de *canceldesk.Error
+		switch {
+		case err == nil:
+			return redirect(c, "/settings?saved=1")
+		case errors.As(err, &de) && de.Field != "" && de.Key != "":
+			p.Errors[de.Field] = l.T(de.Key)
+		default:
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
 }
