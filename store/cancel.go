@@ -226,14 +226,16 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		}
 	}
 
-	// (10) The customer message owed, sent after commit from this row.
+	// (10) The customer message owed, rendered now with the reason's
+	// template and sent after commit from this row.
 	if plan.Notify {
-		payload, err := json.Marshal(cancelMessage(o, req, plan, res))
+		settings, err := db.settings(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts, created_at)
-			VALUES (?, ?, ?, ?, 'pending', 0, ?)`), o.ID, canceldesk.OutboxOrderCancelled, o.Email, string(payload), at); err != nil {
+		data := canceldesk.CancelMessageData(o, plan, req.Reason, req.Offer, settings)
+		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageOrderCancelled, string(req.Reason), o.Email, data,
+			cancelMessage(o, req, plan, res), now); err != nil {
 			return nil, err
 		}
 	}
@@ -251,6 +253,8 @@ type outboxCancelled struct {
 	Refund         outboxRefund `json:"refund"`
 	Cancelled      []outboxItem `json:"cancelled"`
 	Restocked      []outboxItem `json:"restocked"`
+	OfferKind      string       `json:"offer_kind"` // "", "discount" or "product"
+	OfferText      string       `json:"offer_text"`
 }
 
 type outboxRefund struct {
@@ -269,7 +273,10 @@ func cancelMessage(o *canceldesk.Order, req canceldesk.CancelRequest, p cancelde
 	m := outboxCancelled{OrderID: o.ID, OrderName: o.Name, CancellationID: res.CancellationID,
 		Reason: string(req.Reason), ReasonLabel: req.ReasonLabel,
 		Refund:    outboxRefund{Kind: p.RefundKind, Amount: p.RefundTotal, Currency: o.Currency},
-		Cancelled: []outboxItem{}, Restocked: []outboxItem{}}
+		Cancelled: []outboxItem{}, Restocked: []outboxItem{}, OfferKind: req.Offer.Kind}
+	if req.Offer.Kind != canceldesk.OfferNone {
+		m.OfferText = strings.Join(strings.Fields(req.Offer.Text), " ")
+	}
 	for _, l := range p.Lines {
 		m.Cancelled = append(m.Cancelled, outboxItem{Name: l.Name, SKU: l.SKU, Quantity: l.CancelQty})
 		if l.RestockQty > 0 {

@@ -348,14 +348,12 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 		}
 	}
 
-	// (10) The customer message owed, sent after commit from this row.
+	// (10) The customer message owed, rendered now and sent after commit
+	// from this row.
 	if plan.Notify {
-		payload, err := json.Marshal(refundIssuedMessage(o, plan, res))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts, created_at)
-			VALUES (?, ?, ?, ?, 'pending', 0, ?)`), o.ID, canceldesk.OutboxRefundIssued, o.Email, string(payload), at); err != nil {
+		data := canceldesk.RefundMessageData(o, plan, res.Credit, settings)
+		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageRefundIssued, "", o.Email, data,
+			refundIssuedMessage(o, plan, res), now); err != nil {
 			return nil, err
 		}
 	}

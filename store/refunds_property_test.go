@@ -107,7 +107,7 @@ func (p *propRun) setup() {
 		}
 	}
 	// A staff limit some refunds go over.
-	if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{StaffRefundLimit: map[string]int64{"USD": 10000}}, "owner"); err != nil {
+	if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{StaffRefundLimit: map[string]int64{"USD": 10000}, StoreName: "Prop store"}, "owner"); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 12 {

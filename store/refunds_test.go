@@ -625,7 +625,7 @@ func TestRefundStaffLimit(t *testing.T) {
 		o := rtOrder("#r6")
 		rtImport(t, db, o)
 		if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{RestockOnCancel: true,
-			StaffRefundLimit: map[string]int64{"USD": 1000, "EUR": 1}}, "owner@example.com"); err != nil {
+			StaffRefundLimit: map[string]int64{"USD": 1000, "EUR": 1}, StoreName: "Mugs"}, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		before := rtFootprint(t, db, o.ID)
@@ -1156,7 +1156,8 @@ func TestRefundSettings(t *testing.T) {
 			t.Fatalf("Settings on a new store = %+v, %v", s, err)
 		}
 		loc := rtLocation(t, db, "Main")
-		want := canceldesk.Settings{RestockOnCancel: false, DefaultLocationID: loc.ID, StaffRefundLimit: map[string]int64{"USD": 10000, "TWD": 0}}
+		want := canceldesk.Settings{RestockOnCancel: false, DefaultLocationID: loc.ID, StaffRefundLimit: map[string]int64{"USD": 10000, "TWD": 0},
+			StoreName: "Mugs & Co", ReplyTo: "help@mugs.example"}
 		if err := db.SaveSettings(rtCtx(t), want, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}
@@ -1176,17 +1177,38 @@ func TestRefundSettings(t *testing.T) {
 			"negative limit":    {canceldesk.Settings{StaffRefundLimit: map[string]int64{"USD": -1}}, "limit_USD", "validation.amount"},
 			"lower-case code":   {canceldesk.Settings{StaffRefundLimit: map[string]int64{"usd": 1}}, "limit_usd", "validation.currency"},
 			"long code":         {canceldesk.Settings{StaffRefundLimit: map[string]int64{"USDX": 1}}, "limit_USDX", "validation.currency"},
+			"no store name":     {canceldesk.Settings{StoreName: "  "}, "store_name", "validation.store_name"},
+			"long store name":   {canceldesk.Settings{StoreName: strings.Repeat("店", 101)}, "store_name", "validation.store_name"},
+			"two-line name":     {canceldesk.Settings{StoreName: "Mugs\nBcc: x@example.com"}, "store_name", "validation.store_name"},
+			"reply-to no at":    {canceldesk.Settings{ReplyTo: "help.mugs.example"}, "reply_to", "validation.email"},
+			"reply-to two":      {canceldesk.Settings{ReplyTo: "a@mugs.example, b@mugs.example"}, "reply_to", "validation.email"},
+			"reply-to header":   {canceldesk.Settings{ReplyTo: "a@mugs.example\r\nBcc: x@example.com"}, "reply_to", "validation.email"},
 		} {
+			if tc.s.StoreName == "" {
+				tc.s.StoreName = "Mugs"
+			}
 			rtCheckErr(t, name, db.SaveSettings(rtCtx(t), tc.s, "x"), canceldesk.EINVALID, tc.field, tc.key)
 		}
 		if after := rtString(t, db, `SELECT value FROM settings`); after != before {
 			t.Errorf("refused settings were saved: %s", after)
 		}
-		// No limits at all comes back as an empty map, never nil.
-		if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{RestockOnCancel: true}, "x"); err != nil {
+		// No limits at all comes back as an empty map, never nil; the name
+		// and reply-to are kept without surrounding spaces, and a name of
+		// 100 characters and an address with a display name are fine.
+		long := strings.Repeat("店", 100)
+		if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{RestockOnCancel: true, StoreName: " " + long + " ",
+			ReplyTo: " Mugs <help@mugs.example> "}, "x"); err != nil {
 			t.Fatal(err)
 		}
-		if s, _ := db.Settings(rtCtx(t)); s.StaffRefundLimit == nil || len(s.StaffRefundLimit) != 0 || !s.RestockOnCancel {
+		if s, _ := db.Settings(rtCtx(t)); s.StaffRefundLimit == nil || len(s.StaffRefundLimit) != 0 || !s.RestockOnCancel ||
+			s.StoreName != long || s.ReplyTo != "Mugs <help@mugs.example>" {
+			t.Errorf("Settings = %+v", s)
+		}
+		// No reply-to at all is fine too.
+		if err := db.SaveSettings(rtCtx(t), canceldesk.Settings{StoreName: "Mugs"}, "x"); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := db.Settings(rtCtx(t)); s.StoreName != "Mugs" || s.ReplyTo != "" {
 			t.Errorf("Settings = %+v", s)
 		}
 	})

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -21,7 +24,12 @@ type storedSettings struct {
 	RestockOnCancel   *bool            `json:"restock_on_cancel,omitempty"`
 	DefaultLocationID int64            `json:"default_location_id"`
 	StaffRefundLimit  map[string]int64 `json:"staff_refund_limit"`
+	StoreName         *string          `json:"store_name,omitempty"`
+	ReplyTo           string           `json:"reply_to,omitempty"`
 }
+
+// maxStoreNameLen bounds the store's name, in characters.
+const maxStoreNameLen = 100
 
 // Settings implements canceldesk.RefundStore.
 func (db *DB) Settings(ctx context.Context) (canceldesk.Settings, error) {
@@ -48,12 +56,19 @@ func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, err
 	for cur, v := range st.StaffRefundLimit {
 		s.StaffRefundLimit[cur] = v
 	}
+	if st.StoreName != nil {
+		s.StoreName = *st.StoreName
+	}
+	s.ReplyTo = st.ReplyTo
 	return s, nil
 }
 
 // SaveSettings implements canceldesk.RefundStore. A default location that
 // does not exist is EINVALID (field "location"); so is a limit below zero
-// (field "limit_<CUR>") or a currency that is not three capital letters.
+// (field "limit_<CUR>") or a currency that is not three capital letters,
+// an empty store name or one over 100 characters (field "store_name"), and
+// a reply-to address that is not an email address (field "reply_to"; ""
+// is fine). The name and address are kept without surrounding spaces.
 // Nothing is saved unless everything is valid.
 func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor string) error {
 	if s.DefaultLocationID < 0 {
@@ -74,9 +89,19 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 				Message: "A limit cannot be below zero."}
 		}
 	}
+	name := strings.TrimSpace(s.StoreName)
+	if n := utf8.RuneCountInString(name); n == 0 || n > maxStoreNameLen || strings.ContainsAny(name, "\r\n") {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "store_name", Key: "validation.store_name",
+			Message: "Enter the store's name (at most 100 characters)."}
+	}
+	replyTo := strings.TrimSpace(s.ReplyTo)
+	if replyTo != "" && !plausibleEmail(replyTo) {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "reply_to", Key: "validation.email",
+			Message: "Enter an email address like name@example.com."}
+	}
 	restock := s.RestockOnCancel
 	value, err := json.Marshal(storedSettings{RestockOnCancel: &restock, DefaultLocationID: s.DefaultLocationID,
-		StaffRefundLimit: s.StaffRefundLimit})
+		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo})
 	if err != nil {
 		return err
 	}
@@ -95,6 +120,21 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 			settingsKey, string(value), actor, db.Now().UnixMicro())
 		return err
 	})
+}
+
+// plausibleEmail reports whether s is one email address that can go in a
+// Reply-To header as it is: net/mail parses it ("Shop <help@shop.example>"
+// too), it holds no line break, and its domain has a dot.
+func plausibleEmail(s string) bool {
+	if strings.ContainsAny(s, "\r\n") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return false
+	}
+	_, domain, ok := strings.Cut(a.Address, "@")
+	return ok && strings.Contains(strings.Trim(domain, "."), ".")
 }
 
 func isCurrencyCode(s string) bool {
