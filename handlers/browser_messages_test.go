@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -26,19 +27,15 @@ func TestJourneyTemplateAndMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.querySelector('#template-preview .mail-text') !== null`)
-	err = chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`#subject`), ""),
-		chromedp.SendKeys(chromedp.CSS(`#subject`), "Done: {order_number} is cancelled {oops}"),
-	)
+	clearSubject(t, ctx)
+	err = chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#subject`), "Done: {order_number} is cancelled {oops}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.querySelector('#subject-error').textContent.includes('{oops}')`)
 	browsertest.Screenshot(t, ctx, "template-error")
-	err = chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`#subject`), ""),
-		chromedp.SendKeys(chromedp.CSS(`#subject`), "Done: {order_number} is cancelled"),
-	)
+	clearSubject(t, ctx)
+	err = chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#subject`), "Done: {order_number} is cancelled"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +69,9 @@ func TestJourneyTemplateAndMessage(t *testing.T) {
 	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('input[name=notify]').checked`)
 	err = chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#offer`), "discount"))
 	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#offer').dispatchEvent(new Event('change', {bubbles: true}))`))
+	}
+	if err == nil {
 		err = chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#offer_text`), "COMEBACK10"))
 	}
 	if err != nil {
@@ -99,4 +99,11 @@ func TestJourneyTemplateAndMessage(t *testing.T) {
 	waitFor(t, ctx, `document.querySelector('.mail-text') !== null && document.querySelector('.mail-text').textContent.includes('COMEBACK10')`)
 	browsertest.Screenshot(t, ctx, "message")
 	browsertest.NoConsoleErrors(t, ctx)
+}
+
+func clearSubject(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.querySelector('#subject').value = '') === ''`)); err != nil {
+		t.Fatal(err)
+	}
 }

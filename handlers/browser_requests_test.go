@@ -58,9 +58,13 @@ func TestJourneyCustomerRequest(t *testing.T) {
 	if err != nil || len(ms) == 0 || ms[0].Kind != canceldesk.MessageRequestReceived {
 		t.Fatalf("messages: %v %+v", err, ms)
 	}
-	link := regexp.MustCompile(`http://[^\s]+/r/[A-Za-z0-9_-]+`).FindString(ms[0].Text)
+	received, err := db.Message(ctx, ms[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`http://[^\s]+/r/[A-Za-z0-9_-]+`).FindString(received.Text)
 	if link == "" {
-		t.Fatalf("no status link in %q", ms[0].Text)
+		t.Fatalf("no status link in %q", received.Text)
 	}
 
 	// The manager works the queue.

@@ -115,8 +115,12 @@ func TestCancelMessageOnTheMessagesPage(t *testing.T) {
 	if err != nil || len(m) != 1 {
 		t.Fatalf("messages: %v %d", err, len(m))
 	}
-	if !strings.Contains(m[0].HTML, "Ada &lt;b&gt;Lovelace&lt;/b&gt;") || strings.Contains(m[0].HTML, "<b>Lovelace") {
-		t.Errorf("the HTML part does not escape the customer's name: %s", m[0].HTML)
+	full, err := a.db.Message(ctx, m[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(full.HTML, "Ada &lt;b&gt;Lovelace&lt;/b&gt;") || strings.Contains(full.HTML, "<b>Lovelace") {
+		t.Errorf("the HTML part does not escape the customer's name: %s", full.HTML)
 	}
 
 	// Every try failed: a manager sends it again.

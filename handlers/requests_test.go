@@ -92,9 +92,10 @@ func TestRequestsDoNotRevealOrders(t *testing.T) {
 	if len(ms) != 1 || ms[0].Recipient != "Buyer@Example.com" {
 		t.Fatalf("messages = %+v", ms)
 	}
-	link := regexp.MustCompile(`http://[^/\s]+/r/[A-Za-z0-9_-]+`).FindString(ms[0].Text)
+	received, _ := a.db.Message(ctx, ms[0].ID)
+	link := regexp.MustCompile(`http://[^/\s]+/r/[A-Za-z0-9_-]+`).FindString(received.Text)
 	if link == "" {
-		t.Fatalf("no status link in %q", ms[0].Text)
+		t.Fatalf("no status link in %q", received.Text)
 	}
 	_, status := a.anonymous().get(t, strings.TrimPrefix(link, "http://example.com"))
 	if !strings.Contains(status.Text(), "looking at it") {
@@ -203,8 +204,9 @@ func TestRequestQueue(t *testing.T) {
 	var kinds []string
 	for _, m := range ms {
 		kinds = append(kinds, m.Kind)
-		if m.Kind == canceldesk.MessageRequestDeclined && !strings.Contains(m.Text, "It has already left our warehouse.") {
-			t.Errorf("declined message = %q", m.Text)
+		full, _ := a.db.Message(ctx, m.ID)
+		if m.Kind == canceldesk.MessageRequestDeclined && !strings.Contains(full.Text, "It has already left our warehouse.") {
+			t.Errorf("declined message = %q", full.Text)
 		}
 	}
 	want := []string{canceldesk.MessageRequestDeclined, canceldesk.MessageRequestApproved, canceldesk.MessageRequestReceived, canceldesk.MessageRequestReceived}
