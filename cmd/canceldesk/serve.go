@@ -56,6 +56,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := demo.Seed(ctx, db, demoOrders, time.Now().UTC()); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
 		}
+		if err := nameDemoStore(ctx, db); err != nil {
+			return fmt.Errorf("naming the demo store: %w", err)
+		}
 	}
 	bundle, err := i18n.New()
 	if err != nil {
@@ -112,6 +115,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing requests in flight")
 	return app.ShutdownWithTimeout(20 * time.Second)
+}
+
+// nameDemoStore signs the demo's customer messages with a store name,
+// unless one was set.
+func nameDemoStore(ctx context.Context, db *store.DB) error {
+	s, err := db.Settings(ctx)
+	if err != nil || s.StoreName != canceldesk.DefaultSettings().StoreName {
+		return err
+	}
+	s.StoreName, s.ReplyTo = "Hearth & Clay", "help@hearthandclay.example"
+	return db.SaveSettings(ctx, s, demo.Actor)
 }
 
 // refundPollInterval is how often pending refunds are asked about again.
