@@ -162,9 +162,10 @@ type RequestStore interface {
 	// saying so; otherwise the request is pending and the customer gets a
 	// "received" message with the status link (base + token), unless the
 	// auto-approval rule approves it: then the order is cancelled at once
-	// (full refund to the original payment, restock as the settings say,
-	// the timeline naming the rule) and the customer gets "approved".
-	FileRequest(ctx context.Context, f RequestForm, statusBase string) (*CancellationRequest, error)
+	// (full refund to the original payment through gatewayFor(order), nil
+	// meaning manual; restock as the settings say; the timeline naming the
+	// rule) and the customer gets "approved".
+	FileRequest(ctx context.Context, f RequestForm, statusBase string, gatewayFor func(*Order) string) (*CancellationRequest, error)
 	// RequestByToken returns the request whose status link carries token.
 	RequestByToken(ctx context.Context, token string) (*CancellationRequest, error)
 	// PendingRequests lists the queue, oldest first, and how many there are.

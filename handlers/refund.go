@@ -320,6 +320,18 @@ func (s *Server) settle(c *fiber.Ctx, rf *canceldesk.Refund) {
 	}
 }
 
+// settleOrder asks the gateways about the order's pending refunds.
+func (s *Server) settleOrder(c *fiber.Ctx, orderID int64) error {
+	rs, err := s.Refunds.Refunds(c.UserContext(), orderID)
+	if err != nil {
+		return err
+	}
+	for i := range rs {
+		s.settle(c, &rs[i])
+	}
+	return nil
+}
+
 // CanSubmit reports whether the refund can be confirmed as it stands.
 func (p refundPage) CanSubmit() bool {
 	return len(p.Errors) == 0 && p.Error == "" && p.Plan.Total > 0 && !p.Plan.NeedsManager

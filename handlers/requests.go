@@ -73,12 +73,16 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	}
 	// A bot fills the field people never see: it gets the same answer.
 	if c.FormValue("website") == "" {
-		res, err := s.Requests.FileRequest(ctx, f, c.BaseURL()+"/r/")
+		res, err := s.Requests.FileRequest(ctx, f, c.BaseURL()+"/r/", s.gatewayFor)
 		if err != nil {
 			return err
 		}
 		if res != nil && res.CancellationID != 0 {
+			// Approved by the rule: its refund goes to the gateway now.
 			s.backlog.forget()
+			if err := s.settleOrder(c, res.OrderID); err != nil {
+				return err
+			}
 		}
 		s.requests.forget()
 	}
