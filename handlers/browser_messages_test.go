@@ -50,23 +50,8 @@ func TestJourneyTemplateAndMessage(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders?status=open&financial=paid&fulfillment=unfulfilled")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, rowCount+` > 0`)
-	name := text(t, ctx, "#results tbody tr:first-child .order-link")
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`#results tbody tr:first-child .order-link`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`details.menu summary`)),
-		chromedp.Click(chromedp.CSS(`.menu-item-danger`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('input[name=notify]').checked`)
+	name := openFirstCancelDialog(t, ctx)
+	waitFor(t, ctx, `document.querySelector('input[name=notify]').checked`)
 	err = chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`#offer`), "discount"))
 	if err == nil {
 		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#offer').dispatchEvent(new Event('change', {bubbles: true}))`))

@@ -322,23 +322,7 @@ func TestJourneyCancelOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn(t, ctx, canceldesk.RoleStaff)
-	waitFor(t, ctx, rowCount+` > 0`)
-	name := text(t, ctx, "#results tbody tr:first-child .order-link")
-	err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`#results tbody tr:first-child .order-link`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
-	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`details.menu summary`)),
-		chromedp.Click(chromedp.CSS(`.menu-item-danger`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('#cancel-preview') !== null`)
+	name := openFirstCancelDialog(t, ctx)
 	if p := text(t, ctx, "#cancel-preview"); !strings.Contains(p, "is refunded to the original payment method") || !strings.Contains(p, "goes back to stock") && !strings.Contains(p, "go back to stock") {
 		t.Errorf("preview = %q", p)
 	}
@@ -372,7 +356,7 @@ func TestJourneyCancelOrder(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "cancel-list")
 
 	// Cancelled by mistake: re-create it from the cancelled order.
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#results tr.is-cancelled .order-link`)),
 	)
 	if err != nil {
@@ -443,4 +427,26 @@ func TestJourneyCancelDialogChinese(t *testing.T) {
 	waitFor(t, ctx, `document.querySelector('#cancel-dialog').scrollWidth <= document.querySelector('#cancel-dialog').clientWidth`)
 	browsertest.Screenshot(t, ctx, "cancel-dialog-zh-TW")
 	browsertest.NoConsoleErrors(t, ctx)
+}
+
+// openFirstCancelDialog opens the first order of the list on screen and
+// its cancel dialog, and returns the order's name.
+func openFirstCancelDialog(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	waitFor(t, ctx, rowCount+` > 0`)
+	name := text(t, ctx, "#results tbody tr:first-child .order-link")
+	err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#results tbody tr:first-child .order-link`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`details.menu summary`)),
+		chromedp.Click(chromedp.CSS(`.menu-item-danger`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('#cancel-preview') !== null`)
+	return name
 }

@@ -195,6 +195,15 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	res, err := s.Store.CancelOrder(c.UserContext(), req)
+	return s.cancelled(c, p, res, err)
+}
+
+// cancelled answers a cancel from the dialog: the order page after it,
+// or the dialog again with why not (409 for a conflict, such as cancelled
+// meanwhile; 400 beside a field, such as a location deleted while the
+// dialog was open). Nothing changed in either case.
+func (s *Server) cancelled(c *fiber.Ctx, p cancelPage, res *canceldesk.CancelResult, err error) error {
+	l := localizer(c)
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
@@ -202,13 +211,13 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		p.Error = l.T(de.Key)
 		return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)
 	case errors.As(err, &de) && de.Field != "" && de.Key != "":
-		// e.g. a location deleted while the dialog was open
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	default:
 		return err
 	}
 	s.backlog.forget()
+	s.requests.forget()
 	s.settle(c, res.Refund)
 	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
 }

@@ -242,20 +242,5 @@ func (s *Server) approveRequest(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	res, err := s.Requests.ApproveRequest(c.UserContext(), r.ID, req)
-	var de *canceldesk.Error
-	switch {
-	case err == nil:
-	case errors.As(err, &de) && de.Code == canceldesk.ECONFLICT:
-		p.Error = l.T(de.Key)
-		return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)
-	case errors.As(err, &de) && de.Field != "" && de.Key != "":
-		p.Errors = map[string]string{de.Field: l.T(de.Key)}
-		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
-	default:
-		return err
-	}
-	s.backlog.forget()
-	s.requests.forget()
-	s.settle(c, res.Refund)
-	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
+	return s.cancelled(c, p, res, err)
 }
