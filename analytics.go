@@ -1,6 +1,7 @@
 package canceldesk
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -183,4 +184,11 @@ func ReasonsByCount(m map[CancelReason]int64) []CancelReason {
 		return slices.Index(CancelReasons, a) - slices.Index(CancelReasons, b)
 	})
 	return out
+}
+
+// StatsStore reads the analytics rollups.
+type StatsStore interface {
+	// StatsRows returns the rollup rows of the hours in [from, to), oldest
+	// first.
+	StatsRows(ctx context.Context, from, to time.Time) ([]StatsRow, error)
 }

@@ -20,6 +20,7 @@ type langFormat struct {
 	decimal  string // decimal separator
 	date     func(t time.Time) string
 	dateTime func(t time.Time) string
+	month    func(t time.Time) string
 }
 
 var formats = map[string]*langFormat{
@@ -28,6 +29,7 @@ var formats = map[string]*langFormat{
 		thousand: ",",
 		decimal:  ".",
 		date:     func(t time.Time) string { return t.Format("Jan 2, 2006") },
+		month:    func(t time.Time) string { return t.Format("Jan 2006") },
 		dateTime: func(t time.Time) string { return t.Format("Jan 2, 2006, 3:04 PM") },
 	},
 	"zh-TW": {
@@ -35,6 +37,9 @@ var formats = map[string]*langFormat{
 		thousand: ",",
 		decimal:  ".",
 		date:     zhDate,
+		month: func(t time.Time) string {
+			return strconv.Itoa(t.Year()) + "年" + strconv.Itoa(int(t.Month())) + "月"
+		},
 		dateTime: func(t time.Time) string {
 			period, h := "上午", t.Hour()
 			if h >= 12 {
@@ -172,6 +177,15 @@ func (l *Localizer) Date(t time.Time) string {
 		return ""
 	}
 	return l.fmt().date(t.In(l.Location()))
+}
+
+// MonthLabel is the month of t in the localizer's time zone: "Nov 2026" /
+// "2026年11月".
+func (l *Localizer) MonthLabel(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return l.fmt().month(t.In(l.Location()))
 }
 
 // DateTime is the date and time of day of t in the localizer's time zone:

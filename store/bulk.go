@@ -144,7 +144,12 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				return err
 			}
 		}
-		return nil
+		// The analytics rollups, summed per row in Go, last (see addStats).
+		stats := make([]statsDelta, 0, len(orders))
+		for _, o := range orders {
+			stats = append(stats, orderStats(o)...)
+		}
+		return db.addStats(ctx, tx, stats...)
 	})
 }
 

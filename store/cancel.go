@@ -239,6 +239,11 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 			return nil, err
 		}
 	}
+
+	// (11) The analytics rollups, last (see addStats).
+	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, cancelSource(req))...); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

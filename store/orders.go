@@ -16,6 +16,7 @@ var _ canceldesk.OrderStore = (*DB)(nil)
 func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
 	created := make([]bool, len(orders))
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var stats []statsDelta
 		for i, o := range orders {
 			ok, err := db.insertOrder(ctx, tx, o)
 			if err != nil {
@@ -25,12 +26,14 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 			if !ok {
 				continue
 			}
+			stats = append(stats, orderStats(o)...)
 			e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}
 			if err := db.insertEvent(ctx, tx, &e); err != nil {
 				return err
 			}
 		}
-		return nil
+		// The analytics rollups, last (see addStats).
+		return db.addStats(ctx, tx, stats...)
 	})
 	if err != nil {
 		return nil, err

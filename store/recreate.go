@@ -125,6 +125,11 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 			return nil, err
 		}
 	}
+	// (7) The new order counts as placed in the analytics rollups, last
+	// (see addStats); the original stays cancelled.
+	if err := db.addStats(ctx, tx, placedStats(n)); err != nil {
+		return nil, err
+	}
 	return db.order(ctx, tx, n.ID)
 }
 

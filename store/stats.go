@@ -1,0 +1,191 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// Sources of a cancellation in order_stats_hourly (the domain's); placed
+// rows have source and reason "" (empty).
+const (
+	StatsSourceStaff           = canceldesk.SourceStaff
+	StatsSourceCustomerRequest = canceldesk.SourceCustomerRequest // not written yet: see cancelSource
+	StatsSourceAutoApproved    = canceldesk.SourceAutoApproved
+	StatsSourceImport          = canceldesk.SourceImport
+)
+
+// StatsRow is one UTC hour of the cancellation-analytics rollups
+// (order_stats_hourly) for one currency, cancel reason and source: the
+// domain's canceldesk.StatsRow. Placed rows have Reason and Source "";
+// cohort and cancel counters sit in rows keyed by a cancellation's reason
+// and source: CohortCancelled under the order's placed hour, Cancelled and
+// CancelledValue under the hour of the cancel.
+type StatsRow = canceldesk.StatsRow
+
+// StatsRows returns the rollup rows whose hour starts in [from, to), ordered
+// by bucket (then currency, reason, source), in one read-only transaction
+// over the primary key's range.
+func (db *DB) StatsRows(ctx context.Context, from, to time.Time) ([]StatsRow, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	// A bucket is the hour's first second: buckets >= from are those whose
+	// start is at or after from, rounded up to a whole second.
+	lo, hi := ceilUnix(from), ceilUnix(to)
+	rows, err := tx.QueryContext(ctx, db.bind(`SELECT bucket, currency, reason, source, placed_count, placed_value,
+		cohort_cancelled, cancelled_count, cancelled_value FROM order_stats_hourly
+		WHERE bucket >= ? AND bucket < ? ORDER BY bucket, currency, reason, source`), lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StatsRow
+	for rows.Next() {
+		var (
+			r      StatsRow
+			bucket int64
+			reason string
+		)
+		if err := rows.Scan(&bucket, &r.Currency, &reason, &r.Source, &r.Placed, &r.PlacedValue,
+			&r.CohortCancelled, &r.Cancelled, &r.CancelledValue); err != nil {
+			return nil, err
+		}
+		r.Bucket, r.Reason = time.Unix(bucket, 0).UTC(), canceldesk.CancelReason(reason)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
+}
+
+// ceilUnix is t in whole Unix seconds, rounded up.
+func ceilUnix(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// hourBucket is the rollup bucket of a stored time (microseconds): the Unix
+// seconds of its UTC hour, with the same integer math as migration 0007.
+func hourBucket(us int64) int64 { return us / 3600000000 * 3600 }
+
+// statsKey is order_stats_hourly's primary key.
+type statsKey struct {
+	bucket                   int64
+	currency, reason, source string
+}
+
+// statsDelta is what one change adds to one rollup row.
+type statsDelta struct {
+	statsKey
+	placed, placedValue, cohort, cancelled, cancelledValue int64
+}
+
+// placedStats is the delta of placing o.
+func placedStats(o *canceldesk.Order) statsDelta {
+	return statsDelta{statsKey: statsKey{bucket: hourBucket(o.CreatedAt.UnixMicro()), currency: o.Currency},
+		placed: 1, placedValue: o.Total}
+}
+
+// cancelStats are the deltas of cancelling o at cancelledAt (microseconds)
+// for reason from source: the cohort row of its placed hour and the cancel
+// row of the cancel's hour.
+func cancelStats(o *canceldesk.Order, cancelledAt int64, reason canceldesk.CancelReason, source string) []statsDelta {
+	return []statsDelta{
+		{statsKey: statsKey{bucket: hourBucket(o.CreatedAt.UnixMicro()), currency: o.Currency, reason: string(reason), source: source},
+			cohort: 1},
+		{statsKey: statsKey{bucket: hourBucket(cancelledAt), currency: o.Currency, reason: string(reason), source: source},
+			cancelled: 1, cancelledValue: o.Total},
+	}
+}
+
+// orderStats are the deltas of storing o as it is: placed, and cancelled
+// (source import) when it comes in cancelled.
+func orderStats(o *canceldesk.Order) []statsDelta {
+	out := []statsDelta{placedStats(o)}
+	if o.CancelledAt != nil {
+		out = append(out, cancelStats(o, o.CancelledAt.UnixMicro(), o.CancelReason, StatsSourceImport)...)
+	}
+	return out
+}
+
+// cancelSource is the rollups' source of a cancel asked by req: the
+// auto-approval rule (actor "rule", or a key "request:…") is auto_approved,
+// anything else staff. A staff approval of a customer request counts as
+// staff too: the request carries nothing that tells it apart.
+func cancelSource(req canceldesk.CancelRequest) string {
+	if req.Actor == ruleActor || strings.HasPrefix(req.IdempotencyKey, "request:") {
+		return StatsSourceAutoApproved
+	}
+	return StatsSourceStaff
+}
+
+// statsChunk is how many rows one upsert carries (9 parameters each).
+const statsChunk = 500
+
+// addStats adds the deltas to order_stats_hourly inside tx. Deltas of one
+// row are merged first, and rows are upserted in primary-key order, so
+// concurrent writers lock them in one order and never deadlock on them;
+// callers do it last in their transaction for the same reason.
+func (db *DB) addStats(ctx context.Context, tx *sql.Tx, deltas ...statsDelta) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	merged := make(map[statsKey]*statsDelta, len(deltas))
+	keys := make([]statsKey, 0, len(deltas))
+	for _, d := range deltas {
+		m, ok := merged[d.statsKey]
+		if !ok {
+			m = &statsDelta{statsKey: d.statsKey}
+			merged[d.statsKey] = m
+			keys = append(keys, d.statsKey)
+		}
+		m.placed += d.placed
+		m.placedValue += d.placedValue
+		m.cohort += d.cohort
+		m.cancelled += d.cancelled
+		m.cancelledValue += d.cancelledValue
+	}
+	slices.SortFunc(keys, func(a, b statsKey) int {
+		return cmp.Or(cmp.Compare(a.bucket, b.bucket), strings.Compare(a.currency, b.currency),
+			strings.Compare(a.reason, b.reason), strings.Compare(a.source, b.source))
+	})
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	for start := 0; start < len(keys); start += statsChunk {
+		chunk := keys[start:min(start+statsChunk, len(keys))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO order_stats_hourly (bucket, currency, reason, source, placed_count, placed_value,
+			cohort_cancelled, cancelled_count, cancelled_value) VALUES `)
+		args := make([]any, 0, 9*len(chunk))
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+			d := merged[k]
+			args = append(args, k.bucket, k.currency, k.reason, k.source, d.placed, d.placedValue, d.cohort,
+				d.cancelled, d.cancelledValue)
+		}
+		q.WriteString(` ON CONFLICT (bucket, currency, reason, source) DO UPDATE SET
+			placed_count = order_stats_hourly.placed_count + excluded.placed_count,
+			placed_value = order_stats_hourly.placed_value + excluded.placed_value,
+			cohort_cancelled = order_stats_hourly.cohort_cancelled + excluded.cohort_cancelled,
+			cancelled_count = order_stats_hourly.cancelled_count + excluded.cancelled_count,
+			cancelled_value = order_stats_hourly.cancelled_value + excluded.cancelled_value`)
+		if _, err := tx.ExecContext(ctx, db.bind(q.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
