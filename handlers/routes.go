@@ -66,6 +66,7 @@ func (s *Server) routeTable() []route {
 		{get, "/account", staff, s.accountForm},
 		{post, "/account", staff, s.accountSave},
 
+		{get, "/analytics", manager, s.analytics},
 		{get, "/import", manager, s.importForm},
 		{post, "/import", manager, s.importUpload},
 		{get, "/settings", manager, s.settingsForm},

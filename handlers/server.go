@@ -37,6 +37,8 @@ type Config struct {
 	Refunds canceldesk.RefundStore
 	// Messages keeps message templates and the customer messages owed.
 	Messages canceldesk.MessageStore
+	// Stats reads the analytics rollups.
+	Stats canceldesk.StatsStore
 	// Requests keeps customers' cancellation requests.
 	Requests canceldesk.RequestStore
 	// MailDelivering: an SMTP server is configured and a worker sends the
@@ -104,8 +106,8 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages and Requests")
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests and Stats")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}}
@@ -120,6 +122,7 @@ func New(cfg Config) (*fiber.App, error) {
 	engine.AddFunc("gatewayKey", gatewayKey)
 	engine.AddFunc("age", age)
 	engine.AddFunc("add", func(a, b int) int { return a + b })
+	engine.AddFunc("list", func(s ...string) []string { return s })
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}

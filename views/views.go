@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed all:layouts all:partials all:orders all:import all:errors all:auth all:account all:staff all:refunds all:inventory all:settings all:messages all:requests
+//go:embed all:layouts all:partials all:orders all:import all:errors all:auth all:account all:staff all:refunds all:inventory all:settings all:messages all:requests all:analytics
 var FS embed.FS

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
+)
+
+// reasonColors paint the stacked bars, one per Shopify reason.
+var reasonColors = map[canceldesk.CancelReason]string{
+	canceldesk.ReasonCustomer:  "#2f6fd6",
+	canceldesk.ReasonInventory: "#d98a1c",
+	canceldesk.ReasonFraud:     "#b42318",
+	canceldesk.ReasonDeclined:  "#7a4fc4",
+	canceldesk.ReasonStaff:     "#178a6a",
+	canceldesk.ReasonOther:     "#8a8f96",
+	"":                         "#8a8f96",
+}
+
+// chart geometry, in SVG user units; the SVG scales to its box.
+const (
+	chartW, chartH         = 960, 300
+	padL, padR, padT, padB = 48, 56, 16, 40
+)
+
+// rateChart draws cancellations per period as bars stacked by reason, with
+// the cancellation rate as a line on its own axis (right). Every bar and
+// point has a <title> (shown on hover) and the points can be focused, so
+// the numbers are reachable without a mouse; the same numbers are in the
+// table beside it. Drawn on the server: no script, no library.
+func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []canceldesk.CancelReason, label func(canceldesk.RatePoint) string) template.HTML {
+	var maxCancelled, maxBP int64
+	for _, p := range points {
+		maxCancelled = max(maxCancelled, p.Cancelled)
+		maxBP = max(maxBP, p.RateBP())
+	}
+	maxCancelled = niceCeil(max(maxCancelled, 1))
+	maxBP = niceCeil(max(maxBP, 100)) // at least 1%
+	plotW, plotH := float64(chartW-padL-padR), float64(chartH-padT-padB)
+	n := max(len(points), 1)
+	slot := plotW / float64(n)
+	barW := max(slot*0.7, 1)
+	y := func(v, top int64) float64 { return float64(padT) + plotH - plotH*float64(v)/float64(top) }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="rate-chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title">`, chartW, chartH)
+	fmt.Fprintf(&b, `<title id="chart-title">%s</title>`, template.HTMLEscapeString(l.T("analytics.chart_title")))
+	// Grid and axes: up to 4 steps, on whole numbers of cancellations.
+	steps := int64(4)
+	if maxCancelled < steps {
+		steps = maxCancelled
+	} else if maxCancelled%steps != 0 {
+		maxCancelled += steps - maxCancelled%steps
+	}
+	for i := int64(0); i <= steps; i++ {
+		yy := float64(padT) + plotH - plotH*float64(i)/float64(steps)
+		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padL, chartW-padR, yy, yy)
+		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-6, yy+4, l.Number(maxCancelled*i/steps))
+		fmt.Fprintf(&b, `<text class="axis axis-rate" x="%d" y="%.1f">%s</text>`, chartW-padR+6, yy+4,
+			template.HTMLEscapeString(percent(maxBP*i/steps)))
+	}
+	// Bars, stacked by reason.
+	for i, p := range points {
+		x := float64(padL) + slot*float64(i) + (slot-barW)/2
+		var below int64
+		for _, r := range reasons {
+			v := p.ByReason[r]
+			if v == 0 {
+				continue
+			}
+			y0, y1 := y(below+v, maxCancelled), y(below, maxCancelled)
+			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
+				x, y0, barW, y1-y0, reasonColors[r], template.HTMLEscapeString(fmt.Sprintf("%s · %s: %s",
+					label(p), l.T("reason."+string(r)), l.Number(v))))
+			below += v
+		}
+	}
+	// The rate line and its points.
+	var path strings.Builder
+	for i, p := range points {
+		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
+		if i == 0 {
+			fmt.Fprintf(&path, "M%.1f %.1f", cx, cy)
+		} else {
+			fmt.Fprintf(&path, " L%.1f %.1f", cx, cy)
+		}
+	}
+	fmt.Fprintf(&b, `<path class="rate-line" d="%s"/>`, path.String())
+	for i, p := range points {
+		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
+		fmt.Fprintf(&b, `<circle class="rate-point" cx="%.1f" cy="%.1f" r="4" tabindex="0"><title>%s</title></circle>`, cx, cy,
+			template.HTMLEscapeString(l.T("analytics.point", "Period", label(p), "Rate", percent(p.RateBP()),
+				"Cancelled", l.Number(p.Cancelled), "Placed", l.Number(p.Placed))))
+	}
+	// X labels: at most about 12, evenly spaced.
+	step := max(1, (len(points)+11)/12)
+	for i := 0; i < len(points); i += step {
+		cx := float64(padL) + slot*(float64(i)+0.5)
+		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, cx, chartH-padB+18,
+			template.HTMLEscapeString(label(points[i])))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // every text above is escaped
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
+func niceCeil(v int64) int64 {
+	p := int64(1)
+	for {
+		for _, m := range []int64{1, 2, 5} {
+			if m*p >= v {
+				return m * p
+			}
+		}
+		p *= 10
+	}
+}
+
+// percent writes basis points as a percentage with one decimal: 1234 → "12.3%".
+func percent(bp int64) string {
+	return fmt.Sprintf("%d.%d%%", bp/100, (bp%100)/10)
+}
