@@ -434,6 +434,9 @@ type Settings struct {
 	// StoreName signs customer messages; ReplyTo is where customers'
 	// replies go ("" = the sender address).
 	StoreName, ReplyTo string
+	// AlertRateBP: when the last 7 days' cancellation rate is above this
+	// (basis points), the dashboard and the orders page say so; 0 = off.
+	AlertRateBP int64
 }
 
 // DefaultSettings are the settings of a new store.

@@ -27,6 +27,7 @@ type analyticsPage struct {
 	Sources  []string
 	Ranges   []string
 	Query    string // the form as a query string, for links that keep it
+	Alert    *RateAlert
 }
 
 // analyticsForm is the dashboard's choices, as in the URL.
@@ -79,7 +80,7 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	l := localizer(c)
 	f := readAnalyticsForm(c)
 	p := analyticsPage{Page: s.page(c, l.T("analytics.title"), "analytics"), Form: f, Errors: map[string]string{},
-		Ranges:  analyticsRanges,
+		Ranges: analyticsRanges, Alert: s.rateAlert(c),
 		Sources: []string{canceldesk.SourceStaff, canceldesk.SourceCustomerRequest, canceldesk.SourceAutoApproved, canceldesk.SourceImport}}
 	group, basis := canceldesk.Grouping(f.Group), canceldesk.RateBasis(f.Basis)
 	if !slices.Contains(canceldesk.Groupings, group) {

@@ -85,6 +85,32 @@ func TestAnalytics(t *testing.T) {
 		}
 	}
 
+	// The alert: last 7 days, 3 cancelled of 8 placed = 37.5%.
+	setAlert := func(rate string) {
+		t.Helper()
+		_, doc := manager.get(t, "/settings")
+		form := formOf(doc, "form.settings-form:not(.rule-form)")
+		form.Set("alert_rate", rate)
+		if res, page := manager.post(t, "/settings", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("alert %q: %d %s", rate, res.StatusCode, page.Find(".field-error").Text())
+		}
+	}
+	setAlert("10")
+	_, list := manager.get(t, "/orders")
+	if a := list.Find(".rate-alert").Text(); !strings.Contains(a, "37.5%") || !strings.Contains(a, "10.0%") {
+		t.Errorf("orders page alert = %q", a)
+	}
+	setAlert("40")
+	if _, list = manager.get(t, "/orders"); list.Find(".rate-alert").Length() != 0 {
+		t.Error("a rate under the threshold raised the alert")
+	}
+	_, doc := manager.get(t, "/settings")
+	form := formOf(doc, "form.settings-form:not(.rule-form)")
+	form.Set("alert_rate", "120")
+	if res, page := manager.post(t, "/settings", form); res.StatusCode != http.StatusBadRequest || strings.TrimSpace(page.Find("#alert_rate-error").Text()) == "" {
+		t.Errorf("a rate over 100%%: %d", res.StatusCode)
+	}
+
 	_, frag := manager.get(t, "/analytics?range=7&group=week&basis=placed", "HX-Request", "true")
 	if frag.Find("nav.sidebar").Length() != 0 || frag.Find("#analytics-body").Length() != 1 {
 		t.Error("htmx must get the dashboard body alone")

@@ -20,6 +20,8 @@ type ordersPage struct {
 	Financials   []canceldesk.FinancialStatus
 	Fulfillments []canceldesk.FulfillmentStatus
 	Filtered     bool // any search or filter is active
+	// Alert: the cancellation rate is above the managers' threshold.
+	Alert *RateAlert
 	// OOB is set for HTMX requests: the fragment then also refreshes the
 	// messages beside the filter fields, which live outside it.
 	OOB bool
@@ -50,6 +52,7 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 		Financials:   canceldesk.FinancialStatuses,
 		Fulfillments: canceldesk.FulfillmentStatuses,
 		OOB:          isFragment(c),
+		Alert:        s.rateAlert(c),
 	}
 	query, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
 	f, err := canceldesk.ParseOrderFilter(query, s.Location)

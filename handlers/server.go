@@ -84,6 +84,7 @@ type Server struct {
 	sessionStore *session.Store
 	backlog      backlogCount
 	requests     backlogCount // pending customer requests, for the navigation
+	alert        alertCache
 }
 
 // MaxUploadBytes bounds a CSV upload (and so the request body).

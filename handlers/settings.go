@@ -25,6 +25,7 @@ type settingsPage struct {
 	RuleTotal []limitRow
 	RuleTags  string
 	RuleAge   string
+	AlertRate string // the alert threshold as typed, in percent
 }
 
 // limitRow is one currency's staff refund limit, as typed.
@@ -64,6 +65,9 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 		return settingsPage{}, err
 	}
 	p.RuleAge, p.RuleTags = strconv.Itoa(p.Rule.MaxAgeMinutes), strings.Join(p.Rule.ExcludeTags, ", ")
+	if st.AlertRateBP > 0 {
+		p.AlertRate = canceldesk.Money{Amount: st.AlertRateBP, Currency: "USD"}.Decimal()
+	}
 	for _, cur := range curs {
 		row := limitRow{Currency: cur, Field: "max_total_" + cur}
 		if v := p.Rule.MaxTotal[cur]; v > 0 {
@@ -100,6 +104,15 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 	l := localizer(c)
 	st := canceldesk.Settings{RestockOnCancel: c.FormValue("restock_on_cancel") != "", StaffRefundLimit: map[string]int64{},
 		StoreName: strings.TrimSpace(c.FormValue("store_name")), ReplyTo: strings.TrimSpace(c.FormValue("reply_to"))}
+	p.AlertRate = strings.TrimSpace(c.FormValue("alert_rate"))
+	if p.AlertRate != "" {
+		// A percentage with two decimals is a number of basis points.
+		bp, err := canceldesk.ParseAmount(strings.TrimSuffix(p.AlertRate, "%"), "USD")
+		if err != nil || bp < 0 || bp > 10000 {
+			p.Errors["alert_rate"] = l.T("validation.alert_rate")
+		}
+		st.AlertRateBP = bp
+	}
 	st.DefaultLocationID, _ = strconv.ParseInt(c.FormValue("default_location"), 10, 64)
 	for i := range p.Limits {
 		row := &p.Limits[i]
@@ -136,6 +149,7 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
+		s.alert.forget()
 		return redirect(c, "/settings?saved=1")
 	case errors.As(err, &de) && de.Field != "" && de.Key != "":
 		p.Errors[de.Field] = l.T(de.Key)

@@ -26,6 +26,7 @@ type storedSettings struct {
 	StaffRefundLimit  map[string]int64 `json:"staff_refund_limit"`
 	StoreName         *string          `json:"store_name,omitempty"`
 	ReplyTo           string           `json:"reply_to,omitempty"`
+	AlertRateBP       int64            `json:"alert_rate_bp,omitempty"`
 }
 
 // maxStoreNameLen bounds the store's name, in characters.
@@ -59,7 +60,7 @@ func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, err
 	if st.StoreName != nil {
 		s.StoreName = *st.StoreName
 	}
-	s.ReplyTo = st.ReplyTo
+	s.ReplyTo, s.AlertRateBP = st.ReplyTo, st.AlertRateBP
 	return s, nil
 }
 
@@ -99,9 +100,13 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "reply_to", Key: "validation.email",
 			Message: "Enter an email address like name@example.com."}
 	}
+	if s.AlertRateBP < 0 || s.AlertRateBP > 10000 {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "alert_rate", Key: "validation.alert_rate",
+			Message: "Enter a rate between 0 and 100%."}
+	}
 	restock := s.RestockOnCancel
 	value, err := json.Marshal(storedSettings{RestockOnCancel: &restock, DefaultLocationID: s.DefaultLocationID,
-		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo})
+		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo, AlertRateBP: s.AlertRateBP})
 	if err != nil {
 		return err
 	}
