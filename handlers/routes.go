@@ -67,6 +67,7 @@ func (s *Server) routeTable() []route {
 		{post, "/account", staff, s.accountSave},
 
 		{get, "/analytics", manager, s.analytics},
+		{get, "/analytics/export", manager, s.exportCancellations},
 		{get, "/import", manager, s.importForm},
 		{post, "/import", manager, s.importUpload},
 		{get, "/settings", manager, s.settingsForm},

@@ -39,6 +39,8 @@ type Config struct {
 	Messages canceldesk.MessageStore
 	// Stats reads the analytics rollups.
 	Stats canceldesk.StatsStore
+	// Export reads the cancellations export (CSV).
+	Export canceldesk.ExportStore
 	// Requests keeps customers' cancellation requests.
 	Requests canceldesk.RequestStore
 	// MailDelivering: an SMTP server is configured and a worker sends the
@@ -107,8 +109,8 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests and Stats")
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests, Stats and Export")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}}

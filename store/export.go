@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/canceldesk/canceldesk"
+)
+
+// exportQuery lists the cancelled orders of a range with their latest
+// cancellation, refunds and restocked units. The source follows
+// cancelSource and migration 0007: no cancellation row is an import, the
+// rule (actor 'rule' or a 'request:' key) is auto_approved, anything else
+// staff. The range reads orders_cancelled_at (migration 0008).
+const exportQuery = `SELECT o.id, o.name, o.created_at, o.cancelled_at, o.cancel_reason, o.currency,
+	coalesce(c.reason_label, ''), coalesce(c.staff_note, ''), coalesce(c.actor, ''),
+	CASE WHEN c.id IS NULL THEN 'import'
+		WHEN c.actor = 'rule' OR substr(c.idempotency_key, 1, 8) = 'request:' THEN 'auto_approved'
+		ELSE 'staff' END,
+	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund'), 0) AS BIGINT),
+	coalesce((SELECT r.status FROM refunds r WHERE r.order_id = o.id ORDER BY r.id DESC LIMIT 1), 'none'),
+	CAST(coalesce((SELECT sum(li.restocked_quantity + li.return_restocked_quantity) FROM line_items li
+		WHERE li.order_id = o.id), 0) AS BIGINT)
+FROM orders o
+LEFT JOIN cancellations c ON c.id = (SELECT max(l.id) FROM cancellations l WHERE l.order_id = o.id)
+WHERE o.cancelled_at IS NOT NULL AND o.cancelled_at >= ? AND o.cancelled_at < ?
+ORDER BY o.cancelled_at, o.id`
+
+// ExportCancellations implements canceldesk.ExportStore: in one read-only
+// transaction, it calls fn with the row of every order cancelled in
+// [from, to), oldest cancel first, and stops at fn's first error. The
+// refund status is that of the order's latest refunds row (a refund or a
+// void), "none" without one; Refunded sums the refunds of kind "refund",
+// whatever their status (as orders.refunded_amount does).
+func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn func(canceldesk.ExportRow) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, db.bind(exportQuery), from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			r                 canceldesk.ExportRow
+			placed, cancelled int64
+			reason            string
+			restocked         int64
+		)
+		if err := rows.Scan(&r.OrderID, &r.Order, &placed, &cancelled, &reason, &r.Currency,
+			&r.ReasonLabel, &r.StaffNote, &r.Actor, &r.Source, &r.Refunded, &r.RefundStatus, &restocked); err != nil {
+			return err
+		}
+		r.PlacedAt, r.CancelledAt = fromMicros(placed), fromMicros(cancelled)
+		r.Reason, r.RestockedUnits = canceldesk.CancelReason(reason), int(restocked)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
