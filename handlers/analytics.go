@@ -28,7 +28,19 @@ type analyticsPage struct {
 	Ranges   []string
 	Query    string // the form as a query string, for links that keep it
 	Alert    *RateAlert
+	Extra    canceldesk.ExtraFigures
+	Feedback []canceldesk.Feedback
+	// FeedbackReason filters the comments; FeedbackReasons are the choices.
+	FeedbackReason  string
+	FeedbackReasons []string
+	// The refund-later backlog now: how many, how much, since when.
+	Backlog       int
+	BacklogValue  map[string]int64
+	BacklogOldest time.Time
 }
+
+// feedbackLimit bounds the comments shown.
+const feedbackLimit = 20
 
 // analyticsForm is the dashboard's choices, as in the URL.
 type analyticsForm struct {
@@ -106,6 +118,9 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	p.Now = canceldesk.SumFigures(rows, from, to, basis)
 	p.Before = canceldesk.SumFigures(rows, before, from, basis)
 	p.Reasons = canceldesk.ReasonsByCount(p.Now.ByReason)
+	if err := s.analyticsExtras(c, &p, from, to); err != nil {
+		return err
+	}
 	label := func(pt canceldesk.RatePoint) string {
 		if group == canceldesk.GroupMonth {
 			return l.MonthLabel(pt.Start)
@@ -131,3 +146,41 @@ func (analyticsPage) Delta(now, before int64) int64 { return now - before }
 
 // Percent writes basis points as a percentage.
 func (analyticsPage) Percent(bp int64) string { return percent(bp) }
+
+// analyticsExtras adds the figures the rollups do not keep: refunds, the
+// time to cancel, requests, top SKUs, payment methods, the backlog and the
+// customers' comments.
+func (s *Server) analyticsExtras(c *fiber.Ctx, p *analyticsPage, from, to time.Time) error {
+	ctx := c.UserContext()
+	var err error
+	if p.Extra, err = s.Analytics.ExtraFigures(ctx, from, to); err != nil {
+		return err
+	}
+	p.FeedbackReasons = canceldesk.CustomerReasons
+	if r := c.Query("feedback"); slices.Contains(canceldesk.CustomerReasons, r) {
+		p.FeedbackReason = r
+	}
+	if p.Feedback, err = s.Analytics.Feedback(ctx, from, to, p.FeedbackReason, feedbackLimit); err != nil {
+		return err
+	}
+	entries, n, err := s.Refunds.RefundBacklog(ctx, backlogLimit)
+	if err != nil {
+		return err
+	}
+	p.Backlog, p.BacklogValue = n, map[string]int64{}
+	for i, e := range entries {
+		if i == 0 {
+			p.BacklogOldest = e.CancelledAt
+		}
+		p.BacklogValue[e.Refundable.Currency] += e.Refundable.Amount
+	}
+	return nil
+}
+
+// ApprovalBP is the share of decided requests that were approved.
+func (p analyticsPage) ApprovalBP() int64 {
+	if p.Extra.Requests == 0 {
+		return 0
+	}
+	return p.Extra.Approved * 10000 / p.Extra.Requests
+}

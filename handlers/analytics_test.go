@@ -78,6 +78,10 @@ func TestAnalytics(t *testing.T) {
 		if n := doc.Find(".rate-chart .rate-point").Length(); n != 30 {
 			t.Errorf("%s: %d points for 30 days", c.basis, n)
 		}
+		// The three were cancelled with refund later: all three wait in the backlog.
+		if b := strings.TrimSpace(doc.Find(`[data-figure=backlog]`).Text()); b != "3" || fig("refunded") != "—" {
+			t.Errorf("%s: backlog %q, refunded %q", c.basis, b, fig("refunded"))
+		}
 		reasons := doc.Find(".breakdown").First().Text()
 		wantInventory := map[string]string{"placed": "1", "cancelled": "2"}[c.basis]
 		if !strings.Contains(strings.Join(strings.Fields(reasons), " "), reasonLabel+" "+wantInventory) {

@@ -76,7 +76,7 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
 		}
 	}
 	clock := &testClock{now: time.Now()}
-	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, I18n: bundle, Location: time.UTC, Now: clock.Now}
+	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: time.UTC, Now: clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	Messages canceldesk.MessageStore
 	// Stats reads the analytics rollups.
 	Stats canceldesk.StatsStore
+	// Analytics reads the figures the rollups do not keep.
+	Analytics canceldesk.AnalyticsStore
 	// Export reads the cancellations export (CSV).
 	Export canceldesk.ExportStore
 	// Requests keeps customers' cancellation requests.
@@ -109,8 +111,8 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests, Stats and Export")
+	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil || cfg.Analytics == nil {
+		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}}

@@ -153,7 +153,7 @@ func (b *bench) startApp(ctx context.Context) (string, *http.Client, func(), err
 	if err != nil {
 		return "", nil, nil, err
 	}
-	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, Refunds: b.db, Messages: b.db, Requests: b.db, Stats: b.db, Export: b.db, I18n: bundle, Location: time.UTC,
+	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, Refunds: b.db, Messages: b.db, Requests: b.db, Stats: b.db, Export: b.db, Analytics: b.db, I18n: bundle, Location: time.UTC,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return "", nil, nil, err

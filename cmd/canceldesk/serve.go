@@ -70,7 +70,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	hc := handlers.Config{
-		Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
+		Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
 		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies,
 	}
 	if cfg.Redis == "" {
