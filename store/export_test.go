@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -183,24 +182,7 @@ func TestExportUsesIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rows, err := tx.QueryContext(rtCtx(t), explain+db.bind(exportQuery), int64(0), int64(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			for i := range vals {
-				vals[i] = new(any)
-			}
-			if err := rows.Scan(vals...); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, fmt.Sprint(*(vals[len(vals)-1].(*any))))
-		}
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, "orders_cancelled_at") {
+		if text := rtPlan(t, tx, explain, db.bind(exportQuery), int64(0), int64(1)); !strings.Contains(text, "orders_cancelled_at") {
 			t.Errorf("the export does not read orders_cancelled_at:\n%s", text)
 		}
 	})

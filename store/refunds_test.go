@@ -479,31 +479,14 @@ func TestRefundBacklogUsesIndex(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rows, err := tx.QueryContext(rtCtx(t), explain+q, args...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var plan []string
-			for rows.Next() {
-				cols, _ := rows.Columns()
-				vals := make([]any, len(cols))
-				for i := range vals {
-					vals[i] = new(any)
-				}
-				if err := rows.Scan(vals...); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, fmt.Sprint(*(vals[len(vals)-1].(*any))))
-			}
-			rows.Close()
+			text := rtPlan(t, tx, explain, q, args...)
 			tx.Rollback()
-			text := strings.Join(plan, "\n")
 			if !strings.Contains(text, "orders_refund_backlog") || !strings.Contains(text, "refunds_failed") {
 				t.Errorf("%s plan does not use the backlog indexes:\n%s", name, text)
 			}
 			// SQLite: every read of orders goes through the backlog index or
 			// the primary key, every read of refunds through refunds_failed.
-			for _, line := range plan {
+			for _, line := range strings.Split(text, "\n") {
 				m := regexp.MustCompile(`^(?:SCAN|SEARCH) (\w+)`).FindStringSubmatch(line)
 				switch {
 				case db.dialect != sqlite || m == nil:
@@ -1407,4 +1390,28 @@ func TestImportKeepsRefundColumns(t *testing.T) {
 			rtCheckLines(t, got, rtLineCounts{Refunded: 1, Returned: 1, ReturnRestocked: 1, RefundedShipped: 1}, rtLineCounts{})
 		}
 	})
+}
+
+// rtPlan returns the query plan of q (explain is the dialect's EXPLAIN
+// prefix), one line per row, as its last column reads.
+func rtPlan(t *testing.T, tx *sql.Tx, explain, q string, args ...any) string {
+	t.Helper()
+	rows, err := tx.QueryContext(rtCtx(t), explain+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, fmt.Sprint(*(vals[len(vals)-1].(*any))))
+	}
+	return strings.Join(plan, "\n")
 }
