@@ -51,7 +51,7 @@ func TestJourneyCustomerRequest(t *testing.T) {
 	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.request-form button[type=submit]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, b, `location.pathname === '/cancel/sent'`)
+	waitFor(t, b, `location.pathname === '/cancel/sent' && document.readyState === 'complete' && document.querySelector('#sent-h') !== null`)
 	browsertest.Screenshot(t, b, "request-sent")
 
 	ms, err := db.Messages(ctx, "", 5)
