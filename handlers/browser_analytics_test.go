@@ -63,6 +63,13 @@ func TestJourneyAnalytics(t *testing.T) {
 				waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
 			}
 			browsertest.Screenshot(t, ctx, "analytics-90d-weeks-"+size.name)
+			if size.name == "desktop" {
+				if err := chromedp.Do(ctx, chromedp.Navigate(url+"/analytics?range=30&lang=zh-TW")); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, ctx, `document.documentElement.lang === 'zh-TW' && document.querySelector('h1').textContent === '取消分析'`)
+				browsertest.Screenshot(t, ctx, "analytics-zh-TW")
+			}
 			browsertest.NoConsoleErrors(t, ctx)
 		})
 	}

@@ -95,8 +95,8 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 			template.HTMLEscapeString(l.T("analytics.point", "Period", label(p), "Rate", percent(p.RateBP()),
 				"Cancelled", l.Number(p.Cancelled), "Placed", l.Number(p.Placed))))
 	}
-	// X labels: at most about 12, evenly spaced.
-	step := max(1, (len(points)+11)/12)
+	// X labels: at most about 8, evenly spaced, so long dates (zh-TW) fit.
+	step := max(1, (len(points)+7)/8)
 	for i := 0; i < len(points); i += step {
 		cx := float64(padL) + slot*(float64(i)+0.5)
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, cx, chartH-padB+18,

@@ -185,6 +185,18 @@ func TestRequestQueue(t *testing.T) {
 	if !got.Cancelled() || got.FinancialStatus != canceldesk.FinancialRefunded {
 		t.Fatalf("order after approval: cancelled %v, %s", got.Cancelled(), got.FinancialStatus)
 	}
+	// The analytics count it as a customer request, not a staff cancel.
+	stats, err := a.db.StatsRows(ctx, base.AddDate(-1, 0, 0), a.clock.Now().AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySource := map[string]int64{}
+	for _, r := range stats {
+		bySource[r.Source] += r.Cancelled
+	}
+	if bySource[canceldesk.SourceCustomerRequest] != 1 || bySource[canceldesk.SourceStaff] != 0 {
+		t.Errorf("cancels by source = %v, want one customer_request", bySource)
+	}
 	// The same dialog again (a second staff member, or a double click): one decision.
 	res, page := staff.post(t, dialog.Find("form.cancel-form").AttrOr("action", ""), form)
 	if res.StatusCode != http.StatusSeeOther && !strings.Contains(page.Text(), "decided already") && !strings.Contains(page.Text(), "already cancelled") {

@@ -11,12 +11,14 @@ import (
 // exportQuery lists the cancelled orders of a range with their latest
 // cancellation, refunds and restocked units. The source follows
 // cancelSource and migration 0007: no cancellation row is an import, the
-// rule (actor 'rule' or a 'request:' key) is auto_approved, anything else
-// staff. The range reads orders_cancelled_at (migration 0008).
+// rule (actor 'rule' or a 'request:' key) is auto_approved, a staff
+// approval of a customer request (an 'approval:' key) customer_request,
+// anything else staff. The range reads orders_cancelled_at (migration 0008).
 const exportQuery = `SELECT o.id, o.name, o.created_at, o.cancelled_at, o.cancel_reason, o.currency,
 	coalesce(c.reason_label, ''), coalesce(c.staff_note, ''), coalesce(c.actor, ''),
 	CASE WHEN c.id IS NULL THEN 'import'
 		WHEN c.actor = 'rule' OR substr(c.idempotency_key, 1, 8) = 'request:' THEN 'auto_approved'
+		WHEN substr(c.idempotency_key, 1, 9) = 'approval:' THEN 'customer_request'
 		ELSE 'staff' END,
 	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund'), 0) AS BIGINT),
 	coalesce((SELECT r.status FROM refunds r WHERE r.order_id = o.id ORDER BY r.id DESC LIMIT 1), 'none'),

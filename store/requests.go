@@ -391,6 +391,8 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	// The key says where the cancel came from (see cancelSource).
+	req.IdempotencyKey = approvalKeyPrefix + req.IdempotencyKey
 	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) {
 		r, err := db.request(ctx, tx, `id = ?`, true, id)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 // rows have source and reason "" (empty).
 const (
 	StatsSourceStaff           = canceldesk.SourceStaff
-	StatsSourceCustomerRequest = canceldesk.SourceCustomerRequest // not written yet: see cancelSource
+	StatsSourceCustomerRequest = canceldesk.SourceCustomerRequest
 	StatsSourceAutoApproved    = canceldesk.SourceAutoApproved
 	StatsSourceImport          = canceldesk.SourceImport
 )
@@ -120,13 +120,22 @@ func orderStats(o *canceldesk.Order) []statsDelta {
 	return out
 }
 
+// approvalKeyPrefix starts the idempotency key of a cancel that approves
+// a customer's request (ApproveRequest adds it), so the cancel's source
+// can be told later.
+const approvalKeyPrefix = "approval:"
+
 // cancelSource is the rollups' source of a cancel asked by req: the
 // auto-approval rule (actor "rule", or a key "request:…") is auto_approved,
-// anything else staff. A staff approval of a customer request counts as
-// staff too: the request carries nothing that tells it apart.
+// a staff approval of a customer request (a key "approval:…") is
+// customer_request, anything else staff. Migrations 0007 and the export
+// read cancellations the same way.
 func cancelSource(req canceldesk.CancelRequest) string {
-	if req.Actor == ruleActor || strings.HasPrefix(req.IdempotencyKey, "request:") {
+	switch {
+	case req.Actor == ruleActor || strings.HasPrefix(req.IdempotencyKey, "request:"):
 		return StatsSourceAutoApproved
+	case strings.HasPrefix(req.IdempotencyKey, approvalKeyPrefix):
+		return StatsSourceCustomerRequest
 	}
 	return StatsSourceStaff
 }

@@ -28,6 +28,7 @@ WITH cancelled AS (
     SELECT o.created_at, o.cancelled_at, o.currency, o.cancel_reason, o.total,
         CASE WHEN c.id IS NULL THEN 'import'
             WHEN c.actor = 'rule' OR substr(c.idempotency_key, 1, 8) = 'request:' THEN 'auto_approved'
+            WHEN substr(c.idempotency_key, 1, 9) = 'approval:' THEN 'customer_request'
             ELSE 'staff' END AS source
     FROM orders o
     LEFT JOIN cancellations c ON c.id = (SELECT max(l.id) FROM cancellations l WHERE l.order_id = o.id)
