@@ -305,7 +305,7 @@ func TestJourneyOwnerInvitesStaff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `location.pathname === '/orders'`)
+	waitFor(t, ctx, `location.pathname === '/orders' && document.readyState === 'complete' && document.querySelector('.nav-list') !== null`)
 	if nav := text(t, ctx, ".nav-list"); strings.Contains(nav, "Staff") || strings.Contains(nav, "Import") {
 		t.Errorf("staff navigation shows owner pages: %q", nav)
 	}
