@@ -96,8 +96,14 @@ func (r *CancelRequest) Validate() error {
 	if utf8.RuneCountInString(r.StaffNote) > MaxStaffNoteLen {
 		return fieldError(EINVALID, "note", "validation.note_long", "The note is too long (at most 255 characters).")
 	}
-	if n := utf8.RuneCountInString(r.IdempotencyKey); n < MinIdempotencyKeyLen || n > MaxIdempotencyKeyLen ||
-		strings.TrimSpace(r.IdempotencyKey) != r.IdempotencyKey {
+	return validateKey(r.IdempotencyKey)
+}
+
+// validateKey checks a form's idempotency key: 16..100 characters, no
+// surrounding spaces. A bad one means a stale or forged form.
+func validateKey(key string) error {
+	if n := utf8.RuneCountInString(key); n < MinIdempotencyKeyLen || n > MaxIdempotencyKeyLen ||
+		strings.TrimSpace(key) != key {
 		return fieldError(EINVALID, "key", "validation.idempotency_key", "This form is out of date. Close it and open it again.")
 	}
 	return nil

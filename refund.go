@@ -324,11 +324,7 @@ func (r *RefundRequest) validate() error {
 	if utf8.RuneCountInString(r.Note) > MaxRefundNoteLen {
 		return fieldError(EINVALID, "note", "validation.note_long", "The note is too long (at most 255 characters).")
 	}
-	if n := utf8.RuneCountInString(r.IdempotencyKey); n < MinIdempotencyKeyLen || n > MaxIdempotencyKeyLen ||
-		strings.TrimSpace(r.IdempotencyKey) != r.IdempotencyKey {
-		return fieldError(EINVALID, "key", "validation.idempotency_key", "This form is out of date. Close it and open it again.")
-	}
-	return nil
+	return validateKey(r.IdempotencyKey)
 }
 
 // StoreCredit is a gift-card-like credit issued as a refund.
@@ -408,8 +404,8 @@ func PlanRestock(o *Order, req RestockRequest) ([]RefundPlanLine, error) {
 	if len(out) == 0 {
 		return nil, fieldError(EINVALID, "lines", "validation.restock_empty", "Choose something to restock.")
 	}
-	if n := utf8.RuneCountInString(req.IdempotencyKey); n < MinIdempotencyKeyLen || n > MaxIdempotencyKeyLen {
-		return nil, fieldError(EINVALID, "key", "validation.idempotency_key", "This form is out of date. Close it and open it again.")
+	if err := validateKey(req.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

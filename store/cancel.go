@@ -198,32 +198,18 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		if rf.Kind == canceldesk.RefundKindVoid {
 			kind = canceldesk.EventVoid
 		}
-		money := canceldesk.Money{Amount: rf.Amount, Currency: rf.Currency}
-		events = append(events, canceldesk.Event{Kind: kind,
-			Message: fmt.Sprintf("%s %s · %s · %s", rf.Currency, money.Decimal(), rf.Gateway, rf.Status)})
+		events = append(events, canceldesk.Event{Kind: kind, Message: refundMessage(*rf)})
 	}
-	if units := plan.RestockUnits(); units > 0 {
-		var name string
-		if err := tx.QueryRowContext(ctx, db.bind(`SELECT name FROM locations WHERE id = ?`), plan.LocationID).Scan(&name); err != nil {
-			return nil, err
-		}
-		var parts []string
-		for _, l := range plan.Lines {
-			if l.RestockQty > 0 {
-				parts = append(parts, fmt.Sprintf("%d × %s", l.RestockQty, l.SKU))
-			}
-		}
-		events = append(events, canceldesk.Event{Kind: canceldesk.EventRestocked,
-			Message: strings.Join(parts, ", ") + " → " + name})
+	restocked, err := db.restockEvents(ctx, tx, moves)
+	if err != nil {
+		return nil, err
 	}
+	events = append(events, restocked...)
 	if plan.Notify {
 		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
 	}
-	for i := range events {
-		events[i].OrderID, events[i].Actor, events[i].CreatedAt = o.ID, req.Actor, now
-		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
-			return nil, err
-		}
+	if err := db.insertEvents(ctx, tx, events, o.ID, req.Actor, now); err != nil {
+		return nil, err
 	}
 
 	// (10) The customer message owed, rendered now with the reason's

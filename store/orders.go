@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -304,6 +305,21 @@ func (db *DB) Events(ctx context.Context, orderID int64) ([]canceldesk.Event, er
 func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *canceldesk.Event) error {
 	return tx.QueryRowContext(ctx, db.bind(`INSERT INTO events (order_id, kind, actor, message, created_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`), e.OrderID, e.Kind, e.Actor, e.Message, e.CreatedAt.UnixMicro()).Scan(&e.ID)
+}
+
+// insertEvents writes an action's timeline entries on order orderID (0
+// keeps each event's own order), by actor, at now.
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.Event, orderID int64, actor string, now time.Time) error {
+	for i := range events {
+		if orderID != 0 {
+			events[i].OrderID = orderID
+		}
+		events[i].Actor, events[i].CreatedAt = actor, now
+		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CountOrders implements canceldesk.OrderStore.

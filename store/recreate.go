@@ -119,11 +119,8 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 		{OrderID: orig.ID, Kind: canceldesk.EventRecreated, Message: canceldesk.RecreatedMessage(n.Name, n.ID)},
 		{OrderID: n.ID, Kind: canceldesk.EventRecreatedFrom, Message: canceldesk.RecreatedFromMessage(orig.Name, orig.ID)},
 	}
-	for i := range events {
-		events[i].Actor, events[i].CreatedAt = actor, now
-		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
-			return nil, err
-		}
+	if err := db.insertEvents(ctx, tx, events, 0, actor, now); err != nil {
+		return nil, err
 	}
 	// (7) The new order counts as placed in the analytics rollups, last
 	// (see addStats); the original stays cancelled.

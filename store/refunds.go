@@ -341,11 +341,8 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	if plan.Notify {
 		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
 	}
-	for i := range events {
-		events[i].OrderID, events[i].Actor, events[i].CreatedAt = o.ID, req.Actor, now
-		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
-			return nil, err
-		}
+	if err := db.insertEvents(ctx, tx, events, o.ID, req.Actor, now); err != nil {
+		return nil, err
 	}
 
 	// (10) The customer message owed, rendered now and sent after commit
@@ -884,11 +881,8 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 	if err != nil {
 		return err
 	}
-	for i := range events {
-		events[i].OrderID, events[i].Actor, events[i].CreatedAt = o.ID, req.Actor, now
-		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
-			return err
-		}
+	if err := db.insertEvents(ctx, tx, events, o.ID, req.Actor, now); err != nil {
+		return err
 	}
 	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO restocks (order_id, idempotency_key, actor, created_at) VALUES (?, ?, ?, ?)`),
 		o.ID, req.IdempotencyKey, req.Actor, at)
