@@ -45,9 +45,7 @@ func cancelFormOf(t *testing.T, c *client, orderID int64) url.Values {
 func TestCancel(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
-		t.Fatal(err)
-	}
+	a.location(t, "Main Warehouse")
 	orders := a.seed(t, 4) // #1001..#1004 open, paid, unfulfilled
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 
@@ -185,9 +183,7 @@ func mustRes(res *http.Response, _ any) *http.Response { return res }
 func TestBulkCancel(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
-		t.Fatal(err)
-	}
+	a.location(t, "Main Warehouse")
 	orders := a.seed(t, 5) // #1005 is cancelled already
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 

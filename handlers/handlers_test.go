@@ -89,6 +89,16 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
 	return a
 }
 
+// location makes sure a stock location exists and returns it.
+func (a *testApp) location(t *testing.T, name string) canceldesk.Location {
+	t.Helper()
+	loc, err := a.db.EnsureLocation(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
 var base = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // seed imports n simple orders "#1001".. placed an hour apart; every

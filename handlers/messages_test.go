@@ -72,9 +72,7 @@ func TestTemplateEditor(t *testing.T) {
 func TestCancelMessageOnTheMessagesPage(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
-		t.Fatal(err)
-	}
+	a.location(t, "Main Warehouse")
 	o := &canceldesk.Order{Name: "#M1", Email: "ada@example.com", Currency: "USD", Subtotal: 1000, Total: 1000,
 		FinancialStatus: canceldesk.FinancialPaid, PaymentMethod: "manual", FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
 		Risk: canceldesk.RiskLow, CreatedAt: base, BillingAddress: canceldesk.Address{Name: "Ada <b>Lovelace</b>"},

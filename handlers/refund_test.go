@@ -85,10 +85,7 @@ func onHand(t *testing.T, a *testApp, sku string) int {
 func TestRefund(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	loc, err := a.db.EnsureLocation(ctx, "Main Warehouse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := a.location(t, "Main Warehouse")
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 
 	t.Run("DialogShowsWhatIsRefundable", func(t *testing.T) {
@@ -247,10 +244,7 @@ func TestRefund(t *testing.T) {
 func TestBacklogAndRestock(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	loc, err := a.db.EnsureLocation(ctx, "Main Warehouse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := a.location(t, "Main Warehouse")
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 	o := a.refundOrder(t, "#B200")
 
@@ -351,10 +345,7 @@ func TestBacklogAndRestock(t *testing.T) {
 func TestReturnAndRefund(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	loc, err := a.db.EnsureLocation(ctx, "Main Warehouse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := a.location(t, "Main Warehouse")
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 	o := &canceldesk.Order{Name: "#RET1", Email: "ada@example.com", Currency: "USD", Subtotal: 2000, Total: 2000,
 		FinancialStatus: canceldesk.FinancialPaid, PaymentMethod: "manual", FulfillmentStatus: canceldesk.FulfillmentFulfilled,

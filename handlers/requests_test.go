@@ -154,9 +154,7 @@ func TestRequestFormProblems(t *testing.T) {
 func TestRequestQueue(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	if _, err := a.db.EnsureLocation(ctx, "Main Warehouse"); err != nil {
-		t.Fatal(err)
-	}
+	a.location(t, "Main Warehouse")
 	o := a.requestOrder(t, "#R3")
 	a.requestOrder(t, "#R4")
 	fileRequest(t, a, "10.4.0.1", requestForm("#R3", "buyer@example.com"))
