@@ -200,6 +200,21 @@ func TestRequestQueue(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther && !strings.Contains(page.Text(), "decided already") && !strings.Contains(page.Text(), "already cancelled") {
 		t.Fatalf("second approval: %d", res.StatusCode)
 	}
+	// A double click replays the first approval; either way the order was
+	// cancelled once and the customer told once.
+	events, _ := a.db.Events(ctx, o.ID)
+	cancels, approvals := 0, 0
+	for _, e := range events {
+		switch e.Kind {
+		case canceldesk.EventCancelled:
+			cancels++
+		case "request_approved":
+			approvals++
+		}
+	}
+	if cancels != 1 || approvals != 1 {
+		t.Fatalf("after two approvals: %d cancels, %d approvals in the timeline", cancels, approvals)
+	}
 
 	_, queue = staff.get(t, "/requests")
 	decline, _ := queue.Find(".queue-row a.btn:not(.btn-primary)").Attr("href")
