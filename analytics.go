@@ -37,13 +37,13 @@ const (
 	SourceImport          = "import"
 )
 
-// StatsRow is one UTC hour of the analytics rollups for one currency,
-// reason and source. Placed rows have no reason and no source;
+// StatsRow is one period (a UTC hour, or a day of the store's time zone)
+// of the analytics rollups for one currency, reason and source. Placed rows have no reason and no source;
 // CohortCancelled counts orders placed in this hour and cancelled since
 // (with that reason and source), Cancelled counts cancellations made in
 // this hour.
 type StatsRow struct {
-	Bucket          time.Time // the hour's start, UTC
+	Bucket          time.Time // the period's start (in UTC)
 	Currency        string
 	Reason          CancelReason
 	Source          string
@@ -191,4 +191,8 @@ type StatsStore interface {
 	// StatsRows returns the rollup rows of the hours in [from, to), oldest
 	// first.
 	StatsRows(ctx context.Context, from, to time.Time) ([]StatsRow, error)
+	// StatsDays returns the rollup rows of the days of loc that start in
+	// [from, to), oldest first; Bucket is the day's local midnight. A day
+	// holds the hours that start in it.
+	StatsDays(ctx context.Context, from, to time.Time, loc *time.Location) ([]StatsRow, error)
 }

@@ -110,7 +110,7 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	}
 	p.From, p.To = from, to
 	before := from.Add(-to.Sub(from))
-	rows, err := s.Stats.StatsRows(c.UserContext(), before, to)
+	rows, err := s.Stats.StatsDays(c.UserContext(), before, to, s.Location)
 	if err != nil {
 		return err
 	}

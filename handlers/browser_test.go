@@ -43,6 +43,9 @@ func liveServer(t *testing.T) (string, *store.DB) {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Asia/Taipei")
+	if err := db.SetStatsZone(ctx, loc); err != nil {
+		t.Fatal(err)
+	}
 	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true})
 	if err != nil {
 		t.Fatal(err)

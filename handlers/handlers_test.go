@@ -75,6 +75,9 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
 			t.Fatal(err)
 		}
 	}
+	if err := db.SetStatsZone(ctx, time.UTC); err != nil {
+		t.Fatal(err)
+	}
 	clock := &testClock{now: time.Now()}
 	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: time.UTC, Now: clock.Now}
 	for _, o := range opts {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"time"
 
@@ -84,8 +85,39 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 		return out, err
 	}
 
+	if err := tx.QueryRowContext(ctx, db.bind(extraRequestsQuery), lo, hi).Scan(&out.Requests, &out.Approved); err != nil {
+		return out, err
+	}
+	fromOrders := true
+	if _, ok := db.keptDays(from, to); ok {
+		switch err := db.extraFromDays(ctx, tx, &out, from, to); {
+		case err == nil:
+			fromOrders = false
+		case errors.Is(err, errDaysOutOfStep):
+			// Exact figures from the orders rather than wrong ones.
+			out.TopSKUs, out.ByPayment, out.MedianToCancel = nil, nil, 0
+		default:
+			return out, err
+		}
+	}
+	if fromOrders {
+		if err := db.extraFromOrders(ctx, tx, &out, lo, hi); err != nil {
+			return out, err
+		}
+	}
+	for i, c := range out.ByPayment {
+		if c.Label == "" {
+			out.ByPayment[i].Label = canceldesk.NoPaymentMethod
+		}
+	}
+	return out, tx.Commit()
+}
+
+// extraFromOrders fills the top SKUs, payment methods and median time to
+// cancel of [lo, hi) (microseconds) from the cancelled orders.
+func (db *DB) extraFromOrders(ctx context.Context, tx *sql.Tx, out *canceldesk.ExtraFigures, lo, hi int64) error {
 	var mid []int64
-	err = eachRow(ctx, tx, db.bind(extraMedianQuery), []any{lo, hi}, func(rows *sql.Rows) error {
+	err := eachRow(ctx, tx, db.bind(extraMedianQuery), []any{lo, hi}, func(rows *sql.Rows) error {
 		var d int64
 		if err := rows.Scan(&d); err != nil {
 			return err
@@ -94,7 +126,7 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return err
 	}
 	switch len(mid) {
 	case 1:
@@ -102,10 +134,6 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 	case 2:
 		// a + (b−a)/2 cannot overflow where (a+b)/2 could
 		out.MedianToCancel = time.Duration(mid[0]+(mid[1]-mid[0])/2) * time.Microsecond
-	}
-
-	if err := tx.QueryRowContext(ctx, db.bind(extraRequestsQuery), lo, hi).Scan(&out.Requests, &out.Approved); err != nil {
-		return out, err
 	}
 
 	err = eachRow(ctx, tx, db.bind(extraTopSKUsQuery), []any{lo, hi, canceldesk.MaxTopSKUs}, func(rows *sql.Rows) error {
@@ -117,24 +145,17 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return err
 	}
 
-	err = eachRow(ctx, tx, db.bind(extraByPaymentQuery), []any{lo, hi}, func(rows *sql.Rows) error {
+	return eachRow(ctx, tx, db.bind(extraByPaymentQuery), []any{lo, hi}, func(rows *sql.Rows) error {
 		var c canceldesk.CountBy
 		if err := rows.Scan(&c.Label, &c.Count); err != nil {
 			return err
 		}
-		if c.Label == "" {
-			c.Label = canceldesk.NoPaymentMethod
-		}
 		out.ByPayment = append(out.ByPayment, c)
 		return nil
 	})
-	if err != nil {
-		return out, err
-	}
-	return out, tx.Commit()
 }
 
 // eachRow runs a query and calls fn on each row.

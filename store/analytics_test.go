@@ -268,8 +268,10 @@ func TestExtraFiguresUseIndex(t *testing.T) {
 			}
 			text := rtPlan(t, tx, explain, db.bind(q), args...)
 			tx.Rollback()
-			if !strings.Contains(text, "orders_cancelled_at") {
-				t.Errorf("%s does not read orders_cancelled_at:\n%s", name, text)
+			// Either partial index on cancelled orders serves the range
+			// (orders_cancel_delay, migration 0009, has cancelled_at second).
+			if !strings.Contains(text, "orders_cancelled_at") && !strings.Contains(text, "orders_cancel_delay") {
+				t.Errorf("%s reads neither partial index of cancelled orders:\n%s", name, text)
 			}
 		}
 	})

@@ -146,10 +146,15 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 		// The analytics rollups, summed per row in Go, last (see addStats).
 		stats := make([]statsDelta, 0, len(orders))
+		var facts []cancelFact
 		for _, o := range orders {
 			stats = append(stats, orderStats(o)...)
+			facts = append(facts, orderFacts(o)...)
 		}
-		return db.addStats(ctx, tx, stats...)
+		if err := db.addStats(ctx, tx, stats...); err != nil {
+			return err
+		}
+		return db.addFacts(ctx, tx, db.zone.Load(), facts...)
 	})
 }
 

@@ -230,6 +230,13 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, cancelSource(req))...); err != nil {
 		return nil, err
 	}
+	cancelledNow := make(map[int64]int, len(plan.Lines))
+	for _, l := range plan.Lines {
+		cancelledNow[l.LineItemID] += l.CancelQty
+	}
+	if err := db.addFacts(ctx, tx, db.zone.Load(), cancelledFact(o, at, cancelledNow)); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

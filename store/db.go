@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -33,6 +34,9 @@ type DB struct {
 	dialect     dialect
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// zone is the time zone of the daily analytics rollups (nil: UTC);
+	// see SetStatsZone.
+	zone atomic.Pointer[time.Location]
 }
 
 // Open connects to dsn and applies pending migrations. A dsn starting with
@@ -74,6 +78,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := db.loadStatsZone(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: analytics zone: %w", err)
 	}
 	return db, nil
 }

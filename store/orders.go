@@ -17,7 +17,10 @@ var _ canceldesk.OrderStore = (*DB)(nil)
 func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
 	created := make([]bool, len(orders))
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var stats []statsDelta
+		var (
+			stats []statsDelta
+			facts []cancelFact
+		)
 		for i, o := range orders {
 			ok, err := db.insertOrder(ctx, tx, o)
 			if err != nil {
@@ -28,13 +31,17 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 				continue
 			}
 			stats = append(stats, orderStats(o)...)
+			facts = append(facts, orderFacts(o)...)
 			e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}
 			if err := db.insertEvent(ctx, tx, &e); err != nil {
 				return err
 			}
 		}
 		// The analytics rollups, last (see addStats).
-		return db.addStats(ctx, tx, stats...)
+		if err := db.addStats(ctx, tx, stats...); err != nil {
+			return err
+		}
+		return db.addFacts(ctx, tx, db.zone.Load(), facts...)
 	})
 	if err != nil {
 		return nil, err

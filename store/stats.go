@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -28,27 +29,28 @@ const (
 // CancelledValue under the hour of the cancel.
 type StatsRow = canceldesk.StatsRow
 
-// StatsRows returns the rollup rows whose hour starts in [from, to), ordered
-// by bucket (then currency, reason, source), in one read-only transaction
-// over the primary key's range.
+// StatsRows returns the hourly rollup rows whose hour starts in [from, to),
+// ordered by bucket (then currency, reason, source), in one read-only
+// transaction over the primary key's range.
 func (db *DB) StatsRows(ctx context.Context, from, to time.Time) ([]StatsRow, error) {
+	return db.statsRows(ctx, statsHourly, from, to)
+}
+
+// statsRows reads the rows of table t whose period starts in [from, to).
+func (db *DB) statsRows(ctx context.Context, t statsTable, from, to time.Time) ([]StatsRow, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	// A bucket is the hour's first second: buckets >= from are those whose
-	// start is at or after from, rounded up to a whole second.
+	// A period starts on a whole second: those >= from start at or after
+	// from rounded up to a whole second.
 	lo, hi := ceilUnix(from), ceilUnix(to)
-	rows, err := tx.QueryContext(ctx, db.bind(`SELECT bucket, currency, reason, source, placed_count, placed_value,
-		cohort_cancelled, cancelled_count, cancelled_value FROM order_stats_hourly
-		WHERE bucket >= ? AND bucket < ? ORDER BY bucket, currency, reason, source`), lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+	q := fmt.Sprintf(`SELECT %[2]s, currency, reason, source, placed_count, placed_value,
+		cohort_cancelled, cancelled_count, cancelled_value FROM %[1]s
+		WHERE %[2]s >= ? AND %[2]s < ? ORDER BY %[2]s, currency, reason, source`, t.name, t.bucket)
 	var out []StatsRow
-	for rows.Next() {
+	err = eachRow(ctx, tx, db.bind(q), []any{lo, hi}, func(rows *sql.Rows) error {
 		var (
 			r      StatsRow
 			bucket int64
@@ -56,12 +58,13 @@ func (db *DB) StatsRows(ctx context.Context, from, to time.Time) ([]StatsRow, er
 		)
 		if err := rows.Scan(&bucket, &r.Currency, &reason, &r.Source, &r.Placed, &r.PlacedValue,
 			&r.CohortCancelled, &r.Cancelled, &r.CancelledValue); err != nil {
-			return nil, err
+			return err
 		}
 		r.Bucket, r.Reason = time.Unix(bucket, 0).UTC(), canceldesk.CancelReason(reason)
 		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, tx.Commit()
@@ -143,55 +146,84 @@ func cancelSource(req canceldesk.CancelRequest) string {
 // statsChunk is how many rows one upsert carries (9 parameters each).
 const statsChunk = 500
 
-// addStats adds the deltas to order_stats_hourly inside tx. Deltas of one
-// row are merged first, and rows are upserted in primary-key order, so
+// addStats adds the deltas to the hourly rollups and to the daily ones of
+// the store's zone, inside tx. Deltas of one row are merged first, and
+// rows are upserted in primary-key order, hourly before daily, so
 // concurrent writers lock them in one order and never deadlock on them;
 // callers do it last in their transaction for the same reason.
 func (db *DB) addStats(ctx context.Context, tx *sql.Tx, deltas ...statsDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
-	merged := make(map[statsKey]*statsDelta, len(deltas))
-	keys := make([]statsKey, 0, len(deltas))
+	hourly := mergeStats(deltas, func(k statsKey) statsKey { return k })
+	if err := upsertStats(ctx, tx, db, statsHourly, hourly); err != nil {
+		return err
+	}
+	loc := db.zone.Load()
+	if loc == nil {
+		return nil // the days are not built yet: SetStatsZone builds them from the hours
+	}
+	daily := mergeStats(hourly, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
+	return upsertStats(ctx, tx, db, statsDaily, daily)
+}
+
+// mergeStats sums the deltas by the key that key gives them, in key order.
+func mergeStats(deltas []statsDelta, key func(statsKey) statsKey) []statsDelta {
+	index := make(map[statsKey]int, len(deltas))
+	out := make([]statsDelta, 0, len(deltas))
 	for _, d := range deltas {
-		m, ok := merged[d.statsKey]
+		k := key(d.statsKey)
+		i, ok := index[k]
 		if !ok {
-			m = &statsDelta{statsKey: d.statsKey}
-			merged[d.statsKey] = m
-			keys = append(keys, d.statsKey)
+			i = len(out)
+			index[k] = i
+			out = append(out, statsDelta{statsKey: k})
 		}
+		m := &out[i]
 		m.placed += d.placed
 		m.placedValue += d.placedValue
 		m.cohort += d.cohort
 		m.cancelled += d.cancelled
 		m.cancelledValue += d.cancelledValue
 	}
-	slices.SortFunc(keys, func(a, b statsKey) int {
+	slices.SortFunc(out, func(a, b statsDelta) int {
 		return cmp.Or(cmp.Compare(a.bucket, b.bucket), strings.Compare(a.currency, b.currency),
 			strings.Compare(a.reason, b.reason), strings.Compare(a.source, b.source))
 	})
+	return out
+}
+
+// A rollup table and the name of its time column.
+type statsTable struct{ name, bucket string }
+
+var (
+	statsHourly = statsTable{"order_stats_hourly", "bucket"}
+	statsDaily  = statsTable{"order_stats_daily", "day"}
+)
+
+// upsertStats adds merged deltas to table t, in chunks.
+func upsertStats(ctx context.Context, tx *sql.Tx, db *DB, t statsTable, rows []statsDelta) error {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	for start := 0; start < len(keys); start += statsChunk {
-		chunk := keys[start:min(start+statsChunk, len(keys))]
+	for start := 0; start < len(rows); start += statsChunk {
+		chunk := rows[start:min(start+statsChunk, len(rows))]
 		var q strings.Builder
-		q.WriteString(`INSERT INTO order_stats_hourly (bucket, currency, reason, source, placed_count, placed_value,
-			cohort_cancelled, cancelled_count, cancelled_value) VALUES `)
+		fmt.Fprintf(&q, `INSERT INTO %s (%s, currency, reason, source, placed_count, placed_value,
+			cohort_cancelled, cancelled_count, cancelled_value) VALUES `, t.name, t.bucket)
 		args := make([]any, 0, 9*len(chunk))
-		for i, k := range chunk {
+		for i, d := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
 			q.WriteString(row)
-			d := merged[k]
-			args = append(args, k.bucket, k.currency, k.reason, k.source, d.placed, d.placedValue, d.cohort,
+			args = append(args, d.bucket, d.currency, d.reason, d.source, d.placed, d.placedValue, d.cohort,
 				d.cancelled, d.cancelledValue)
 		}
-		q.WriteString(` ON CONFLICT (bucket, currency, reason, source) DO UPDATE SET
-			placed_count = order_stats_hourly.placed_count + excluded.placed_count,
-			placed_value = order_stats_hourly.placed_value + excluded.placed_value,
-			cohort_cancelled = order_stats_hourly.cohort_cancelled + excluded.cohort_cancelled,
-			cancelled_count = order_stats_hourly.cancelled_count + excluded.cancelled_count,
-			cancelled_value = order_stats_hourly.cancelled_value + excluded.cancelled_value`)
+		fmt.Fprintf(&q, ` ON CONFLICT (%[2]s, currency, reason, source) DO UPDATE SET
+			placed_count = %[1]s.placed_count + excluded.placed_count,
+			placed_value = %[1]s.placed_value + excluded.placed_value,
+			cohort_cancelled = %[1]s.cohort_cancelled + excluded.cohort_cancelled,
+			cancelled_count = %[1]s.cancelled_count + excluded.cancelled_count,
+			cancelled_value = %[1]s.cancelled_value + excluded.cancelled_value`, t.name, t.bucket)
 		if _, err := tx.ExecContext(ctx, db.bind(q.String()), args...); err != nil {
 			return err
 		}

@@ -52,6 +52,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.SetStatsZone(ctx, loc); err != nil {
+		return fmt.Errorf("analytics rollups in %s: %w", loc, err)
+	}
 	if cfg.Demo {
 		if err := demo.Seed(ctx, db, demoOrders, time.Now().UTC()); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
