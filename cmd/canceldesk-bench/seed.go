@@ -11,10 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/canceldesk/canceldesk"
-	"github.com/canceldesk/canceldesk/internal/demo"
+	"github.com/canceldesk/canceldesk/internal/seedstore"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -89,42 +88,14 @@ func open(ctx context.Context, cfg config, stderr io.Writer) (*bench, error) {
 	return b, nil
 }
 
-// preparePostgres makes sure pg_trgm lives in public (so it survives the
-// schema being dropped), drops and recreates the bench schema unless -keep
-// asks to reuse a complete one, and returns the URL that uses it.
+// preparePostgres drops and recreates the bench schema unless -keep asks
+// to reuse a complete one, and returns the URL that uses it.
 func (b *bench) preparePostgres(ctx context.Context) (string, error) {
-	u, err := url.Parse(b.cfg.dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("-dsn %q is not a postgres:// URL", b.cfg.dsn)
-	}
-	admin, err := sql.Open("pgx", b.cfg.dsn)
+	dsn, err := seedstore.PreparePostgres(ctx, b.cfg.dsn, benchSchema, b.cfg.keep != "", b.cfg.orders)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("-dsn: %w", err)
 	}
-	defer admin.Close()
-	if err := admin.PingContext(ctx); err != nil {
-		return "", fmt.Errorf("PostgreSQL at %s: %w", u.Redacted(), err)
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`); err != nil {
-		return "", fmt.Errorf("pg_trgm: %w", err)
-	}
-	reuse := false
-	if b.cfg.keep != "" {
-		var n sql.NullInt64
-		err := admin.QueryRowContext(ctx, `SELECT count(*) FROM `+benchSchema+`.orders`).Scan(&n)
-		reuse = err == nil && n.Int64 == int64(b.cfg.orders)
-	}
-	if !reuse {
-		for _, q := range []string{`DROP SCHEMA IF EXISTS ` + benchSchema + ` CASCADE`, `CREATE SCHEMA ` + benchSchema} {
-			if _, err := admin.ExecContext(ctx, q); err != nil {
-				return "", fmt.Errorf("%s: %w", q, err)
-			}
-		}
-	}
-	q := u.Query()
-	q.Set("search_path", benchSchema+",public")
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return dsn, nil
 }
 
 func (b *bench) close() {
@@ -159,95 +130,16 @@ func (b *bench) progress(format string, args ...any) {
 
 // seed loads cfg.orders demo orders unless the database holds them already.
 func (b *bench) seed(ctx context.Context) error {
-	n, err := b.db.CountOrders(ctx)
-	if err != nil {
-		return err
-	}
-	if n == int64(b.cfg.orders) {
-		b.seedNote = "skipped: the database already held the orders"
-		b.progress("%s orders already there: not seeding", thousands(n))
-		return nil
-	}
-	if n != 0 {
-		return fmt.Errorf("the database holds %s orders, not 0 or %s: remove it or pick another -keep", thousands(n), thousands(int64(b.cfg.orders)))
-	}
-	start := time.Now()
-	now := start.UTC()
-	if err := demo.SeedStock(ctx, b.db, now); err != nil {
-		return err
-	}
-	b.progress("generating %s orders (seed %d)", thousands(int64(b.cfg.orders)), b.cfg.seed)
-	orders := demo.Orders(b.cfg.orders, now, b.cfg.seed)
-	genTime := time.Since(start)
-	b.progress("generated in %s; loading with %s", genTime.Round(time.Millisecond), b.cfg.loader)
-
-	loadStart := time.Now()
-	lastReport := loadStart
-	batch := demo.BatchSize
-	bulk, _ := any(b.db).(bulkLoader)
-	if b.cfg.loader == "bulk" {
-		batch = bulkBatch
-	}
-	for i := 0; i < len(orders); i += batch {
-		part := orders[i:min(i+batch, len(orders))]
-		if b.cfg.loader == "bulk" {
-			err = bulk.BulkLoad(ctx, part)
-		} else {
-			_, err = b.db.ImportOrders(ctx, part, demo.Actor)
-		}
-		if err != nil {
-			return fmt.Errorf("loading orders %s..%s: %w", part[0].Name, part[len(part)-1].Name, err)
-		}
-		if done := i + len(part); time.Since(lastReport) > 5*time.Second || done == len(orders) {
-			lastReport = time.Now()
-			el := time.Since(loadStart)
-			rate := float64(done) / el.Seconds()
-			eta := time.Duration(float64(len(orders)-done)/rate) * time.Second
-			b.progress("loaded %s / %s orders (%.0f orders/s, %s elapsed, eta %s)", thousands(int64(done)),
-				thousands(int64(len(orders))), rate, el.Round(time.Second), eta.Round(time.Second))
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	loadTime := time.Since(loadStart)
-	orders = nil
-
-	// Settle: PostgreSQL gets the statistics autovacuum would gather on a
-	// live system; SQLite folds the WAL back into the file.
-	settleStart := time.Now()
-	if b.sqlite {
-		_, err = b.raw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	} else {
-		_, err = b.raw.ExecContext(ctx, `VACUUM ANALYZE`)
-	}
-	if err != nil {
-		return fmt.Errorf("settling after the load: %w", err)
-	}
-	settle := time.Since(settleStart)
-	total := time.Since(start)
-	b.seedNote = fmt.Sprintf("%s total: generating %s, loading %s with %s (%.0f orders/s), %s %s",
-		total.Round(time.Second), genTime.Round(100*time.Millisecond), loadTime.Round(time.Second), b.loaderName(),
-		float64(b.cfg.orders)/loadTime.Seconds(), map[bool]string{true: "WAL checkpoint", false: "VACUUM ANALYZE"}[b.sqlite],
-		settle.Round(100*time.Millisecond))
-	b.progress("seeded: %s", b.seedNote)
-	return nil
+	note, err := seedstore.Seed(ctx, b.db, b.raw, seedstore.Options{Orders: b.cfg.orders, Seed: b.cfg.seed,
+		Bulk: b.cfg.loader == "bulk", Progress: b.progress})
+	b.seedNote = note
+	return err
 }
 
 // bulkLoader is store.DB's fast path for loading many new orders, when the
 // store has one (store/bulk.go).
 type bulkLoader interface {
 	BulkLoad(ctx context.Context, orders []*canceldesk.Order) error
-}
-
-// bulkBatch is how many orders go to one BulkLoad call.
-const bulkBatch = 10_000
-
-func (b *bench) loaderName() string {
-	if b.cfg.loader == "bulk" {
-		return fmt.Sprintf("store.DB.BulkLoad, %s orders per call", thousands(bulkBatch))
-	}
-	return "ImportOrders in batches of 500"
 }
 
 // prepare counts what was loaded and draws the ids and search terms the
