@@ -20,6 +20,7 @@ type analyticsPage struct {
 	From, To time.Time // the range shown, in the store's time zone; To is exclusive
 	Points   []canceldesk.RatePoint
 	Labels   []string // one per point
+	Table    []rateRow
 	Reasons  []canceldesk.CancelReason
 	Chart    template.HTML
 	Now      canceldesk.Figures
@@ -38,6 +39,10 @@ type analyticsPage struct {
 	BacklogValue  map[string]int64
 	BacklogOldest time.Time
 }
+
+// rateRow is a point of the chart as the table shows it, formatted once in
+// Go: a year by day is 365 rows.
+type rateRow struct{ Label, Placed, Cancelled, Rate string }
 
 // feedbackLimit bounds the comments shown.
 const feedbackLimit = 20
@@ -121,16 +126,16 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	if err := s.analyticsExtras(c, &p, from, to); err != nil {
 		return err
 	}
-	label := func(pt canceldesk.RatePoint) string {
-		if group == canceldesk.GroupMonth {
-			return l.MonthLabel(pt.Start)
-		}
-		return l.Date(pt.Start)
-	}
 	for _, pt := range p.Points {
-		p.Labels = append(p.Labels, label(pt))
+		label := l.Date(pt.Start)
+		if group == canceldesk.GroupMonth {
+			label = l.MonthLabel(pt.Start)
+		}
+		p.Labels = append(p.Labels, label)
+		p.Table = append(p.Table, rateRow{Label: label, Placed: l.Number(pt.Placed), Cancelled: l.Number(pt.Cancelled),
+			Rate: percent(pt.RateBP())})
 	}
-	p.Chart = rateChart(l, p.Points, p.Reasons, label)
+	p.Chart = rateChart(l, p.Points, p.Reasons, p.Labels)
 	q := url.Values{"range": {f.Range}, "group": {f.Group}, "basis": {f.Basis}}
 	if f.Range == "custom" {
 		q.Set("from", f.From)

@@ -31,7 +31,10 @@ const (
 // point has a <title> (shown on hover) and the points can be focused, so
 // the numbers are reachable without a mouse; the same numbers are in the
 // table beside it. Drawn on the server: no script, no library.
-func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []canceldesk.CancelReason, label func(canceldesk.RatePoint) string) template.HTML {
+//
+// labels name the points. A year by day is 365 points: each translated
+// text is looked up once, not per point.
+func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []canceldesk.CancelReason, labels []string) template.HTML {
 	var maxCancelled, maxBP int64
 	for _, p := range points {
 		maxCancelled = max(maxCancelled, p.Cancelled)
@@ -63,6 +66,10 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 			template.HTMLEscapeString(percent(maxBP*i/steps)))
 	}
 	// Bars, stacked by reason.
+	reasonNames := make(map[canceldesk.CancelReason]string, len(reasons))
+	for _, r := range reasons {
+		reasonNames[r] = l.T("reason." + string(r))
+	}
 	for i, p := range points {
 		x := float64(padL) + slot*float64(i) + (slot-barW)/2
 		var below int64
@@ -74,7 +81,7 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 			y0, y1 := y(below+v, maxCancelled), y(below, maxCancelled)
 			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
 				x, y0, barW, y1-y0, reasonColors[r], template.HTMLEscapeString(fmt.Sprintf("%s · %s: %s",
-					label(p), l.T("reason."+string(r)), l.Number(v))))
+					labels[i], reasonNames[r], l.Number(v))))
 			below += v
 		}
 	}
@@ -89,18 +96,21 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 		}
 	}
 	fmt.Fprintf(&b, `<path class="rate-line" d="%s"/>`, path.String())
+	// The point's text, translated once with markers that each point fills.
+	pointText := l.T("analytics.point", "Period", "\x00P", "Rate", "\x00R", "Cancelled", "\x00C", "Placed", "\x00N")
 	for i, p := range points {
 		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
+		text := strings.NewReplacer("\x00P", labels[i], "\x00R", percent(p.RateBP()),
+			"\x00C", l.Number(p.Cancelled), "\x00N", l.Number(p.Placed)).Replace(pointText)
 		fmt.Fprintf(&b, `<circle class="rate-point" cx="%.1f" cy="%.1f" r="4" tabindex="0"><title>%s</title></circle>`, cx, cy,
-			template.HTMLEscapeString(l.T("analytics.point", "Period", label(p), "Rate", percent(p.RateBP()),
-				"Cancelled", l.Number(p.Cancelled), "Placed", l.Number(p.Placed))))
+			template.HTMLEscapeString(text))
 	}
 	// X labels: at most about 8, evenly spaced, so long dates (zh-TW) fit.
 	step := max(1, (len(points)+7)/8)
 	for i := 0; i < len(points); i += step {
 		cx := float64(padL) + slot*(float64(i)+0.5)
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, cx, chartH-padB+18,
-			template.HTMLEscapeString(label(points[i])))
+			template.HTMLEscapeString(labels[i]))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // every text above is escaped
