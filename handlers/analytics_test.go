@@ -78,6 +78,16 @@ func TestAnalytics(t *testing.T) {
 		if n := doc.Find(".rate-chart .rate-point").Length(); n != 30 {
 			t.Errorf("%s: %d points for 30 days", c.basis, n)
 		}
+		// Each point's hover text says the numbers of its row of the table.
+		rows := doc.Find(".chart-table tbody tr")
+		doc.Find(".rate-chart .rate-point title").Each(func(i int, title *goquery.Selection) {
+			r := rows.Eq(i)
+			cell := func(j int) string { return strings.TrimSpace(r.Find("td").Eq(j).Text()) }
+			want := fmt.Sprintf("%s: %s (%s of %s)", strings.TrimSpace(r.Find("th").Text()), cell(2), cell(1), cell(0))
+			if title.Text() != want {
+				t.Errorf("%s: point %d says %q, its row %q", c.basis, i, title.Text(), want)
+			}
+		})
 		// The three were cancelled with refund later: all three wait in the backlog.
 		if b := strings.TrimSpace(doc.Find(`[data-figure=backlog]`).Text()); b != "3" || fig("refunded") != "—" {
 			t.Errorf("%s: backlog %q, refunded %q", c.basis, b, fig("refunded"))
