@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -106,5 +108,28 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(d[:1], 99); got != 1 {
 		t.Errorf("p99 of one = %d", got)
+	}
+}
+
+// TestLogProblems groups the server's warnings by message.
+func TestLogProblems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server.log")
+	log := `time=1 level=INFO msg="Cancel Desk is running"
+time=2 level=WARN msg="order cache unavailable; reading the database" err="context deadline exceeded"
+time=3 level=ERROR msg=boom err=x
+time=4 level=WARN msg="order cache unavailable; reading the database" err="i/o timeout"
+`
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, n := logProblems(path, 3)
+	if n != 3 || len(got) != 2 {
+		t.Fatalf("got %d lines in %d groups, want 3 in 2: %+v", n, len(got), got)
+	}
+	if got[0].count != 2 || got[0].msg != `"order cache unavailable; reading the database"` || !strings.Contains(got[0].first, "time=2") {
+		t.Errorf("first group %+v", got[0])
+	}
+	if got[1].count != 1 || got[1].msg != "boom" {
+		t.Errorf("second group %+v", got[1])
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -102,33 +103,72 @@ func (l *load) report(w io.Writer, res *results) {
 			fmt.Fprintf(w, "- first error of %s (%d in all), %s into the run: %s\n", routeNames[r], s.errs, s.firstAt.Round(time.Millisecond), s.firstErr)
 		}
 	}
-	if lines := logProblems(l.srv.logPath, 3); len(lines) > 0 {
-		fmt.Fprintf(w, "- the server logged warnings or errors, the first:\n")
-		for _, line := range lines {
-			fmt.Fprintf(w, "  - `%s`\n", line)
+	var slow []slowRequest
+	for _, s := range res.routes {
+		if s.slowest.took > 0 {
+			slow = append(slow, s.slowest)
+		}
+	}
+	slices.SortFunc(slow, func(a, b slowRequest) int { return cmp.Compare(b.took, a.took) })
+	if len(slow) > 0 {
+		var parts []string
+		for _, s := range slow[:min(3, len(slow))] {
+			parts = append(parts, fmt.Sprintf("%s ms `%s`", ms(s.took), strings.ReplaceAll(s.what, "`", "'")))
+		}
+		fmt.Fprintf(w, "- slowest requests: %s\n", strings.Join(parts, ", "))
+	}
+	if problems, n := logProblems(l.srv.logPath, 3); n > 0 {
+		fmt.Fprintf(w, "- the server logged %d warnings or errors; by message, the most frequent first:\n", n)
+		for _, p := range problems {
+			fmt.Fprintf(w, "  - %d× `%s`\n", p.count, p.first)
 		}
 	}
 }
 
-// logProblems is up to n WARN or ERROR lines of the server's log.
-func logProblems(path string, n int) []string {
+// logProblem is one kind of WARN or ERROR line of the server's log.
+type logProblem struct {
+	msg   string // its msg= field
+	first string // its first line
+	count int
+}
+
+// logProblems groups the WARN and ERROR lines of the server's log by
+// message: the k most frequent, and how many lines there were in all.
+func logProblems(path string, k int) ([]logProblem, int) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	var out []string
+	var out []logProblem
+	total := 0
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		total++
+		msg := line
+		if _, after, ok := strings.Cut(line, " msg="); ok {
+			msg = after
+			if strings.HasPrefix(msg, `"`) {
+				if end := strings.Index(msg[1:], `"`); end >= 0 {
+					msg = msg[:end+2]
+				}
+			} else if end := strings.IndexByte(msg, ' '); end >= 0 {
+				msg = msg[:end]
+			}
+		}
+		i := slices.IndexFunc(out, func(p logProblem) bool { return p.msg == msg })
+		if i < 0 {
 			if r := []rune(line); len(r) > 300 {
 				line = string(r[:300]) + "…"
 			}
-			out = append(out, strings.ReplaceAll(line, "`", "'"))
-			if len(out) == n {
-				break
-			}
+			out = append(out, logProblem{msg: msg, first: strings.ReplaceAll(line, "`", "'")})
+			i = len(out) - 1
 		}
+		out[i].count++
 	}
-	return out
+	slices.SortStableFunc(out, func(a, b logProblem) int { return cmp.Compare(b.count, a.count) })
+	return out[:min(k, len(out))], total
 }
 
 // loadAverage is the machine's load average from /proc/loadavg, or "".

@@ -76,6 +76,13 @@ type routeStats struct {
 	lat      []time.Duration // every answered request, failed ones too
 	firstErr string
 	firstAt  time.Duration // since the traffic started
+	slowest  slowRequest
+}
+
+// slowRequest is the slowest answer of a route, and what was asked.
+type slowRequest struct {
+	took time.Duration
+	what string
 }
 
 // results is the whole run's traffic.
@@ -218,6 +225,9 @@ func (v *vu) do(ctx context.Context, r route, method, path string, form url.Valu
 	v.count.Add(1)
 	if err == nil {
 		s.lat = append(s.lat, el)
+		if el > s.slowest.took {
+			s.slowest = slowRequest{el, method + " /" + strings.TrimPrefix(path, "/")}
+		}
 		switch loc := resp.Header.Get("Location"); {
 		case resp.StatusCode >= 400 || resp.StatusCode < 200:
 			err = fmt.Errorf("%s: %s", resp.Status, pageText(body))
@@ -475,6 +485,9 @@ func (l *load) drive(ctx context.Context) (*results, error) {
 			s.n += vs.n
 			s.errs += vs.errs
 			s.lat = append(s.lat, vs.lat...)
+			if vs.slowest.took > s.slowest.took {
+				s.slowest = vs.slowest
+			}
 			if vs.firstErr != "" && (s.firstErr == "" || vs.firstAt < s.firstAt) {
 				s.firstErr, s.firstAt = vs.firstErr, vs.firstAt
 			}
