@@ -18,7 +18,10 @@ import (
 // must call Invalidate after their transaction commits.
 type Cache struct {
 	canceldesk.OrderStore
-	rdb     *redis.Client
+	rdb *redis.Client
+	// reads is rdb with its read and write timeouts set to timeout, for
+	// the read path (see NewCache).
+	reads   *redis.Client
 	ttl     time.Duration
 	timeout time.Duration
 	log     *slog.Logger
@@ -28,8 +31,17 @@ type Cache struct {
 const cacheVersion = "v2"
 
 // NewCache wraps st with a Redis cache of orders.
+//
+// go-redis lets a context's deadline cut a command short only when the
+// client was made with ContextTimeoutEnabled; otherwise a hung Redis (up,
+// but not answering) holds every read for the client's own read timeout,
+// times its retries: 10s with go-redis's defaults. So reads go through a
+// copy of rdb (sharing its connections) whose read and write timeouts are
+// the cache's own. Invalidate keeps rdb's timeouts: a dropped invalidation
+// would leave a stale order in the cache until it expires.
 func NewCache(st canceldesk.OrderStore, rdb *redis.Client, log *slog.Logger) *Cache {
-	return &Cache{OrderStore: st, rdb: rdb, ttl: 10 * time.Minute, timeout: 50 * time.Millisecond, log: log}
+	const timeout = 50 * time.Millisecond
+	return &Cache{OrderStore: st, rdb: rdb, reads: rdb.WithTimeout(timeout), ttl: 10 * time.Minute, timeout: timeout, log: log}
 }
 
 func orderKey(id int64) string {
@@ -40,8 +52,9 @@ func orderKey(id int64) string {
 // caches it.
 func (c *Cache) Order(ctx context.Context, id int64) (*canceldesk.Order, error) {
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	b, err := c.rdb.Get(rctx, orderKey(id)).Bytes()
+	b, err := c.reads.Get(rctx, orderKey(id)).Bytes()
 	cancel()
+	redisDown := false
 	if err == nil {
 		var o canceldesk.Order
 		if json.Unmarshal(b, &o) == nil {
@@ -49,14 +62,15 @@ func (c *Cache) Order(ctx context.Context, id int64) (*canceldesk.Order, error) 
 		}
 	} else if err != redis.Nil {
 		c.log.Warn("order cache unavailable; reading the database", "err", err)
+		redisDown = true // and so not worth another timeout to fill it
 	}
 	o, err := c.OrderStore.Order(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if b, err := json.Marshal(o); err == nil {
+	if b, err := json.Marshal(o); err == nil && !redisDown {
 		rctx, cancel := context.WithTimeout(ctx, c.timeout)
-		_ = c.rdb.Set(rctx, orderKey(id), b, c.ttl).Err()
+		_ = c.reads.Set(rctx, orderKey(id), b, c.ttl).Err()
 		cancel()
 	}
 	return o, nil
