@@ -67,7 +67,7 @@ func ParseCursor(s string) (*Cursor, error) {
 func ParseOrderFilter(v url.Values, loc *time.Location) (OrderFilter, error) {
 	f := OrderFilter{Limit: PageSize}
 	f.Query = strings.TrimSpace(v.Get("q"))
-	if !utf8.ValidString(f.Query) {
+	if !utf8.ValidString(f.Query) || strings.ContainsRune(f.Query, 0) { // PostgreSQL stores neither
 		return f, &Error{Code: EINVALID, Field: "q", Key: "validation.q_invalid", Message: "The search text is not valid text."}
 	}
 	if utf8.RuneCountInString(f.Query) > MaxQueryLen {

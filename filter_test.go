@@ -54,6 +54,7 @@ func TestParseOrderFilter(t *testing.T) {
 	for _, tc := range []struct{ name, query, field string }{
 		{"ErrQueryTooLong", "q=" + strings.Repeat("é", 101), "q"},
 		{"ErrQueryNotText", "q=%ff", "q"},
+		{"ErrQueryNUL", "q=a%00b", "q"},
 		{"ErrUnknownStatus", "status=archived", "status"},
 		{"ErrUnknownFinancial", "financial=free", "financial"},
 		{"ErrUnknownFulfillment", "fulfillment=lost", "fulfillment"},
@@ -82,9 +83,10 @@ func TestParseOrderFilter(t *testing.T) {
 
 // FuzzParseOrderFilter: any query string either parses into a filter that
 // encodes back to an equivalent one, or fails with a field error. Never a
-// panic, never an unkeyed error.
+// panic, never an unkeyed error, never a search text the database cannot
+// take (invalid UTF-8, NUL).
 func FuzzParseOrderFilter(f *testing.F) {
-	for _, s := range []string{"", "q=mug", "status=open&from=2026-01-01&to=2026-01-31", "after=abc.1", "q=%ff", "from=2026-13-01", "financial=paid&fulfillment=partial"} {
+	for _, s := range []string{"", "q=mug", "status=open&from=2026-01-01&to=2026-01-31", "after=abc.1", "q=%ff", "from=2026-13-01", "financial=paid&fulfillment=partial", "q=a%00b", "q=%3Cscript%3E&after=zz.-1&to=0001-01-01"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -100,7 +102,7 @@ func FuzzParseOrderFilter(f *testing.F) {
 			}
 			return
 		}
-		if !utf8.ValidString(got.Query) || utf8.RuneCountInString(got.Query) > canceldesk.MaxQueryLen {
+		if !utf8.ValidString(got.Query) || strings.ContainsRune(got.Query, 0) || utf8.RuneCountInString(got.Query) > canceldesk.MaxQueryLen {
 			t.Fatalf("query %q passed", got.Query)
 		}
 		again, err := canceldesk.ParseOrderFilter(got.Values(time.UTC), time.UTC)

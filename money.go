@@ -2,6 +2,7 @@ package canceldesk
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -55,34 +56,41 @@ func ParseAmount(s, currency string) (int64, error) {
 	}
 	frac = strings.TrimRight(frac, "0")
 	if len(frac) > digits {
-		return 0, fmt.Errorf("%q has more decimals than %s allows", s, currency)
+		return 0, fmt.Errorf("%q has more decimals than %q allows", s, currency)
 	}
 	for len(frac) < digits {
 		frac += "0"
 	}
-	var n int64
+	// Every int64 parses, down to math.MinInt64, whose magnitude is one
+	// more than math.MaxInt64: so Decimal's output always reads back.
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var n uint64
 	for _, r := range intPart + frac {
 		if r < '0' || r > '9' {
 			return 0, fmt.Errorf("%q is not an amount", s)
 		}
-		if n > (1<<62)/10 {
+		d := uint64(r - '0')
+		if n > (limit-d)/10 {
 			return 0, fmt.Errorf("%q is too large", s)
 		}
-		n = n*10 + int64(r-'0')
+		n = n*10 + d
 	}
 	if neg {
-		n = -n
+		return int64(-n), nil // two's complement: -(1<<63) is math.MinInt64
 	}
-	return n, nil
+	return int64(n), nil
 }
 
 // Decimal renders the amount as a plain decimal string ("1280.50"), for CSV
 // and form values; display formatting per language lives in the i18n package.
 func (m Money) Decimal() string {
 	d := MinorDigits(m.Currency)
-	a := m.Amount
+	a := uint64(m.Amount) // the magnitude, even of math.MinInt64, which has no positive int64
 	sign := ""
-	if a < 0 {
+	if m.Amount < 0 {
 		sign, a = "-", -a
 	}
 	if d == 0 {

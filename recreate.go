@@ -101,7 +101,7 @@ func RecreatedFromMessage(origName string, origID int64) string {
 	return fmt.Sprintf("Re-created from %s (order %d)", origName, origID)
 }
 
-var recreateLink = regexp.MustCompile(`^Re-created (?:as|from) (.*) \(order ([0-9]+)\)$`)
+var recreateLink = regexp.MustCompile(`^Re-created (?:as|from) (.*) \(order ([1-9][0-9]*)\)$`)
 
 // ParseRecreateLink returns the other order's name and id from the message
 // of a "recreated" or "recreated_from" event; ok is false for any other

@@ -94,9 +94,14 @@ func redirect(c *fiber.Ctx, target string) error {
 }
 
 // safeNext keeps a post-login target on this site: a path, never a scheme,
-// host or protocol-relative URL.
+// host or protocol-relative URL. It reads the target as a browser would:
+// browsers drop tabs and line breaks anywhere in a URL ("/\t/evil.example"
+// is "//evil.example") and read a backslash as a slash, so a target with
+// a control character is refused whole.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	path := strings.ReplaceAll(next, "\\", "/")
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/orders"
 	}
 	return next

@@ -165,7 +165,10 @@ func TestLogin(t *testing.T) {
 
 	t.Run("OffSiteNextIsIgnored", func(t *testing.T) {
 		a := newTestApp(t)
-		for _, next := range []string{"https://evil.example", "//evil.example", "/\\evil.example"} {
+		// A browser drops tabs and line breaks from a URL and reads a
+		// backslash as a slash: "/\t/evil.example" is "//evil.example".
+		for _, next := range []string{"https://evil.example", "//evil.example", "/\\evil.example", "/\t/evil.example",
+			"/\n/evil.example", "/\t\\evil.example"} {
 			c := a.anonymous()
 			c.get(t, "/login")
 			res, _ := c.post(t, "/login", url.Values{"email": {testEmails[canceldesk.RoleStaff]}, "password": {testPassword}, "next": {next}})

@@ -26,7 +26,7 @@ type client struct {
 func (a *testApp) anonymous() *client { return &client{app: a.app, jar: map[string]*http.Cookie{}} }
 
 // signedIn returns a client signed in with the test account of role.
-func (a *testApp) signedIn(t *testing.T, role canceldesk.Role) *client {
+func (a *testApp) signedIn(t testing.TB, role canceldesk.Role) *client {
 	t.Helper()
 	c := a.anonymous()
 	res, _ := c.login(t, testEmails[role], testPassword)
@@ -38,13 +38,13 @@ func (a *testApp) signedIn(t *testing.T, role canceldesk.Role) *client {
 }
 
 // login submits the sign-in form.
-func (c *client) login(t *testing.T, email, password string) (*http.Response, *goquery.Document) {
+func (c *client) login(t testing.TB, email, password string) (*http.Response, *goquery.Document) {
 	t.Helper()
 	c.get(t, "/login")
 	return c.post(t, "/login", url.Values{"email": {email}, "password": {password}})
 }
 
-func (c *client) do(t *testing.T, req *http.Request) (*http.Response, *goquery.Document) {
+func (c *client) do(t testing.TB, req *http.Request) (*http.Response, *goquery.Document) {
 	t.Helper()
 	for _, ck := range c.jar {
 		req.AddCookie(ck)
@@ -72,7 +72,7 @@ func (c *client) do(t *testing.T, req *http.Request) (*http.Response, *goquery.D
 	return res, doc
 }
 
-func (c *client) get(t *testing.T, target string, headers ...string) (*http.Response, *goquery.Document) {
+func (c *client) get(t testing.TB, target string, headers ...string) (*http.Response, *goquery.Document) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -82,7 +82,7 @@ func (c *client) get(t *testing.T, target string, headers ...string) (*http.Resp
 }
 
 // post submits a form with the client's CSRF token (unless form has one).
-func (c *client) post(t *testing.T, target string, form url.Values) (*http.Response, *goquery.Document) {
+func (c *client) post(t testing.TB, target string, form url.Values) (*http.Response, *goquery.Document) {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}

@@ -53,7 +53,7 @@ var testEmails = map[canceldesk.Role]string{
 	canceldesk.RoleStaff:   "staff@example.com",
 }
 
-func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
+func newTestApp(t testing.TB, opts ...func(*handlers.Config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir()+"/test.db")
@@ -93,7 +93,7 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Config)) *testApp {
 }
 
 // location makes sure a stock location exists and returns it.
-func (a *testApp) location(t *testing.T, name string) canceldesk.Location {
+func (a *testApp) location(t testing.TB, name string) canceldesk.Location {
 	t.Helper()
 	loc, err := a.db.EnsureLocation(context.Background(), name)
 	if err != nil {
@@ -106,7 +106,7 @@ var base = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // seed imports n simple orders "#1001".. placed an hour apart; every
 // fifth is cancelled for inventory.
-func (a *testApp) seed(t *testing.T, n int) []*canceldesk.Order {
+func (a *testApp) seed(t testing.TB, n int) []*canceldesk.Order {
 	t.Helper()
 	var orders []*canceldesk.Order
 	for i := 0; i < n; i++ {

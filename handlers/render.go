@@ -148,7 +148,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		status = fe.Code
 	}
 	if c.Locals(localizerLocal) == nil {
-		c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language")), s.Location))
+		// Refused before the middleware ran (a body over every limit).
+		setSecurityHeaders(c)
+		c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language"), c.Cookies(langCookie)), s.Location))
 	}
 	p := errorPage{Page: s.page(c, "", ""), Status: status}
 	l := p.L
@@ -169,6 +171,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 	case status == fiber.StatusRequestEntityTooLarge:
 		p.Heading, p.Message = l.T("error.too_large.title"), l.T("error.too_large.body")
+		if keyed {
+			p.Message = l.T(de.Key)
+		}
 	case status >= 500:
 		s.Logger.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		p.Heading, p.Message = l.T("error.internal.title"), l.T("error.internal.body")

@@ -97,7 +97,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.healthz)
 
 	app.Use(s.language)
-	app.Use(s.sessions) // sessions and the CSRF check of every POST
+	app.Use(s.limitBody)   // 413 for a body over its route's limit, before any field is read
+	app.Use(s.requireText) // 400 for a field that is not text
+	app.Use(s.sessions)    // sessions and the CSRF check of every POST
 
 	for _, r := range s.routeTable() {
 		if r.role == public {

@@ -91,9 +91,6 @@ type Server struct {
 	alert        alertCache
 }
 
-// MaxUploadBytes bounds a CSV upload (and so the request body).
-const MaxUploadBytes = 32 << 20
-
 // New builds the Fiber app with every route.
 func New(cfg Config) (*fiber.App, error) {
 	if cfg.Logger == nil {
@@ -134,12 +131,14 @@ func New(cfg Config) (*fiber.App, error) {
 	s.views = engine
 	app := fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
-		BodyLimit:             MaxUploadBytes + 1<<20,
+		BodyLimit:             maxUploadBody,  // the most any request carries; limitBody sets each route's
+		ReadBufferSize:        maxHeaderBytes, // the request line and headers
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
+	refuseOversizeBodies(app.Server())
 	s.routes(app)
 	return app, nil
 }

@@ -169,6 +169,7 @@ func TestRequiredKeys(t *testing.T) {
 		error.not_found.title error.not_found.body error.bad_request.title error.internal.title
 		error.internal.body error.back_home error.forbidden.title error.forbidden.body
 		error.unavailable.title error.unavailable.body error.too_large.title error.too_large.body
+		error.too_large.form error.not_text
 		validation.q_too_long validation.q_invalid validation.status validation.financial
 		validation.fulfillment validation.date_format validation.date_order validation.cursor
 		lang.switch common.search common.clear`)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of Cancel Desk: the one command for developers and CI.
 #
-#   bash scripts/test.sh                 # vet + every test
+#   bash scripts/test.sh                 # vet + every test + a short run of every fuzz target
 #   bash scripts/test.sh -run TestOrders # extra arguments go to `go test`
 #   CANCELDESK_TEST_PACKAGES=./store/... bash scripts/test.sh -v
+#   CANCELDESK_FUZZTIME=10m bash scripts/test.sh   # fuzz longer on demand (per target)
+#   CANCELDESK_FUZZTIME=0 bash scripts/test.sh     # no fuzzing
 #
 # On a fresh Debian 12 machine (as root, or with sudo) it installs what is
 # missing (Redis, PostgreSQL with pg_trgm, Chromium, fonts with CJK glyphs)
@@ -12,6 +14,14 @@
 # prepares the `test` database, exports the variables that internal/testenv
 # reads, then runs `go vet` and `go test`. When everything is
 # already there it only checks and runs the tests.
+#
+# Then it fuzzes: every fuzz target (a `func FuzzX` in a _test.go file of
+# the packages tested) runs on its own for CANCELDESK_FUZZTIME (default 5s,
+# any `go test -fuzztime` value; longer on demand), since `go test -fuzz`
+# takes one target at a time. A failure fails the script like a test does;
+# the input is written to the package's testdata/fuzz/FuzzX/, where plain
+# `go test` replays it from then on. The first run builds the packages
+# again with coverage instrumentation (cached after that).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -236,10 +246,53 @@ test_rc=0
 go test -count=1 -timeout 20m "$@" $packages || test_rc=$?
 note "tests took $((SECONDS - t))s"
 
+# ---------------------------------------------------------------------------
+# One `go test -fuzz` per target: the fuzzer takes one at a time. Seed
+# inputs already ran above as ordinary tests. Minimizing new inputs is off
+# by default (CANCELDESK_FUZZMINIMIZETIME): on the slower targets (the
+# handlers through the app) it would take most of a short run.
+FUZZTIME=${CANCELDESK_FUZZTIME:-5s}
+fuzz_rc=0
+fuzz_failed=()
+fuzz_count=0
+if [ "$FUZZTIME" = 0 ] || [ "$FUZZTIME" = 0s ]; then
+	section "go test -fuzz: skipped (CANCELDESK_FUZZTIME=$FUZZTIME)"
+else
+	section "go test -fuzz: every target for $FUZZTIME"
+	t=$SECONDS
+	fuzz_log=$(mktemp)
+	# shellcheck disable=SC2086
+	tested_dirs=$(go list -f "{{.Dir}}" $packages) || true
+	while read -r file target; do
+		dir=$(cd "$(dirname "$file")" && pwd)
+		grep -qxF "$dir" <<<"$tested_dirs" || continue
+		fuzz_count=$((fuzz_count + 1))
+		tt=$SECONDS
+		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" \
+			-fuzzminimizetime "${CANCELDESK_FUZZMINIMIZETIME:-0}" "./$(dirname "${file#./}")" >"$fuzz_log" 2>&1; then
+			note "$target ($(dirname "${file#./}")): ok, $((SECONDS - tt))s, $(grep -Eo 'execs: [0-9]+' "$fuzz_log" | tail -n 1)"
+		else
+			note "$target ($(dirname "${file#./}")): FAILED"
+			sed 's/^/        /' "$fuzz_log" | grep -v '^        fuzz: elapsed' >&2
+			fuzz_failed+=("$target")
+			fuzz_rc=1
+		fi
+	done < <(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+\(' . | sed -E 's/:func (Fuzz[A-Za-z0-9_]+)\($/ \1/' | sort)
+	rm -f "$fuzz_log"
+	note "fuzzing took $((SECONDS - t))s"
+fi
+
 section "Summary"
 [ "$vet_rc" -eq 0 ] && note "go vet: ok" || note "go vet: FAILED (exit $vet_rc)"
 [ "$test_rc" -eq 0 ] && note "go test: ok" || note "go test: FAILED (exit $test_rc)"
+if [ "$FUZZTIME" = 0 ] || [ "$FUZZTIME" = 0s ]; then
+	note "go test -fuzz: skipped"
+elif [ "$fuzz_rc" -eq 0 ]; then
+	note "go test -fuzz: ok ($fuzz_count targets, $FUZZTIME each)"
+else
+	note "go test -fuzz: FAILED (${fuzz_failed[*]})"
+fi
 note "total $((SECONDS - started))s"
-if [ "$vet_rc" -ne 0 ] || [ "$test_rc" -ne 0 ]; then
+if [ "$vet_rc" -ne 0 ] || [ "$test_rc" -ne 0 ] || [ "$fuzz_rc" -ne 0 ]; then
 	die "see the output above"
 fi
