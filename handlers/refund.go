@@ -98,7 +98,7 @@ func defaultLocation(settings canceldesk.Settings, locs []canceldesk.Location) i
 
 // request turns the form into the domain's refund request; amounts that
 // do not parse come back as field errors.
-func (f refundForm) request(o *canceldesk.Order, acct *canceldesk.Account, gateway string, loc *time.Location) (canceldesk.RefundRequest, map[string]string) {
+func (f refundForm) request(o *canceldesk.Order, acct *canceldesk.Account, gateway string, loc *time.Location, now time.Time) (canceldesk.RefundRequest, map[string]string) {
 	errs := map[string]string{}
 	req := canceldesk.RefundRequest{OrderID: o.ID, Method: canceldesk.RefundMethod(f.Method), Gateway: gateway,
 		FullShipping: f.ShippingMode == "full", Note: f.Note, NotifyCustomer: f.Notify, IdempotencyKey: f.Key,
@@ -135,10 +135,13 @@ func (f refundForm) request(o *canceldesk.Order, acct *canceldesk.Account, gatew
 	}
 	if req.Method == canceldesk.MethodStoreCredit && strings.TrimSpace(f.CreditExpiry) != "" {
 		day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(f.CreditExpiry), loc)
-		if err != nil {
+		end := day.AddDate(0, 0, 1).UTC() // valid through the whole day
+		switch {
+		case err != nil:
 			errs["credit_expires"] = "validation.date"
-		} else {
-			end := day.AddDate(0, 0, 1).UTC() // valid through the whole day
+		case !end.After(now):
+			errs["credit_expires"] = "validation.credit_expired" // a credit that could never be used
+		default:
 			req.CreditExpiresAt = &end
 		}
 	}
@@ -192,7 +195,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 		}
 		p.Lines = append(p.Lines, v)
 	}
-	req, errs := p.Form.request(o, currentAccount(c), p.Gateway, s.Location)
+	req, errs := p.Form.request(o, currentAccount(c), p.Gateway, s.Location, s.Now())
 	for field, key := range errs {
 		p.Errors[field] = l.T(key)
 	}
@@ -259,7 +262,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	// The store plans again under its lock and replays a second
 	// submission of this dialog, so only what does not parse stops here.
 	l := localizer(c)
-	req, errs := p.Form.request(p.Order, currentAccount(c), p.Gateway, s.Location)
+	req, errs := p.Form.request(p.Order, currentAccount(c), p.Gateway, s.Location, s.Now())
 	if len(errs) > 0 {
 		return s.render(c, fiber.StatusBadRequest, "orders/refund", "orders/_refund", p)
 	}

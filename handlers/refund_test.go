@@ -229,6 +229,15 @@ func TestRefund(t *testing.T) {
 		form := formOf(doc, "form.refund-form")
 		form.Set(fmt.Sprintf("qty_%d", o.LineItems[0].ID), "1")
 		form.Set("method", "store_credit")
+		// A credit that expired yesterday is refused beside its field, and nothing is refunded.
+		form.Set("credit_expires", a.clock.Now().AddDate(0, 0, -1).Format("2006-01-02"))
+		if res, page := staff.post(t, fmt.Sprintf("/orders/%d/refund", o.ID), form); res.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(page.Find("#credit_expires-error").Text(), "already expired") {
+			t.Fatalf("past expiry: status %d, error %q", res.StatusCode, page.Find("#credit_expires-error").Text())
+		}
+		if _, page := staff.get(t, fmt.Sprintf("/orders/%d", o.ID)); page.Find(".credit-code").Length() != 0 {
+			t.Fatal("a refused credit was issued")
+		}
 		form.Set("credit_expires", base.AddDate(1, 0, 0).Format("2006-01-02"))
 		if res, _ := staff.post(t, fmt.Sprintf("/orders/%d/refund", o.ID), form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("status %d", res.StatusCode)
