@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
+	"strings"
+	"syscall"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -139,6 +144,23 @@ func errorStatus(code string) int {
 	return fiber.StatusInternalServerError
 }
 
+// databaseDown reports errors that say the database could not be reached
+// or dropped the connection: refused or reset connections, and
+// PostgreSQL's connection exceptions (class 08) and shutdowns (57P01–03).
+func databaseDown(err error) bool {
+	var ne net.Error
+	var pg interface{ SQLState() string }
+	switch {
+	case errors.As(err, &ne), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &pg):
+		code := pg.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	return false
+}
+
 // errorHandler renders every error as a page in the user's language. Only
 // internal errors are logged with detail; their detail is never shown.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
@@ -146,6 +168,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		status = fe.Code
+	}
+	if status == fiber.StatusInternalServerError && databaseDown(err) {
+		// A restart or an outage, not a bug: "try again shortly", and the
+		// pool reconnects by itself.
+		s.Logger.Warn("database unreachable", "method", c.Method(), "path", c.Path(), "err", err)
+		status = fiber.StatusServiceUnavailable
 	}
 	if c.Locals(localizerLocal) == nil {
 		// Refused before the middleware ran (a body over every limit).
