@@ -422,6 +422,14 @@ type BacklogEntry struct {
 	Refundable  Money
 }
 
+// BacklogSummary is the refund-later backlog as a whole: how many orders,
+// how much they are owed per currency, and since when the oldest waits.
+type BacklogSummary struct {
+	Count  int
+	Value  map[string]int64 // minor units per currency
+	Oldest time.Time        // the oldest cancel; zero when the backlog is empty
+}
+
 // Settings are the store's rules that managers set.
 type Settings struct {
 	RestockOnCancel   bool             // the cancel dialog's restock default
@@ -476,6 +484,8 @@ type RefundStore interface {
 	// RefundBacklog lists cancelled orders with money still to give back,
 	// oldest cancel first, and how many there are.
 	RefundBacklog(ctx context.Context, limit int) ([]BacklogEntry, int, error)
+	// BacklogSummary adds the whole backlog up, in one read.
+	BacklogSummary(ctx context.Context) (BacklogSummary, error)
 	// Movements lists the ledger rows of a SKU, newest first.
 	Movements(ctx context.Context, sku string, limit int) ([]InventoryMovement, error)
 	// StockLevels lists stock on hand of every SKU at every location.

@@ -168,17 +168,11 @@ func (s *Server) analyticsExtras(c *fiber.Ctx, p *analyticsPage, from, to time.T
 	if p.Feedback, err = s.Analytics.Feedback(ctx, from, to, p.FeedbackReason, feedbackLimit); err != nil {
 		return err
 	}
-	entries, n, err := s.Refunds.RefundBacklog(ctx, backlogLimit)
+	backlog, err := s.Refunds.BacklogSummary(ctx)
 	if err != nil {
 		return err
 	}
-	p.Backlog, p.BacklogValue = n, map[string]int64{}
-	for i, e := range entries {
-		if i == 0 {
-			p.BacklogOldest = e.CancelledAt
-		}
-		p.BacklogValue[e.Refundable.Currency] += e.Refundable.Amount
-	}
+	p.Backlog, p.BacklogValue, p.BacklogOldest = backlog.Count, backlog.Value, backlog.Oldest
 	return nil
 }
 

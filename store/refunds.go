@@ -920,13 +920,79 @@ func (db *DB) backlogCountQuery() string {
 // refunded, plus what failed refunds (and voids) still have to give back.
 func (db *DB) backlogPageQuery() string {
 	return db.bind(`SELECT o.id, o.name, o.email, o.customer_name, o.cancelled_at, o.cancel_reason, o.currency,
-	CASE WHEN o.financial_status IN ('paid', 'partially_refunded') AND o.total > o.refunded_amount
-		THEN o.total - o.refunded_amount ELSE 0 END
-	+ (SELECT coalesce(sum(f.amount), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'failed'),
+	` + backlogOwedExpr + `,
 	coalesce((SELECT c.reason_label FROM cancellations c WHERE c.order_id = o.id ORDER BY c.id DESC LIMIT 1), '')
 	FROM (` + db.backlogIDs() + ` ORDER BY 1, 2 LIMIT ?) b
 	JOIN orders o ON o.id = b.id
 	ORDER BY b.cancelled_at, b.id`)
+}
+
+// backlogOwedExpr is what a backlog order o is owed: what was paid and not
+// refunded, plus what its failed refunds (and voids) still have to give.
+const backlogOwedExpr = `CASE WHEN o.financial_status IN ('paid', 'partially_refunded') AND o.total > o.refunded_amount
+		THEN o.total - o.refunded_amount ELSE 0 END
+	+ (SELECT coalesce(sum(f.amount), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'failed')`
+
+// BacklogSummary implements canceldesk.RefundStore in one read
+// transaction of two sums: the orders still owed what was paid, from the
+// covering partial index alone; then the cancelled orders with failed
+// refunds, which add what those still have to give back (and themselves,
+// when the first sum did not count them).
+func (db *DB) BacklogSummary(ctx context.Context) (canceldesk.BacklogSummary, error) {
+	out := canceldesk.BacklogSummary{Value: map[string]int64{}}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return out, err
+	}
+	defer tx.Rollback()
+	add := func(cur string, n int, owed, since int64) {
+		out.Count += n
+		out.Value[cur] += owed
+		if t := fromMicros(since); n > 0 && (out.Oldest.IsZero() || t.Before(out.Oldest)) {
+			out.Oldest = t
+		}
+	}
+	orders := "orders"
+	if db.dialect == sqlite {
+		orders = "orders INDEXED BY orders_refund_backlog"
+	}
+	err = eachRow(ctx, tx, `SELECT currency, count(*), CAST(sum(total - refunded_amount) AS BIGINT), min(cancelled_at)
+		FROM `+orders+` WHERE `+backlogOwed+` GROUP BY currency`, nil, func(rows *sql.Rows) error {
+		var (
+			cur         string
+			n           int
+			owed, since int64
+		)
+		if err := rows.Scan(&cur, &n, &owed, &since); err != nil {
+			return err
+		}
+		add(cur, n, owed, since)
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	err = eachRow(ctx, tx, `SELECT o.currency, o.cancelled_at, CASE WHEN `+backlogOwed+` THEN 1 ELSE 0 END,
+		CAST(sum(f.amount) AS BIGINT)
+		FROM refunds f JOIN orders o ON o.id = f.order_id
+		WHERE f.status = 'failed' AND o.cancelled_at IS NOT NULL
+		GROUP BY o.id, o.currency, o.cancelled_at, o.total, o.refunded_amount, o.financial_status`, nil,
+		func(rows *sql.Rows) error {
+			var (
+				cur           string
+				since, failed int64
+				counted       int
+			)
+			if err := rows.Scan(&cur, &since, &counted, &failed); err != nil {
+				return err
+			}
+			add(cur, 1-counted, failed, since)
+			return nil
+		})
+	if err != nil {
+		return out, err
+	}
+	return out, tx.Commit()
 }
 
 // RefundBacklog implements canceldesk.RefundStore. limit ≤ 0 only counts

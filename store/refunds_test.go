@@ -389,6 +389,18 @@ func TestRefundBacklog(t *testing.T) {
 			if _, count, err := db.RefundBacklog(rtCtx(t), 0); err != nil || count != n {
 				t.Fatalf("RefundBacklog(0) = %d, %v; want %d", count, err, n)
 			}
+			// The summary adds up the very entries listed.
+			want := canceldesk.BacklogSummary{Count: n, Value: map[string]int64{}}
+			for _, e := range entries {
+				want.Value[e.Refundable.Currency] += e.Refundable.Amount
+				if want.Oldest.IsZero() || e.CancelledAt.Before(want.Oldest) {
+					want.Oldest = e.CancelledAt
+				}
+			}
+			got, err := db.BacklogSummary(rtCtx(t))
+			if err != nil || got.Count != want.Count || !reflect.DeepEqual(got.Value, want.Value) || !got.Oldest.Equal(want.Oldest) {
+				t.Fatalf("BacklogSummary = %+v, %v; the entries give %+v", got, err, want)
+			}
 			return entries, n
 		}
 		if e, n := backlog(t); len(e) != 0 || n != 0 {
@@ -924,6 +936,10 @@ func TestRefundGateway(t *testing.T) {
 			entries, n, err := db.RefundBacklog(rtCtx(t), 10)
 			if err != nil || n != 1 || len(entries) != 1 || entries[0].OrderID != c.ID || entries[0].Refundable.Amount != 3050 {
 				t.Errorf("backlog with a failed refund: %+v, %d, %v", entries, n, err)
+			}
+			if sum, err := db.BacklogSummary(rtCtx(t)); err != nil || sum.Count != 1 || len(sum.Value) != 1 ||
+				sum.Value[c.Currency] != 3050 || len(entries) == 0 || !sum.Oldest.Equal(entries[0].CancelledAt) {
+				t.Errorf("summary with a failed refund: %+v, %v", sum, err)
 			}
 			if _, err := db.RetryRefund(rtCtx(t), res.Refund.ID, "staff@example.com"); err != nil {
 				t.Fatal(err)
