@@ -118,8 +118,9 @@ func (t Template) Key() string {
 
 // ParseTemplateKey splits a Key; ok is false for an unknown kind or variant.
 func ParseTemplateKey(key string) (kind, variant string, ok bool) {
-	kind, variant, _ = strings.Cut(key, ".")
-	if !slices.Contains(MessageKinds, kind) {
+	kind, variant, dot := strings.Cut(key, ".")
+	// "order_cancelled." is no key: a dot must be followed by a variant.
+	if !slices.Contains(MessageKinds, kind) || (dot && variant == "") {
 		return "", "", false
 	}
 	if variant != "" && (kind != MessageOrderCancelled || !slices.Contains(CancelReasons, CancelReason(variant))) {

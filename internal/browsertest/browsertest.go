@@ -240,6 +240,15 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("browsertest: screenshot %s: %v", name, err)
 	}
+	// A page that is still loading (a frame, a redirect) can measure 0
+	// wide, and Chromium then refuses the screenshot: wait until it is laid out.
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === 'complete' &&
+			document.documentElement.scrollWidth > 0 && document.documentElement.scrollHeight > 0`))
+		if err == nil && ok {
+			break
+		}
+	}
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 = PNG
 	if err != nil {
 		t.Fatalf("browsertest: screenshot %s: %v", name, err)
