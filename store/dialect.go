@@ -19,6 +19,12 @@ func (db *DB) bind(q string) string {
 	if db.dialect != postgres {
 		return q
 	}
+	return Rebind(q)
+}
+
+// Rebind turns the ? placeholders of q into PostgreSQL's $1, $2, …: for
+// the tools and tests that run the store's SQL on a raw connection.
+func Rebind(q string) string {
 	var b strings.Builder
 	b.Grow(len(q) + 8)
 	n := 0

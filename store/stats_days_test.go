@@ -69,21 +69,9 @@ func stDays(t *testing.T, db *DB, loc *time.Location, from, to time.Time) map[st
 		if !r.Bucket.Equal(canceldesk.PeriodStart(r.Bucket, loc, canceldesk.GroupDay)) {
 			t.Fatalf("bucket %v is not a midnight in %s", r.Bucket.In(loc), loc)
 		}
-		k := stKey{r.Bucket.Unix(), r.Currency}
-		v := out[k]
-		v.Placed += r.Placed
-		v.PlacedValue += r.PlacedValue
-		v.Cohort += r.CohortCancelled
-		v.Cancelled += r.Cancelled
-		v.CancelledValue += r.CancelledValue
-		out[k] = v
+		stAdd(out, r)
 	}
-	for k, v := range out {
-		if v == (stTotals{}) {
-			delete(out, k)
-		}
-	}
-	return out
+	return stNonZero(out)
 }
 
 // TestStatsDays: the daily rollups equal the orders counted by local day,

@@ -80,18 +80,28 @@ func stFromRollups(t *testing.T, db *DB, from, to time.Time) map[stKey]stTotals 
 			(r.Source != "" && (r.Placed != 0 || r.PlacedValue != 0)) {
 			t.Errorf("row mixes placed and cancel counters: %+v", r)
 		}
-		k := stKey{r.Bucket.Unix(), r.Currency}
-		v := out[k]
-		v.Placed += r.Placed
-		v.PlacedValue += r.PlacedValue
-		v.Cohort += r.CohortCancelled
-		v.Cancelled += r.Cancelled
-		v.CancelledValue += r.CancelledValue
-		out[k] = v
+		stAdd(out, r)
 	}
+	return stNonZero(out)
+}
+
+// stAdd adds a rollup row to the totals of its period and currency.
+func stAdd(out map[stKey]stTotals, r StatsRow) {
+	k := stKey{r.Bucket.Unix(), r.Currency}
+	v := out[k]
+	v.Placed += r.Placed
+	v.PlacedValue += r.PlacedValue
+	v.Cohort += r.CohortCancelled
+	v.Cancelled += r.Cancelled
+	v.CancelledValue += r.CancelledValue
+	out[k] = v
+}
+
+// stNonZero drops the totals of zero: a row of zeros carries nothing.
+func stNonZero(out map[stKey]stTotals) map[stKey]stTotals {
 	for k, v := range out {
 		if v == (stTotals{}) {
-			delete(out, k) // a row of zeros carries nothing
+			delete(out, k)
 		}
 	}
 	return out

@@ -214,15 +214,5 @@ func (b *bench) bind(q string) string {
 	if b.sqlite {
 		return q
 	}
-	var out strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&out, "$%d", n)
-			continue
-		}
-		out.WriteRune(r)
-	}
-	return out.String()
+	return store.Rebind(q)
 }

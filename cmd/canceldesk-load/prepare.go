@@ -201,17 +201,7 @@ func (d *drawer) bind(q string) string {
 	if !d.postgres {
 		return q
 	}
-	var out strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&out, "$%d", n)
-			continue
-		}
-		out.WriteRune(r)
-	}
-	return out.String()
+	return store.Rebind(q)
 }
 
 func (d *drawer) randomID() int64 { return d.lo + d.rng.Int64N(d.hi-d.lo+1) }

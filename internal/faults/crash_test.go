@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/internal/testenv"
+	"github.com/canceldesk/canceldesk/store"
 )
 
 const ownerEmail = "owner@demo.canceldesk.test"
@@ -301,17 +301,7 @@ func (r *reader) bind(q string) string {
 	if !r.pg {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return store.Rebind(q)
 }
 
 func (r *reader) ids(q string, args ...any) []int64 {
