@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -197,21 +195,12 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// rawGet returns the body of a GET as c, as sent.
+// rawGet returns the body of a GET as c, as sent, wanting 200.
 func rawGet(t *testing.T, c *client, target string) string {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	for _, ck := range c.jar {
-		req.AddCookie(ck)
-	}
-	res, err := c.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	res, body := c.getRaw(t, target)
 	if res.StatusCode != 200 {
 		t.Fatalf("%s: status %d", target, res.StatusCode)
 	}
-	return string(b)
+	return string(body)
 }
