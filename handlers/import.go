@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -35,7 +36,7 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "import/index", "", p)
 	}
 	if fh.Size > MaxUploadBytes {
-		p.Error = l.T("import.too_large")
+		p.Error = l.T("import.too_large", "Limit", fmt.Sprintf("%d MB", MaxUploadBytes>>20))
 		return s.render(c, fiber.StatusRequestEntityTooLarge, "import/index", "", p)
 	}
 	f, err := fh.Open()

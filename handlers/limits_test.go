@@ -25,7 +25,7 @@ const (
 	tooLargeForm     = "This form sent more than it accepts."
 	tooLargeUpload   = "The upload is larger than allowed."
 	notTextMessage   = "The form holds something that isn't text"
-	importTooLargeEN = "The file is too large."
+	importTooLargeEN = "The file is larger than 32 MB"
 )
 
 // serve runs the app on a loopback port for tests that need a real
