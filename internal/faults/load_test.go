@@ -33,6 +33,7 @@ type load struct {
 	mu      sync.Mutex
 	samples []sample
 	stop    chan struct{}
+	halted  sync.Once
 	wg      sync.WaitGroup
 }
 
@@ -70,9 +71,10 @@ func startLoad(workers ...worker) *load {
 	return l
 }
 
-// halt stops the workers and waits for their last requests.
+// halt stops the workers and waits for their last requests; calling it
+// again only waits.
 func (l *load) halt() {
-	close(l.stop)
+	l.halted.Do(func() { close(l.stop) })
 	l.wg.Wait()
 }
 
