@@ -15,42 +15,11 @@ import (
 // placed or cancelled, for the days starting in [from, to).
 func stDaysFromOrders(t *testing.T, db *DB, loc *time.Location, from, to time.Time) map[stKey]stTotals {
 	t.Helper()
-	rows, err := db.read.QueryContext(rtCtx(t), `SELECT created_at, cancelled_at, total, currency FROM orders`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[stKey]stTotals{}
-	add := func(us int64, cur string, f func(*stTotals)) {
+	return stCountOrders(t, db, func(us int64) (int64, bool) {
 		lt := time.UnixMicro(us).In(loc)
 		d := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
-		if d.Before(from) || !d.Before(to) {
-			return
-		}
-		k := stKey{d.Unix(), cur}
-		v := out[k]
-		f(&v)
-		out[k] = v
-	}
-	for rows.Next() {
-		var (
-			created, total int64
-			cancelled      *int64
-			cur            string
-		)
-		if err := rows.Scan(&created, &cancelled, &total, &cur); err != nil {
-			t.Fatal(err)
-		}
-		add(created, cur, func(v *stTotals) { v.Placed++; v.PlacedValue += total })
-		if cancelled != nil {
-			add(created, cur, func(v *stTotals) { v.Cohort++ })
-			add(*cancelled, cur, func(v *stTotals) { v.Cancelled++; v.CancelledValue += total })
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+		return d.Unix(), !d.Before(from) && d.Before(to)
+	})
 }
 
 // stDays sums StatsDays over reasons and sources, checking that every

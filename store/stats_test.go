@@ -21,32 +21,42 @@ type stKey struct {
 }
 
 // stFromOrders computes the rollups independently, from the orders table,
-// for the hours starting in [lo, hi) (Unix seconds).
+// for the UTC hours starting in [lo, hi) (Unix seconds).
 func stFromOrders(t *testing.T, db *DB, lo, hi int64) map[stKey]stTotals {
 	t.Helper()
-	rows, err := db.read.QueryContext(rtCtx(t), `SELECT created_at, cancelled_at, cancel_reason, total, currency FROM orders`)
+	return stCountOrders(t, db, func(us int64) (int64, bool) {
+		h := time.UnixMicro(us).UTC().Truncate(time.Hour).Unix()
+		return h, h >= lo && h < hi
+	})
+}
+
+// stCountOrders counts every order placed, cohort-cancelled and cancelled
+// under the period that period gives the instant (microseconds) of each,
+// when it is in range.
+func stCountOrders(t *testing.T, db *DB, period func(us int64) (int64, bool)) map[stKey]stTotals {
+	t.Helper()
+	rows, err := db.read.QueryContext(rtCtx(t), `SELECT created_at, cancelled_at, total, currency FROM orders`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	hour := func(us int64) int64 { return time.UnixMicro(us).UTC().Truncate(time.Hour).Unix() }
 	out := map[stKey]stTotals{}
 	add := func(us int64, cur string, f func(*stTotals)) {
-		h := hour(us)
-		if h < lo || h >= hi {
+		p, ok := period(us)
+		if !ok {
 			return
 		}
-		v := out[stKey{h, cur}]
+		v := out[stKey{p, cur}]
 		f(&v)
-		out[stKey{h, cur}] = v
+		out[stKey{p, cur}] = v
 	}
 	for rows.Next() {
 		var (
 			created, total int64
 			cancelled      *int64
-			reason, cur    string
+			cur            string
 		)
-		if err := rows.Scan(&created, &cancelled, &reason, &total, &cur); err != nil {
+		if err := rows.Scan(&created, &cancelled, &total, &cur); err != nil {
 			t.Fatal(err)
 		}
 		add(created, cur, func(v *stTotals) { v.Placed++; v.PlacedValue += total })
