@@ -200,15 +200,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		}
 		events = append(events, canceldesk.Event{Kind: kind, Message: refundMessage(*rf)})
 	}
-	restocked, err := db.restockEvents(ctx, tx, moves)
-	if err != nil {
-		return nil, err
-	}
-	events = append(events, restocked...)
-	if plan.Notify {
-		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
-	}
-	if err := db.insertEvents(ctx, tx, events, o.ID, req.Actor, now); err != nil {
+	if err := db.actionEvents(ctx, tx, events, moves, plan.Notify, o, req.Actor, now); err != nil {
 		return nil, err
 	}
 

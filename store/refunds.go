@@ -333,15 +333,7 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	if len(returned) > 0 {
 		events = append(events, canceldesk.Event{Kind: canceldesk.EventReturned, Message: strings.Join(returned, ", ")})
 	}
-	restocked, err := db.restockEvents(ctx, tx, moves)
-	if err != nil {
-		return nil, err
-	}
-	events = append(events, restocked...)
-	if plan.Notify {
-		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
-	}
-	if err := db.insertEvents(ctx, tx, events, o.ID, req.Actor, now); err != nil {
+	if err := db.actionEvents(ctx, tx, events, moves, plan.Notify, o, req.Actor, now); err != nil {
 		return nil, err
 	}
 
@@ -456,6 +448,22 @@ func (db *DB) applyMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk
 		}
 	}
 	return nil
+}
+
+// actionEvents writes the timeline of a cancel or refund of o: its own
+// events, then what it put back in stock, then that the customer is owed a
+// message when notify is on.
+func (db *DB) actionEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.Event, moves []canceldesk.InventoryMovement,
+	notify bool, o *canceldesk.Order, actor string, now time.Time) error {
+	restocked, err := db.restockEvents(ctx, tx, moves)
+	if err != nil {
+		return err
+	}
+	events = append(events, restocked...)
+	if notify {
+		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
+	}
+	return db.insertEvents(ctx, tx, events, o.ID, actor, now)
 }
 
 // restockEvents describes the movements, one EventRestocked per location:
