@@ -55,7 +55,9 @@ func TestJourneyAnalytics(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, ctx, `location.search.includes('basis=cancelled') && document.querySelector('.definition').textContent.includes('cancelled in the period')`)
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.chart-table summary`))); err != nil {
+			// Clicked from the page itself: a node handle taken before the
+			// last htmx swap settles can point at the replaced element.
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.querySelector('.chart-table summary').click(), true)`)); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, ctx, `document.querySelector('.chart-table').open && document.querySelectorAll('.chart-table tbody tr').length > 0`)
