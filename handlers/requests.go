@@ -73,7 +73,7 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	}
 	// A bot fills the field people never see: it gets the same answer.
 	if c.FormValue("website") == "" {
-		res, err := s.Requests.FileRequest(ctx, f, c.BaseURL()+"/r/", s.gatewayFor)
+		res, err := s.Requests.FileRequest(ctx, f, s.publicLink(statusPath), s.gatewayFor)
 		if err != nil {
 			return err
 		}

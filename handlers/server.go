@@ -58,6 +58,11 @@ type Config struct {
 	// SecureCookies marks cookies Secure with the __Host- prefix: set it
 	// when the dashboard is served over TLS.
 	SecureCookies bool
+	// PublicURL is where customers and staff reach the dashboard, e.g.
+	// https://desk.example.com: every absolute link (status links in
+	// messages, invitations) is built on it, never on the request's Host,
+	// which the sender chooses. Empty: http://localhost.
+	PublicURL string
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }
