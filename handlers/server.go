@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,6 +64,9 @@ type Config struct {
 	// messages, invitations) is built on it, never on the request's Host,
 	// which the sender chooses. Empty: http://localhost.
 	PublicURL string
+	// TrustedProxies are the load balancers and proxies in front of the
+	// dashboard: only from them is X-Forwarded-For believed (see clientIP).
+	TrustedProxies []netip.Prefix
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }

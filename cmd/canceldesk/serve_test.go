@@ -76,3 +76,15 @@ func TestResolvePublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesBadTrustedProxies: a list with an entry that is not an
+// address or a range stops serve, naming the entry, the flag and the
+// environment variable.
+func TestServeRefusesBadTrustedProxies(t *testing.T) {
+	err := serveRefuses(t, "--trusted-proxies", "10.0.0.0/8, 10.0.0.300")
+	for _, want := range []string{"--trusted-proxies", "TRUSTED_PROXIES", "10.0.0.300"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want one naming %s", err, want)
+		}
+	}
+}
