@@ -139,7 +139,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	l := localizer(c)
 	email := canceldesk.NormalizeEmail(c.FormValue("email"))
 	p := loginPage{Page: s.page(c, l.T("login.title"), ""), Email: email, Next: safeNext(c.FormValue("next"))}
-	acctKey, ipKey := "login:account:"+email, "login:ip:"+c.IP()
+	acctKey, ipKey := "login:account:"+email, "login:ip:"+s.clientIP(c)
 	nAcct, err1 := s.Limiter.Count(ctx, acctKey)
 	nIP, err2 := s.Limiter.Count(ctx, ipKey)
 	if err1 != nil || err2 != nil {

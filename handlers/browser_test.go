@@ -46,17 +46,20 @@ func liveServer(t *testing.T) (string, *store.DB) {
 	if err := db.SetStatsZone(ctx, loc); err != nil {
 		t.Fatal(err)
 	}
-	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := "http://" + ln.Addr().String()
+	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true,
+		PublicURL: base})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
 	go app.Listener(ln)
 	t.Cleanup(func() { app.Shutdown(); db.Close() })
-	return "http://" + ln.Addr().String(), db
+	return base, db
 }
 
 // waitFor polls a JavaScript expression until it is true.

@@ -196,12 +196,12 @@ func (s *Server) preview(c *fiber.Ctx, p *templatePage) error {
 		return err
 	}
 	p.PreviewOrder = o.Name
-	p.Preview = p.Template.Render(previewData(o, p.Template, settings, c.BaseURL()))
+	p.Preview = p.Template.Render(previewData(o, p.Template, settings, s.publicLink(statusPath+"example")))
 	return nil
 }
 
 // previewData is what a message of the template's kind would say about o.
-func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk.Settings, base string) canceldesk.MessageData {
+func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk.Settings, statusLink string) canceldesk.MessageData {
 	reason := canceldesk.CancelReason(t.Variant)
 	if reason == "" {
 		reason = canceldesk.ReasonCustomer
@@ -223,7 +223,7 @@ func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk
 		}
 		d = canceldesk.RefundMessageData(o, canceldesk.RefundPlan{Lines: lines, Total: o.Total}, nil, settings)
 	case canceldesk.MessageRequestReceived, canceldesk.MessageRequestApproved, canceldesk.MessageRequestDeclined:
-		d.StatusLink = base + "/requests/example"
+		d.StatusLink = statusLink
 		d.StoreMessage = "This order has already been handed to the courier."
 	}
 	return d

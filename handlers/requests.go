@@ -61,7 +61,7 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "requests/form", "", p)
 	}
 	ctx := c.UserContext()
-	ipKey, orderKey := "request:ip:"+c.IP(), "request:order:"+strings.ToLower(f.OrderNumber)
+	ipKey, orderKey := "request:ip:"+s.clientIP(c), "request:order:"+strings.ToLower(f.OrderNumber)
 	nIP, err1 := s.Limiter.Hit(ctx, ipKey, requestWindow)
 	nOrder, err2 := s.Limiter.Hit(ctx, orderKey, requestWindow)
 	if err := errors.Join(err1, err2); err != nil {
@@ -73,7 +73,7 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	}
 	// A bot fills the field people never see: it gets the same answer.
 	if c.FormValue("website") == "" {
-		res, err := s.Requests.FileRequest(ctx, f, c.BaseURL()+"/r/", s.gatewayFor)
+		res, err := s.Requests.FileRequest(ctx, f, s.publicLink(statusPath), s.gatewayFor)
 		if err != nil {
 			return err
 		}

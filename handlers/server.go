@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,6 +59,14 @@ type Config struct {
 	// SecureCookies marks cookies Secure with the __Host- prefix: set it
 	// when the dashboard is served over TLS.
 	SecureCookies bool
+	// PublicURL is where customers and staff reach the dashboard, e.g.
+	// https://desk.example.com: every absolute link (status links in
+	// messages, invitations) is built on it, never on the request's Host,
+	// which the sender chooses. Empty: http://localhost.
+	PublicURL string
+	// TrustedProxies are the load balancers and proxies in front of the
+	// dashboard: only from them is X-Forwarded-For believed (see clientIP).
+	TrustedProxies []netip.Prefix
 	// Now is the clock; tests move it.
 	Now func() time.Time
 }

@@ -82,7 +82,7 @@ func (s *Server) inviteLink(c *fiber.Ctx, accountID int64) (string, error) {
 	if err := s.Accounts.CreateInvite(c.UserContext(), accountID, hash, s.Now().Add(inviteValidity)); err != nil {
 		return "", err
 	}
-	return c.BaseURL() + "/invite/" + token, nil
+	return s.publicLink("/invite/" + token), nil
 }
 
 // staffUpdate changes an account's role, disables or enables it, or makes a

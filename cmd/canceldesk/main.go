@@ -5,7 +5,7 @@
 //	canceldesk user add|list|...   manage staff accounts
 //
 // Configuration comes from flags, with environment variables as defaults:
-// LISTEN_ADDR, DATABASE_URL, REDIS_URL, STORE_TIMEZONE, STORE_CURRENCY.
+// LISTEN_ADDR, PUBLIC_URL, TRUSTED_PROXIES, DATABASE_URL, REDIS_URL, STORE_TIMEZONE, STORE_CURRENCY.
 package main
 
 import (
@@ -42,6 +42,12 @@ type config struct {
 	TimeZone string
 	Currency string
 	Demo     bool
+	// PublicURL is where customers and staff reach the dashboard: the base
+	// of every link in emails and invitations.
+	PublicURL string
+	// TrustedProxies lists the load balancers (addresses and CIDR ranges)
+	// whose X-Forwarded-For is believed.
+	TrustedProxies string
 	// SecureCookies: the dashboard is served over TLS.
 	SecureCookies bool
 	// Stripe: card refunds go through Stripe when the secret key is set.

@@ -32,6 +32,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg.flags(fs)
 	fs.StringVar(&cfg.Addr, "addr", env("LISTEN_ADDR", "127.0.0.1:8080"), "listen address (env LISTEN_ADDR)")
 	fs.StringVar(&cfg.Redis, "redis", env("REDIS_URL", ""), "Redis URL for sessions and cache (env REDIS_URL)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("PUBLIC_URL", ""), "where customers and staff reach the dashboard, e.g. https://desk.example.com: links in emails are built on it; required unless listening on loopback or --demo (env PUBLIC_URL)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "comma-separated addresses and CIDR ranges of the load balancers in front: only their X-Forwarded-For is believed (env TRUSTED_PROXIES)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "seed demo data and demo accounts into an empty database and show how to sign in")
 	cfg.StripeKey = os.Getenv("STRIPE_SECRET_KEY") // a secret: never a flag, which ps would show
 	if err := cfg.smtpFromEnv(); err != nil {
@@ -42,7 +44,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	publicURL, err := resolvePublicURL(cfg.PublicURL, cfg.Addr, cfg.Demo)
+	if err != nil {
+		return err
+	}
+	cfg.PublicURL = publicURL
+	proxies, err := handlers.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies (env TRUSTED_PROXIES): %w", err)
+	}
 	log := newLogger(stderr)
+	if len(proxies) > 0 {
+		log.Info("X-Forwarded-For is believed from the trusted proxies only", "trusted_proxies", cfg.TrustedProxies)
+	}
 	loc, err := loadLocation(cfg.TimeZone)
 	if err != nil {
 		return err
@@ -74,7 +88,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	hc := handlers.Config{
 		Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
-		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies,
+		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies, PublicURL: cfg.PublicURL,
+		TrustedProxies: proxies,
 	}
 	if cfg.Redis == "" {
 		log.Info("no REDIS_URL: sessions and sign-in limits are kept in process, orders are not cached; run a single instance only")
@@ -110,7 +125,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.Addr) }()
-	log.Info("Cancel Desk is running", "url", "http://"+cfg.Addr, "database", db.Dialect(), "demo", cfg.Demo)
+	log.Info("Cancel Desk is running", "url", "http://"+cfg.Addr, "public_url", cfg.PublicURL, "database", db.Dialect(), "demo", cfg.Demo)
 	select {
 	case err := <-errc:
 		return err
