@@ -22,8 +22,8 @@ import (
 type Role string
 
 const (
-	RoleStaff   Role = "staff"   // works orders: search, cancel, refund, restock
-	RoleManager Role = "manager" // also reports, the request queue and settings
+	RoleStaff   Role = "staff"   // works orders and customer requests: search, cancel, refund, restock, within the staff refund limit
+	RoleManager Role = "manager" // also refunds over the staff limit, reports and settings
 	RoleOwner   Role = "owner"   // also staff accounts
 )
 

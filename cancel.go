@@ -73,6 +73,9 @@ type CancelRequest struct {
 	Gateway        string
 	IdempotencyKey string // one per rendered dialog; 16..100 chars
 	Actor          string // account email
+	// ActorRole is the actor's role: below manager, a refund now is held
+	// to the staff refund limit (CheckStaffRefund).
+	ActorRole Role
 }
 
 // Validate checks the request's choices and returns the first problem as

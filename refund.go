@@ -255,13 +255,44 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 		return p, fieldError(EINVALID, "total", "validation.refund_too_much",
 			"This is more than is left to refund on the order.")
 	}
-	p.NeedsManager = staffLimit > 0 && p.Total > staffLimit && !req.ActorRole.AtLeast(RoleManager)
+	// The preview counts this refund alone; the store counts what the
+	// actor refunded on the order before too (CheckStaffRefund).
+	p.NeedsManager = CheckStaffRefund(req.ActorRole, staffLimit, 0, p.Total) != nil
 	if o.RefundedAmount+p.Total >= paidAmount(o) {
 		p.FinancialStatusOnSuccess = FinancialRefunded
 	} else {
 		p.FinancialStatusOnSuccess = FinancialPartiallyRefunded
 	}
 	return p, nil
+}
+
+// CheckStaffRefund is the staff refund limit, the one rule of every path
+// that gives money back (a refund, a cancel refunding now, a bulk cancel,
+// an approved customer request, a retried refund): below manager, what the
+// actor has already refunded on the order (see RefundedBy) plus amount
+// must stay within limit, the limit of the order's currency (≤ 0: no
+// limit). Over it is EFORBIDDEN refund.needs_manager. Moving no money
+// (amount ≤ 0, such as refund later or a void) is always allowed. The
+// store's own auto-approval rule has no staff actor and is not held to it.
+func CheckStaffRefund(role Role, limit, alreadyRefunded, amount int64) error {
+	if amount <= 0 || limit <= 0 || role.AtLeast(RoleManager) || alreadyRefunded+amount <= limit {
+		return nil
+	}
+	return &Error{Code: EFORBIDDEN, Field: "total", Key: "refund.needs_manager",
+		Message: "Refunds above the staff limit need a manager."}
+}
+
+// RefundedBy is what actor has refunded on an order, from the order's
+// refunds: money given back (not voids) that has not failed, whether
+// confirmed yet or pending. The staff refund limit counts it.
+func RefundedBy(refunds []Refund, actor string) int64 {
+	var sum int64
+	for _, r := range refunds {
+		if r.Kind == RefundKindRefund && r.Status != RefundFailed && strings.EqualFold(r.Actor, actor) {
+			sum += r.Amount
+		}
+	}
+	return sum
 }
 
 func planRefundLine(rl RefundableLine, lr RefundLineRequest, field string) (RefundPlanLine, error) {
@@ -464,7 +495,8 @@ type RefundStore interface {
 	// ledger rows, the timeline and the customer message owed. The order
 	// row is locked first, so two refunds at once never give back more
 	// than was paid. A replayed key returns the first result with
-	// Replayed set. Over the staff limit is EFORBIDDEN.
+	// Replayed set. Over the staff limit (CheckStaffRefund, counting what
+	// the actor refunded on the order before) is EFORBIDDEN.
 	RefundOrder(ctx context.Context, req RefundRequest) (*RefundResult, error)
 	// RestockOrder restocks units by hand (see PlanRestock); a replayed
 	// key writes nothing.
@@ -479,8 +511,10 @@ type RefundStore interface {
 	// financial status follows), failed (with the error) or still
 	// pending. Settling a refund already final does nothing.
 	SettleRefund(ctx context.Context, refundID int64, status, providerID, errMsg string) error
-	// RetryRefund puts a failed refund back to pending (same key).
-	RetryRefund(ctx context.Context, refundID int64, actor string) (*Refund, error)
+	// RetryRefund puts a failed refund back to pending (same key). The
+	// money moves again, so the actor, with role, is held to the staff
+	// limit (EFORBIDDEN).
+	RetryRefund(ctx context.Context, refundID int64, actor string, role Role) (*Refund, error)
 	// RefundBacklog lists cancelled orders with money still to give back,
 	// oldest cancel first, and how many there are.
 	RefundBacklog(ctx context.Context, limit int) ([]BacklogEntry, int, error)

@@ -174,7 +174,10 @@ type RequestStore interface {
 	Request(ctx context.Context, id int64) (*CancellationRequest, error)
 	// ApproveRequest cancels the order as req says and marks the request
 	// approved, in one transaction; a request decided already is ECONFLICT
-	// (two staff deciding at once: one decision).
+	// (two staff deciding at once: one decision). Staff decide within
+	// their refund limit: a refund now over it is EFORBIDDEN (as
+	// CancelOrder) and the request stays pending. The auto-approval rule
+	// (FileRequest) is the store's own decision and is not held to it.
 	ApproveRequest(ctx context.Context, id int64, req CancelRequest) (*CancelResult, error)
 	// DeclineRequest marks the request declined with the store's message
 	// and emails the customer; decided already is ECONFLICT.

@@ -35,8 +35,9 @@ type OrderStore interface {
 	// IdempotencyKey already cancelled the order returns that result with
 	// Replayed set and writes nothing. An invalid request is EINVALID
 	// (see CancelRequest.Validate); an order that cannot be cancelled is
-	// ECONFLICT with Key the first blocker; an unknown order ENOTFOUND.
-	// Nothing is written unless everything is.
+	// ECONFLICT with Key the first blocker; an unknown order ENOTFOUND; a
+	// refund now over the staff limit (CheckStaffRefund) EFORBIDDEN beside
+	// the field "refund". Nothing is written unless everything is.
 	CancelOrder(ctx context.Context, req CancelRequest) (*CancelResult, error)
 	// Cancellation returns how the order was cancelled, with its refunds,
 	// or ENOTFOUND when it was not cancelled here.

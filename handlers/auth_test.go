@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,10 +36,18 @@ func TestAccessMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req, err := a.db.FileRequest(context.Background(), canceldesk.RequestForm{OrderNumber: orders[0].Name,
+		Email: orders[0].Email, Reason: "changed_mind"}, "http://test/r/", nil)
+	if err != nil || req == nil {
+		t.Fatalf("FileRequest: %+v, %v", req, err)
+	}
+	request := "/requests/" + strconv.FormatInt(req.ID, 10)
 	params := map[string]string{
-		"/orders/:id<int>": "/orders/" + strconv.FormatInt(orders[0].ID, 10),
-		"/staff/:id<int>":  "/staff/" + strconv.FormatInt(staffAcct.ID, 10),
-		"/invite/:token":   "/invite/not-a-real-token",
+		"/orders/:id<int>":           "/orders/" + strconv.FormatInt(orders[0].ID, 10),
+		"/staff/:id<int>":            "/staff/" + strconv.FormatInt(staffAcct.ID, 10),
+		"/invite/:token":             "/invite/not-a-real-token",
+		"/requests/:id<int>/decline": request + "/decline", // an empty message declines nothing
+		"/requests/:id<int>/approve": request + "/approve", // an empty form approves nothing
 	}
 	forms := map[string]url.Values{
 		"/staff/:id<int>": {"action": {"enable"}},
@@ -48,6 +57,19 @@ func TestAccessMatrix(t *testing.T) {
 	routes := handlers.RouteTable()
 	if len(routes) < 10 {
 		t.Fatalf("route table has %d routes", len(routes))
+	}
+	// As the README says: staff decide customer requests, within their
+	// refund limit (the store holds them to it); managers set the rule.
+	for _, want := range []handlers.RouteInfo{
+		{Method: http.MethodGet, Path: "/requests", Role: canceldesk.RoleStaff},
+		{Method: http.MethodGet, Path: "/requests/:id<int>/decline", Role: canceldesk.RoleStaff},
+		{Method: http.MethodPost, Path: "/requests/:id<int>/decline", Role: canceldesk.RoleStaff},
+		{Method: http.MethodPost, Path: "/requests/:id<int>/approve", Role: canceldesk.RoleStaff},
+		{Method: http.MethodPost, Path: "/settings/auto-approval", Role: canceldesk.RoleManager},
+	} {
+		if !slices.Contains(routes, want) {
+			t.Errorf("route table: want %s %s for %s", want.Method, want.Path, want.Role)
+		}
 	}
 	askers := []canceldesk.Role{"", canceldesk.RoleStaff, canceldesk.RoleManager, canceldesk.RoleOwner}
 	for _, r := range routes {

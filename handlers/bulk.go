@@ -21,6 +21,10 @@ type bulkPage struct {
 	Locations []canceldesk.Location
 	Errors    map[string]string
 	Results   []bulkResult
+	// RefundNote, beside the refund choice, says how many of the orders
+	// refunding now would take over this account's staff refund limit.
+	RefundNote string
+	settings   canceldesk.Settings
 }
 
 // OfferKinds are the offers the form can attach to the messages.
@@ -31,6 +35,9 @@ type bulkResult struct {
 	Order   *canceldesk.Order
 	Refund  *canceldesk.Refund
 	Skipped string // why the order was left as it was; "" when cancelled
+	// NeedsManager: left as it was because its refund is over the staff
+	// refund limit.
+	NeedsManager bool
 }
 
 // Cancelled counts the orders the bulk cancel cancelled.
@@ -74,12 +81,32 @@ func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
 	if p.Locations, err = s.Store.Locations(ctx); err != nil {
 		return p, err
 	}
-	settings, err := s.Refunds.Settings(ctx)
-	if err != nil {
+	if p.settings, err = s.Refunds.Settings(ctx); err != nil {
 		return p, err
 	}
-	p.Form = defaultCancelForm(settings, p.Locations)
+	p.Form = defaultCancelForm(p.settings, p.Locations)
 	return p, nil
+}
+
+// noteStaffLimit counts the orders whose refund now would take the signed-in
+// account over its staff refund limit, for the note beside the refund
+// choice.
+func (s *Server) noteStaffLimit(c *fiber.Ctx, p *bulkPage) error {
+	acct, n := currentAccount(c), 0
+	for _, o := range p.Orders {
+		req := p.Form.request(o.ID, acct, s.gatewayFor(o), localizer(c))
+		over, _, err := s.overStaffLimit(c.UserContext(), o, req, p.settings)
+		if err != nil {
+			return err
+		}
+		if over {
+			n++
+		}
+	}
+	if n > 0 {
+		p.RefundNote = localizer(c).N("bulk.needs_manager_note", n)
+	}
+	return nil
 }
 
 // bulkForm shows the choices for the orders selected in the list.
@@ -88,13 +115,18 @@ func (s *Server) bulkForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.noteStaffLimit(c, &p); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
 }
 
 // bulkCancel cancels each selected order with the same choices, each in
 // its own transaction and with its own idempotency key derived from the
 // form's, so submitting the form twice cancels and refunds nothing twice.
-// Orders that cannot be cancelled are skipped with the reason.
+// Orders that cannot be cancelled are skipped with the reason; so are orders
+// whose refund is over the staff refund limit (the store refuses each one
+// in its own transaction, counting what this account refunded on it).
 func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	ids := formAll(c, "ids")
 	p, err := s.bulkView(c, ids)
@@ -103,9 +135,9 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	}
 	l := localizer(c)
 	p.Form = readCancelForm(c, func(k string) string { return c.FormValue(k) })
-	actor := currentAccount(c).Email
+	acct := currentAccount(c)
 	for _, o := range p.Orders {
-		req := p.Form.request(o.ID, actor, s.gatewayFor(o), l)
+		req := p.Form.request(o.ID, acct, s.gatewayFor(o), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
 		if err := req.Validate(); err != nil {
 			de, ok := err.(*canceldesk.Error)
@@ -121,6 +153,9 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 			s.backlog.forget()
 			s.settle(c, res.Refund)
 			p.Results = append(p.Results, bulkResult{Order: o, Refund: res.Refund})
+		case isStaffLimit(err):
+			p.Results = append(p.Results, bulkResult{Order: o, NeedsManager: true,
+				Skipped: needsManagerNote(l, p.settings.StaffRefundLimit[o.Currency], o.Currency)})
 		case ok && (de.Code == canceldesk.ECONFLICT || de.Code == canceldesk.EINVALID) && de.Key != "":
 			p.Results = append(p.Results, bulkResult{Order: o, Skipped: l.T(de.Key)})
 		default:

@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
 )
 
 // cancelPage is the view of the cancel dialog (a page of its own without
@@ -25,6 +27,9 @@ type cancelPage struct {
 	Gateway      string // where the refund goes: "manual", "stripe"
 	// RequestID is the customer request this cancel approves, if any.
 	RequestID int64
+	// RefundNote, beside the refund choice, says that refunding now would
+	// take this account over its staff refund limit; "" when it would not.
+	RefundNote string
 }
 
 // Action is where the dialog posts: the order's cancel, or the approval of
@@ -71,8 +76,8 @@ func readCancelForm(c *fiber.Ctx, get func(string) string) cancelForm {
 		OfferText: get("offer_text"), Key: get("key")}
 }
 
-// request turns the form into the domain's cancel request.
-func (f cancelForm) request(orderID int64, actor, gateway string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
+// request turns the form into the domain's cancel request by acct.
+func (f cancelForm) request(orderID int64, acct *canceldesk.Account, gateway string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
 	r, _ := canceldesk.ReasonByKey(f.Reason)
 	label := ""
 	if r.Key != "" {
@@ -81,7 +86,7 @@ func (f cancelForm) request(orderID int64, actor, gateway string, l interface{ T
 	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label,
 		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
 		StaffNote: f.Note, NotifyCustomer: f.Notify, Offer: canceldesk.Offer{Kind: f.OfferKind, Text: f.OfferText},
-		Gateway: gateway, IdempotencyKey: f.Key, Actor: actor}
+		Gateway: gateway, IdempotencyKey: f.Key, Actor: acct.Email, ActorRole: acct.Role}
 }
 
 // cancelView loads what the dialog shows for the order in the URL; a
@@ -122,11 +127,11 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 	l := localizer(c)
 	p := cancelPage{Page: s.page(c, l.T("cancel.title", "Name", o.Name), "orders"), Order: o,
 		Reasons: canceldesk.DefaultReasons, Locations: locs}
+	settings, err := s.Refunds.Settings(ctx)
+	if err != nil {
+		return cancelPage{}, err
+	}
 	if form == nil {
-		settings, err := s.Refunds.Settings(ctx)
-		if err != nil {
-			return cancelPage{}, err
-		}
 		f := defaultCancelForm(settings, locs)
 		form = &f
 	}
@@ -137,8 +142,45 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 		}
 	}
 	p.Gateway = s.gatewayFor(o)
-	p.Plan = canceldesk.PlanCancel(o, form.request(o.ID, currentAccount(c).Email, p.Gateway, l))
-	return p, nil
+	req := form.request(o.ID, currentAccount(c), p.Gateway, l)
+	p.Plan = canceldesk.PlanCancel(o, req)
+	over, limit, err := s.overStaffLimit(ctx, o, req, settings)
+	if over {
+		p.RefundNote = needsManagerNote(l, limit, o.Currency)
+	}
+	return p, err
+}
+
+// overStaffLimit reports whether refunding o now as req's actor would pass
+// the actor's staff refund limit (canceldesk.CheckStaffRefund, counting what
+// the actor refunded on o before), and the limit in o's currency. The store
+// decides under the order's lock; this is what the dialog says beforehand.
+func (s *Server) overStaffLimit(ctx context.Context, o *canceldesk.Order, req canceldesk.CancelRequest,
+	settings canceldesk.Settings) (bool, int64, error) {
+	req.Refund = canceldesk.RefundNow
+	plan := canceldesk.PlanCancel(o, req)
+	if !plan.OK() || plan.RefundKind != canceldesk.RefundKindRefund {
+		return false, 0, nil
+	}
+	refunds, err := s.Refunds.Refunds(ctx, o.ID)
+	if err != nil {
+		return false, 0, err
+	}
+	limit := settings.StaffRefundLimit[o.Currency]
+	err = canceldesk.CheckStaffRefund(req.ActorRole, limit, canceldesk.RefundedBy(refunds, req.Actor), plan.RefundTotal)
+	return err != nil, limit, nil
+}
+
+// needsManagerNote is what staff read when a refund would pass their limit.
+func needsManagerNote(l *i18n.Localizer, limit int64, currency string) string {
+	return l.T("cancel.needs_manager", "Limit", l.Money(limit, currency))
+}
+
+// isStaffLimit reports whether err is the store refusing a refund over
+// the staff limit.
+func isStaffLimit(err error) bool {
+	var de *canceldesk.Error
+	return errors.As(err, &de) && de.Code == canceldesk.EFORBIDDEN && de.Key == "refund.needs_manager"
 }
 
 // cancelForm shows the cancel dialog: as a fragment for htmx (opened as a
@@ -185,7 +227,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		return err
 	}
 	l := localizer(c)
-	req := f.request(p.Order.ID, currentAccount(c).Email, p.Gateway, l)
+	req := f.request(p.Order.ID, currentAccount(c), p.Gateway, l)
 	if err := req.Validate(); err != nil {
 		de, ok := err.(*canceldesk.Error)
 		if !ok {
@@ -200,13 +242,21 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 
 // cancelled answers a cancel from the dialog: the order page after it,
 // or the dialog again with why not (409 for a conflict, such as cancelled
-// meanwhile; 400 beside a field, such as a location deleted while the
-// dialog was open). Nothing changed in either case.
+// meanwhile; 403 beside the refund choice for a refund over the staff
+// limit; 400 beside a field, such as a location deleted while the dialog
+// was open). Nothing changed in any of these cases.
 func (s *Server) cancelled(c *fiber.Ctx, p cancelPage, res *canceldesk.CancelResult, err error) error {
 	l := localizer(c)
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
+	case isStaffLimit(err):
+		settings, serr := s.Refunds.Settings(c.UserContext())
+		if serr != nil {
+			return serr
+		}
+		p.Errors = map[string]string{"refund": needsManagerNote(l, settings.StaffRefundLimit[p.Order.Currency], p.Order.Currency)}
+		return s.render(c, fiber.StatusForbidden, "orders/cancel", "orders/_cancel", p)
 	case errors.As(err, &de) && de.Code == canceldesk.ECONFLICT:
 		p.Error = l.T(de.Key)
 		return s.render(c, fiber.StatusConflict, "orders/cancel", "orders/_cancel", p)

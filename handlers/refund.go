@@ -285,13 +285,15 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 }
 
 // retryRefund sends a failed refund to its gateway again, with the same
-// idempotency key, so the customer can never be paid twice.
+// idempotency key, so the customer can never be paid twice; staff are held
+// to their refund limit, as for a new refund.
 func (s *Server) retryRefund(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return fiber.ErrNotFound
 	}
-	rf, err := s.Refunds.RetryRefund(c.UserContext(), id, currentAccount(c).Email)
+	acct := currentAccount(c)
+	rf, err := s.Refunds.RetryRefund(c.UserContext(), id, acct.Email, acct.Role)
 	if err != nil {
 		return err
 	}

@@ -218,7 +218,9 @@ func (s *Server) declineRequest(c *fiber.Ctx) error {
 
 // approveRequest cancels the order from the prefilled cancel dialog and
 // marks the request approved, in one transaction; the customer is emailed.
-// Two staff deciding at once: one decision, the other sees it.
+// Two staff deciding at once: one decision, the other sees it. Staff
+// decide within their refund limit: over it the dialog says so beside the
+// refund choice and the request stays pending.
 func (s *Server) approveRequest(c *fiber.Ctx) error {
 	r, err := s.requestByParam(c)
 	if err != nil {
@@ -231,7 +233,7 @@ func (s *Server) approveRequest(c *fiber.Ctx) error {
 	}
 	p.RequestID = r.ID
 	l := localizer(c)
-	req := f.request(p.Order.ID, currentAccount(c).Email, p.Gateway, l)
+	req := f.request(p.Order.ID, currentAccount(c), p.Gateway, l)
 	req.NotifyCustomer = false // the approval message tells the customer
 	if err := req.Validate(); err != nil {
 		var de *canceldesk.Error

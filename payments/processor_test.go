@@ -124,7 +124,7 @@ func TestProcessorFailedThenRetriedWithTheSameKey(t *testing.T) {
 	if got, _ := db.Order(ctx, o.ID); got.RefundedAmount != 2500 || got.FinancialStatus != canceldesk.FinancialPaid {
 		t.Fatalf("order with a failed refund: refunded %d %s; the amount stays held, the status paid", got.RefundedAmount, got.FinancialStatus)
 	}
-	if _, err := db.RetryRefund(ctx, rf.ID, "staff@example.com"); err != nil {
+	if _, err := db.RetryRefund(ctx, rf.ID, "staff@example.com", canceldesk.RoleStaff); err != nil {
 		t.Fatal(err)
 	}
 	up := newRecorder()

@@ -179,8 +179,8 @@ func (rc *RefundCache) SettleRefund(ctx context.Context, refundID int64, status,
 
 // RetryRefund retries through the wrapped store, then drops the cached
 // order.
-func (rc *RefundCache) RetryRefund(ctx context.Context, refundID int64, actor string) (*canceldesk.Refund, error) {
-	rf, err := rc.RefundStore.RetryRefund(ctx, refundID, actor)
+func (rc *RefundCache) RetryRefund(ctx context.Context, refundID int64, actor string, role canceldesk.Role) (*canceldesk.Refund, error) {
+	rf, err := rc.RefundStore.RetryRefund(ctx, refundID, actor, role)
 	if err == nil {
 		rc.invalidate(ctx, nil, rf.OrderID)
 	}

@@ -20,7 +20,9 @@ import (
 //     its result comes back with Replayed set, nothing is written;
 //  2. the order is read (on PostgreSQL its row is locked first, and the
 //     key is looked up again under the lock, so a racing twin replays);
-//  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT;
+//  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT; a
+//     refund now over the staff limit, counting what the actor refunded
+//     on the order before, is EFORBIDDEN (see staffLimited);
 //  4. the order's status changes, guarded by cancelled_at IS NULL; a
 //     refund's amount and shipping are reserved at once;
 //  5. the cancellation row, 6. the refund or void row through req.Gateway
@@ -36,8 +38,21 @@ func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*c
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) { return db.cancel(ctx, tx, req) })
+	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) {
+		return db.cancel(ctx, tx, req, staffLimited)
+	})
 }
+
+// limitPolicy says whether a cancel's refund is held to the staff refund
+// limit: every cancel a person makes (the dialog, a bulk cancel, an
+// approved request) is; the store's own auto-approval rule, with no staff
+// actor, is not, and its timeline says so.
+type limitPolicy bool
+
+const (
+	staffLimited limitPolicy = true
+	ruleApproved limitPolicy = false
+)
 
 // keyedTx runs fn in one transaction for a write carrying an idempotency
 // key. Two requests with one key that still collide on its unique index
@@ -64,7 +79,7 @@ func keyedTx[T any](ctx context.Context, db *DB, fn func(*sql.Tx) (T, error)) (T
 	}
 }
 
-func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy) (*canceldesk.CancelResult, error) {
 	if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
 		return res, err
 	}
@@ -88,6 +103,16 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	plan := canceldesk.PlanCancel(o, req)
 	if !plan.OK() {
 		return nil, blocked(plan.Blockers[0])
+	}
+	if policy == staffLimited && plan.RefundKind == canceldesk.RefundKindRefund {
+		settings, err := db.settings(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, settings.StaffRefundLimit[o.Currency],
+			plan.RefundTotal, "refund"); err != nil {
+			return nil, err
+		}
 	}
 	now := db.Now()
 	at := now.UnixMicro()

@@ -179,6 +179,31 @@ func (db *DB) lockOrder(ctx context.Context, tx *sql.Tx, orderID int64) error {
 	return err
 }
 
+// checkStaffRefund holds actor's new refund of amount on the order to the
+// staff refund limit (canceldesk.CheckStaffRefund), counting what actor
+// refunded on the order before. The caller holds the order: its row is
+// locked on PostgreSQL, and SQLite has one writer, so the refunds read here
+// are all there are and parallel refunds by one person cannot each pass on
+// the same sum. A refusal is placed beside field.
+func (db *DB) checkStaffRefund(ctx context.Context, tx *sql.Tx, orderID int64, actor string, role canceldesk.Role,
+	limit, amount int64, field string) error {
+	if amount <= 0 {
+		return nil // no money moves
+	}
+	refunds, err := db.queryRefunds(ctx, tx, `WHERE order_id = ?`, orderID)
+	if err != nil {
+		return err
+	}
+	err = canceldesk.CheckStaffRefund(role, limit, canceldesk.RefundedBy(refunds, actor), amount)
+	var de *canceldesk.Error
+	if errors.As(err, &de) {
+		placed := *de
+		placed.Field = field
+		return &placed
+	}
+	return err
+}
+
 func staleKeyError() error {
 	return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "key", Key: "validation.idempotency_key",
 		Message: "This form is out of date. Close it and open it again."}
@@ -201,7 +226,8 @@ func nothingToRefund() error {
 //  2. on PostgreSQL the order row is locked (and the key looked up again
 //     under the lock, so a racing twin replays);
 //  3. the order and the settings are read and the refund planned
-//     (canceldesk.PlanRefund) on what was read; over the staff limit is
+//     (canceldesk.PlanRefund) on what was read; over the staff limit,
+//     counting what the actor refunded on the order before, is
 //     EFORBIDDEN;
 //  4. the order's refunded amount and shipping refunded grow, guarded so
 //     they never pass what was paid;
@@ -238,13 +264,13 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	if err != nil {
 		return nil, err
 	}
-	plan, err := canceldesk.PlanRefund(o, req, settings.StaffRefundLimit[o.Currency])
+	limit := settings.StaffRefundLimit[o.Currency]
+	plan, err := canceldesk.PlanRefund(o, req, limit)
 	if err != nil {
 		return nil, err
 	}
-	if plan.NeedsManager {
-		return nil, &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Field: "total", Key: "refund.needs_manager",
-			Message: "Refunds above the staff limit need a manager."}
+	if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, limit, plan.Total, "total"); err != nil {
+		return nil, err
 	}
 	now := db.Now()
 	at := now.UnixMicro()
@@ -751,7 +777,10 @@ func (db *DB) lockRefund(ctx context.Context, tx *sql.Tx, refundID int64) (*canc
 // RetryRefund implements canceldesk.RefundStore: a failed refund is
 // pending again, with the same idempotency key so the gateway can never pay
 // twice, and its error cleared. A refund that has not failed is ECONFLICT.
-func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string) (*canceldesk.Refund, error) {
+// A failed refund moved no money and the staff limit does not count it, so
+// sending it again is held to the limit as a new refund by actor would be
+// (EFORBIDDEN).
+func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string, role canceldesk.Role) (*canceldesk.Refund, error) {
 	var out *canceldesk.Refund
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		rf, err := db.lockRefund(ctx, tx, refundID)
@@ -761,6 +790,16 @@ func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string) (*c
 		if rf.Status != canceldesk.RefundFailed {
 			return &canceldesk.Error{Code: canceldesk.ECONFLICT, Key: "refund.not_failed",
 				Message: "Only a failed refund can be tried again."}
+		}
+		if rf.Kind == canceldesk.RefundKindRefund {
+			settings, err := db.settings(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := db.checkStaffRefund(ctx, tx, rf.OrderID, actor, role, settings.StaffRefundLimit[rf.Currency],
+				rf.Amount, ""); err != nil {
+				return err
+			}
 		}
 		now := db.Now()
 		r, err := tx.ExecContext(ctx, db.bind(`UPDATE refunds SET status = 'pending', error = '', updated_at = ?

@@ -261,7 +261,7 @@ func (p *propRun) step() (string, error) {
 		if !ok {
 			return "retry", nil
 		}
-		_, err := db.RetryRefund(rtCtx(t), id, "staff")
+		_, err := db.RetryRefund(rtCtx(t), id, "staff", canceldesk.RoleStaff)
 		return "retry", err
 	}
 }

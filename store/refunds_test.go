@@ -879,9 +879,9 @@ func TestRefundGateway(t *testing.T) {
 		if !slices.Contains(kinds, canceldesk.EventRefundFailed) || !strings.Contains(msgs[canceldesk.EventRefundFailed][0], "card_declined") {
 			t.Errorf("events %v %v", kinds, msgs)
 		}
-		_, err = db.RetryRefund(rtCtx(t), res.Refund.ID, "staff@example.com")
+		_, err = db.RetryRefund(rtCtx(t), res.Refund.ID, "staff@example.com", canceldesk.RoleStaff)
 		rtCheckErr(t, "retrying a refund that succeeded", err, canceldesk.ECONFLICT, "", "refund.not_failed")
-		rf, err := db.RetryRefund(rtCtx(t), res2.Refund.ID, "staff@example.com")
+		rf, err := db.RetryRefund(rtCtx(t), res2.Refund.ID, "staff@example.com", canceldesk.RoleStaff)
 		if err != nil || rf.Status != "pending" || rf.Error != "" || rf.IdempotencyKey != res2.Refund.IdempotencyKey || rf.OrderID != o.ID {
 			t.Fatalf("RetryRefund: %+v, %v", rf, err)
 		}
@@ -891,7 +891,7 @@ func TestRefundGateway(t *testing.T) {
 		if _, msgs := rtEvents(t, db, o.ID); len(msgs[canceldesk.EventRefundRetry]) != 1 {
 			t.Errorf("retry events %v", msgs)
 		}
-		_, err = db.RetryRefund(rtCtx(t), res2.Refund.ID, "staff@example.com")
+		_, err = db.RetryRefund(rtCtx(t), res2.Refund.ID, "staff@example.com", canceldesk.RoleStaff)
 		rtCheckErr(t, "retrying a pending refund", err, canceldesk.ECONFLICT, "", "refund.not_failed")
 		// It fails again, then the retry's answer comes in late: it succeeded.
 		if err := db.SettleRefund(rtCtx(t), res2.Refund.ID, canceldesk.RefundFailed, "", "timeout"); err != nil {
@@ -910,7 +910,7 @@ func TestRefundGateway(t *testing.T) {
 		err = db.SettleRefund(rtCtx(t), res2.Refund.ID, "refunded", "", "")
 		rtCheckErr(t, "an unknown status", err, canceldesk.EINVALID, "status", "")
 		rtCheckErr(t, "settling no refund", db.SettleRefund(rtCtx(t), 987654, "succeeded", "", ""), canceldesk.ENOTFOUND, "", "")
-		_, err = db.RetryRefund(rtCtx(t), 987654, "x")
+		_, err = db.RetryRefund(rtCtx(t), 987654, "x", canceldesk.RoleStaff)
 		rtCheckErr(t, "retrying no refund", err, canceldesk.ENOTFOUND, "", "")
 
 		t.Run("Cancel", func(t *testing.T) {
@@ -941,7 +941,7 @@ func TestRefundGateway(t *testing.T) {
 				sum.Value[c.Currency] != 3050 || len(entries) == 0 || !sum.Oldest.Equal(entries[0].CancelledAt) {
 				t.Errorf("summary with a failed refund: %+v, %v", sum, err)
 			}
-			if _, err := db.RetryRefund(rtCtx(t), res.Refund.ID, "staff@example.com"); err != nil {
+			if _, err := db.RetryRefund(rtCtx(t), res.Refund.ID, "staff@example.com", canceldesk.RoleStaff); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.SettleRefund(rtCtx(t), res.Refund.ID, "succeeded", "re_4", ""); err != nil {
@@ -1283,7 +1283,7 @@ func TestRefundCacheInvalidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	cached(t)
-	if _, err := rc.RetryRefund(c, res.Refund.ID, "x"); err != nil {
+	if _, err := rc.RetryRefund(c, res.Refund.ID, "x", canceldesk.RoleStaff); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := rdb.Exists(c, orderKey(o.ID)).Result(); n != 0 {

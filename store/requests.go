@@ -110,7 +110,8 @@ func tokenHash(token string) string { return hex.EncodeToString(canceldesk.HashT
 //     shipped: the customer gets a "declined" message saying why;
 //   - approved, when the auto-approval rule approves it: the order is
 //     cancelled at once (full refund through gatewayFor(order), manual when nil; restock
-//     as the settings say), the timeline names the rule, and the customer
+//     as the settings say; not held to the staff refund limit, which the
+//     timeline notes beside the rule's name), and the customer
 //     gets "approved". A cancel the plan blocks (e.g. every unit cancelled
 //     before) is rolled back to a savepoint and the request waits instead;
 //   - pending otherwise: the timeline notes it and the customer gets
@@ -204,7 +205,7 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 				Message: joinNonEmpty(" — ", reasonWords(r.Reason), truncateRunes(r.Comment, maxEventTextLen)), CreatedAt: now})
 		case canceldesk.RequestApproved:
 			err = db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestApproved, Actor: ruleActor,
-				Message: r.Rule, CreatedAt: now})
+				Message: joinNonEmpty(" · ", r.Rule, ruleLimitNote(res.Refund, settings)), CreatedAt: now})
 		}
 		if err != nil {
 			return err
@@ -246,7 +247,7 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT auto_approval`); err != nil {
 		return nil, err
 	}
-	res, err := db.cancel(ctx, tx, req)
+	res, err := db.cancel(ctx, tx, req, ruleApproved)
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_approval`)
 		return res, err
@@ -260,6 +261,19 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 	}
 	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_approval`)
 	return nil, err
+}
+
+// ruleLimitNote says, for the timeline of an automatic approval, that its
+// refund was not held to the staff refund limit set for its currency (the
+// rule is the store's, not a staff member's); "" when no limit is set or
+// no money moved.
+func ruleLimitNote(rf *canceldesk.Refund, settings canceldesk.Settings) string {
+	if rf == nil || rf.Kind != canceldesk.RefundKindRefund || settings.StaffRefundLimit[rf.Currency] <= 0 {
+		return ""
+	}
+	limit := canceldesk.Money{Amount: settings.StaffRefundLimit[rf.Currency], Currency: rf.Currency}
+	return fmt.Sprintf("refund without the staff refund limit (%s %s): approved by the store's rule, not staff",
+		rf.Currency, limit.Decimal())
 }
 
 // cancelLocation is where an automatic cancel restocks: the settings'
@@ -385,7 +399,8 @@ func requestDecided() error {
 // as the approved message tells the customer), the request is marked
 // approved, the timeline notes it and the customer gets "approved"
 // (without the status link: only its hash is stored). A cancel that fails
-// returns its error and nothing is written.
+// returns its error and nothing is written: a refund now over the staff
+// limit of req.ActorRole is EFORBIDDEN and the request stays pending.
 func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
 	req.NotifyCustomer = false
 	if err := req.Validate(); err != nil {
@@ -422,7 +437,7 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 		if err != nil {
 			return nil, err
 		}
-		res, err := db.cancel(ctx, tx, req)
+		res, err := db.cancel(ctx, tx, req, staffLimited)
 		if err != nil {
 			return nil, err
 		}

@@ -94,7 +94,7 @@ func newKey() string {
 func (b *bench) cancelRequest(id int64) canceldesk.CancelRequest {
 	return canceldesk.CancelRequest{OrderID: id, Reason: canceldesk.ReasonCustomer, ReasonLabel: "Customer changed their mind",
 		Refund: canceldesk.RefundNow, Restock: true, LocationID: b.cancels.location.ID, StaffNote: "canceldesk-bench",
-		NotifyCustomer: true, IdempotencyKey: newKey(), Actor: benchEmail}
+		NotifyCustomer: true, IdempotencyKey: newKey(), Actor: benchEmail, ActorRole: canceldesk.RoleManager}
 }
 
 // storeCancel cancels order id through DB.CancelOrder and checks that it
