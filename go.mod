@@ -2,6 +2,10 @@ module github.com/canceldesk/canceldesk
 
 go 1.26.0
 
+// The standard library's security fixes (html/template, net/http, crypto/x509) past
+// go1.26.8. A Go whose GOTOOLCHAIN is "local" needs `export GOTOOLCHAIN=go1.27.3`.
+toolchain go1.27.3
+
 require (
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/chromedp/cdproto v0.159.0

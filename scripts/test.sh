@@ -12,7 +12,9 @@
 # from Debian's packages and stripe-mock from the Go module proxy, starts
 # Redis, PostgreSQL and stripe-mock on loopback when they do not answer,
 # prepares the `test` database, exports the variables that internal/testenv
-# reads, then runs `go vet` and `go test`. When everything is
+# reads, then runs `go vet`, govulncheck against a pinned offline copy of
+# Go's vulnerability database (scripts/vulncheck.sh, whole runs only) and
+# `go test`, with the toolchain go.mod names. When everything is
 # already there it only checks and runs the tests.
 #
 # Then it fuzzes: every fuzz target (a `func FuzzX` in a _test.go file of
@@ -55,7 +57,14 @@ started=$SECONDS
 # ---------------------------------------------------------------------------
 section "Toolchain"
 command -v go >/dev/null 2>&1 || die "go is not on PATH; this project needs Go $(awk '/^go /{print $2}' go.mod) or newer"
-note "$(go version)"
+# The toolchain go.mod names carries the standard library's security fixes;
+# the go command fetches it from the Go module proxy once. Exported, so a Go
+# set to GOTOOLCHAIN=local uses it too, and the binaries the tests build.
+toolchain=$(awk '/^toolchain /{print $2}' go.mod)
+if [ -n "$toolchain" ]; then
+	export GOTOOLCHAIN=$toolchain
+fi
+note "$(go version) (GOTOOLCHAIN=${GOTOOLCHAIN:-default})"
 
 # ---------------------------------------------------------------------------
 section "System packages"
@@ -239,6 +248,16 @@ go vet $packages || vet_rc=$?
 note "vet took $((SECONDS - t))s"
 
 # ---------------------------------------------------------------------------
+# Whole runs only: a run of a few packages is a developer's quick check.
+vuln_rc=0
+if [ "$packages" = ./... ]; then
+	section "govulncheck (offline, scripts/vulncheck.sh)"
+	t=$SECONDS
+	bash scripts/vulncheck.sh || vuln_rc=$?
+	note "vulncheck took $((SECONDS - t))s"
+fi
+
+# ---------------------------------------------------------------------------
 section "go test $packages"
 t=$SECONDS
 test_rc=0
@@ -303,6 +322,7 @@ fi
 
 section "Summary"
 [ "$vet_rc" -eq 0 ] && note "go vet: ok" || note "go vet: FAILED (exit $vet_rc)"
+[ "$vuln_rc" -eq 0 ] && note "govulncheck: ok" || note "govulncheck: FAILED (exit $vuln_rc)"
 [ "$test_rc" -eq 0 ] && note "go test: ok" || note "go test: FAILED (exit $test_rc)"
 if [ "$FUZZTIME" = 0 ] || [ "$FUZZTIME" = 0s ]; then
 	note "go test -fuzz: skipped"
@@ -312,6 +332,6 @@ else
 	note "go test -fuzz: FAILED (${fuzz_failed[*]})"
 fi
 note "total $((SECONDS - started))s"
-if [ "$vet_rc" -ne 0 ] || [ "$test_rc" -ne 0 ] || [ "$fuzz_rc" -ne 0 ]; then
+if [ "$vet_rc" -ne 0 ] || [ "$vuln_rc" -ne 0 ] || [ "$test_rc" -ne 0 ] || [ "$fuzz_rc" -ne 0 ]; then
 	die "see the output above"
 fi
