@@ -21,7 +21,9 @@ func currentAccount(c *fiber.Ctx) *canceldesk.Account {
 // require lets the request through only for an active account with at
 // least the role min. Signed-out visitors (and expired sessions) are sent
 // to the sign-in page; a signed-in account without the role gets 403. The
-// account is read on every request, so disabling it takes effect at once.
+// account is read on every request, so disabling it takes effect at once,
+// and the session must be one its account's index holds (see
+// endAccountSessions).
 func (s *Server) require(min canceldesk.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sess := currentSession(c)
@@ -37,6 +39,14 @@ func (s *Server) require(min canceldesk.Role) fiber.Handler {
 				return err
 			}
 			return s.toLogin(c, true)
+		}
+		if ok, err := s.sessionRecorded(c, id); err != nil {
+			return err
+		} else if !ok { // ended by a change to its account
+			if err := endSession(c); err != nil {
+				return err
+			}
+			return s.toLogin(c, false)
 		}
 		acct, err := s.Accounts.Account(c.UserContext(), id)
 		if canceldesk.ErrorCode(err) == canceldesk.ENOTFOUND || (err == nil && !acct.Active()) {
@@ -174,11 +184,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 	sess.Set(sessCreated, now)
 	sess.Set(sessSeen, now)
 	sess.Set(sessCSRF, randomToken())
+	if err := s.recordSession(c, acct.ID); err != nil {
+		return errSignInUnavailable()
+	}
 	return redirect(c, p.Next)
 }
 
 // logout ends the session on the server.
 func (s *Server) logout(c *fiber.Ctx) error {
+	_ = s.sessionIndex.Remove(c.UserContext(), currentAccount(c).ID, currentSession(c).ID())
 	if err := endSession(c); err != nil {
 		return err
 	}

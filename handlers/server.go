@@ -93,6 +93,7 @@ type Server struct {
 	alert        alertCache
 	// passwordSlots holds one token per password check running.
 	passwordSlots chan struct{}
+	sessionIndex  SessionIndex // each account's sessions
 }
 
 // New builds the Fiber app with every route.
@@ -118,6 +119,9 @@ func New(cfg Config) (*fiber.App, error) {
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}
 	var err error
+	if s.sessionIndex, err = newSessionIndex(cfg.Sessions); err != nil {
+		return nil, err
+	}
 	if s.assets, err = hashAssets(); err != nil {
 		return nil, err
 	}

@@ -73,14 +73,23 @@ func privateRedis(t testing.TB) *redis.Client {
 	return rdb
 }
 
-// limiterKinds runs test once with sign-in limits and sessions in a real
-// Redis, once in process; config gives the app's options and the limiter.
-func limiterKinds(t *testing.T, test func(t *testing.T, config func(*handlers.Config), limiter func() handlers.Limiter)) {
+// inRedis keeps the app's sessions and sign-in limits in rdb, as every
+// instance of a deployment with Redis does.
+func inRedis(rdb *redis.Client) func(*handlers.Config) {
+	return func(c *handlers.Config) {
+		c.Sessions, c.Limiter = redisstorage.NewFromConnection(rdb), store.NewRedisLimiter(rdb)
+	}
+}
+
+// redisAndInProcess runs test once with sign-in limits and sessions in a
+// real Redis, once in process; config sets the app up so, and limiter is
+// the one it counts with.
+func redisAndInProcess(t *testing.T, test func(t *testing.T, config func(*handlers.Config), limiter func() handlers.Limiter)) {
 	t.Run("Redis", func(t *testing.T) {
-		rdb := privateRedis(t)
-		limiter := store.NewRedisLimiter(rdb)
+		var limiter handlers.Limiter
 		test(t, func(c *handlers.Config) {
-			c.Limiter, c.Sessions = limiter, redisstorage.NewFromConnection(rdb)
+			inRedis(privateRedis(t))(c)
+			limiter = c.Limiter
 		}, func() handlers.Limiter { return limiter })
 	})
 	t.Run("InProcess", func(t *testing.T) {
@@ -201,7 +210,7 @@ func (c *netClient) signedIn(t testing.TB) bool {
 // before their passwords are checked, so no more than the limit are
 // checked, and the right password late in the burst does not sign in.
 func TestSignInBurst(t *testing.T) {
-	limiterKinds(t, func(t *testing.T, config func(*handlers.Config), _ func() handlers.Limiter) {
+	redisAndInProcess(t, func(t *testing.T, config func(*handlers.Config), _ func() handlers.Limiter) {
 		a := newTestApp(t, config)
 		base := serve(t, a.app)
 		var checks atomic.Int64
@@ -312,7 +321,7 @@ func TestSignInChecksBounded(t *testing.T) {
 // addresses neither reaches the owner's address nor, once the account is
 // refused from anywhere, the owner's known device.
 func TestSignInOwnerKeepsAccess(t *testing.T) {
-	limiterKinds(t, func(t *testing.T, config func(*handlers.Config), limiter func() handlers.Limiter) {
+	redisAndInProcess(t, func(t *testing.T, config func(*handlers.Config), limiter func() handlers.Limiter) {
 		a := newTestApp(t, config)
 		base := serve(t, a.app)
 		owner := testEmails[canceldesk.RoleOwner]

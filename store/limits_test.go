@@ -5,21 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/canceldesk/canceldesk/handlers"
-	"github.com/canceldesk/canceldesk/internal/testenv"
 	"github.com/canceldesk/canceldesk/store"
 )
 
 // Both limiters count per key within a window and forget on Reset.
 func TestLimiters(t *testing.T) {
-	opt, err := redis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := testRedis(t)
 	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	key := "test:" + time.Now().Format("150405.000000000")
