@@ -12,13 +12,6 @@ import (
 
 const accountLocal = "account"
 
-// Login limits: failed attempts per account and per address in a window.
-const (
-	loginWindow     = 15 * time.Minute
-	loginPerAccount = 5
-	loginPerIP      = 20
-)
-
 // currentAccount is the signed-in account, nil on public pages.
 func currentAccount(c *fiber.Ctx) *canceldesk.Account {
 	a, _ := c.Locals(accountLocal).(*canceldesk.Account)
@@ -28,7 +21,9 @@ func currentAccount(c *fiber.Ctx) *canceldesk.Account {
 // require lets the request through only for an active account with at
 // least the role min. Signed-out visitors (and expired sessions) are sent
 // to the sign-in page; a signed-in account without the role gets 403. The
-// account is read on every request, so disabling it takes effect at once.
+// account is read on every request, so disabling it takes effect at once,
+// and the session must be one its account's index holds (see
+// endAccountSessions).
 func (s *Server) require(min canceldesk.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sess := currentSession(c)
@@ -44,6 +39,14 @@ func (s *Server) require(min canceldesk.Role) fiber.Handler {
 				return err
 			}
 			return s.toLogin(c, true)
+		}
+		if ok, err := s.sessionRecorded(c, id); err != nil {
+			return err
+		} else if !ok { // ended by a change to its account
+			if err := endSession(c); err != nil {
+				return err
+			}
+			return s.toLogin(c, false)
 		}
 		acct, err := s.Accounts.Account(c.UserContext(), id)
 		if canceldesk.ErrorCode(err) == canceldesk.ENOTFOUND || (err == nil && !acct.Active()) {
@@ -133,20 +136,21 @@ func (s *Server) loginForm(c *fiber.Ctx) error {
 
 // login checks the credentials. Every failure gets the same message, and
 // unknown emails cost the same password check, so the form never tells
-// whether an account exists. Attempts are limited per account and address.
+// whether an account exists. The attempt is counted before the password is
+// read (see loginLimits), and the checks running at once are bounded.
 func (s *Server) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	l := localizer(c)
 	email := canceldesk.NormalizeEmail(c.FormValue("email"))
 	p := loginPage{Page: s.page(c, l.T("login.title"), ""), Email: email, Next: safeNext(c.FormValue("next"))}
-	acctKey, ipKey := "login:account:"+email, "login:ip:"+s.clientIP(c)
-	nAcct, err1 := s.Limiter.Count(ctx, acctKey)
-	nIP, err2 := s.Limiter.Count(ctx, ipKey)
-	if err1 != nil || err2 != nil {
-		return &canceldesk.Error{Code: canceldesk.EUNAVAILABLE, Key: "error.sessions_unavailable", Message: "The sign-in service is unavailable."}
+	device := s.knownDevice(c, email)
+	limits := loginLimits(email, s.clientIP(c), device)
+	refusal, err := s.takeAttempt(ctx, limits)
+	if err != nil {
+		return errSignInUnavailable()
 	}
-	if nAcct >= loginPerAccount || nIP >= loginPerIP {
-		p.Error = l.T("login.too_many")
+	if refusal != "" {
+		p.Error = l.T(refusal)
 		return s.render(c, fiber.StatusTooManyRequests, "auth/login", "", p)
 	}
 	acct, err := s.Accounts.AccountByEmail(ctx, email)
@@ -157,13 +161,19 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if acct != nil && acct.Active() {
 		hash = acct.PasswordHash
 	}
-	if !canceldesk.CheckPassword(hash, c.FormValue("password")) || acct == nil || !acct.Active() {
-		_, _ = s.Limiter.Hit(ctx, acctKey, loginWindow)
-		_, _ = s.Limiter.Hit(ctx, ipKey, loginWindow)
+	ok, err := s.checkPassword(hash, c.FormValue("password"))
+	if err != nil {
+		p.Error = l.T("login.busy")
+		return s.render(c, fiber.StatusTooManyRequests, "auth/login", "", p)
+	}
+	if !ok || acct == nil || !acct.Active() {
 		p.Error = l.T("login.failed")
 		return s.render(c, fiber.StatusUnauthorized, "auth/login", "", p)
 	}
-	_ = s.Limiter.Reset(ctx, acctKey)
+	s.attemptSucceeded(ctx, limits)
+	if err := s.rememberDevice(c, email, device); err != nil {
+		return errSignInUnavailable()
+	}
 	// A fresh session id at sign-in: an id planted before cannot be used after.
 	sess := currentSession(c)
 	if err := sess.Regenerate(); err != nil {
@@ -174,11 +184,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 	sess.Set(sessCreated, now)
 	sess.Set(sessSeen, now)
 	sess.Set(sessCSRF, randomToken())
+	if err := s.recordSession(c, acct.ID); err != nil {
+		return errSignInUnavailable()
+	}
 	return redirect(c, p.Next)
 }
 
 // logout ends the session on the server.
 func (s *Server) logout(c *fiber.Ctx) error {
+	_ = s.sessionIndex.Remove(c.UserContext(), currentAccount(c).ID, currentSession(c).ID())
 	if err := endSession(c); err != nil {
 		return err
 	}

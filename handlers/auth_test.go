@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -388,31 +387,8 @@ func TestCSRF(t *testing.T) {
 // TestRedisOutage runs the app on a private redis-server, stops it under
 // the running app, then starts it again on the same port.
 func TestRedisOutage(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is not installed: run scripts/test.sh")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-		defer rdb.Close()
-		for i := 0; rdb.Ping(context.Background()).Err() != nil; i++ {
-			if i > 100 {
-				t.Fatal("private redis-server did not start")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		return cmd
-	}
+	port := freePort(t)
+	start := func() *exec.Cmd { return startRedisServer(t, port) }
 	srv := start()
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 

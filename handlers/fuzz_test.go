@@ -494,6 +494,7 @@ type noLimit struct{}
 
 func (noLimit) Hit(context.Context, string, time.Duration) (int, error) { return 0, nil }
 func (noLimit) Count(context.Context, string) (int, error)              { return 0, nil }
+func (noLimit) Undo(context.Context, string) error                      { return nil }
 func (noLimit) Reset(context.Context, string) error                     { return nil }
 
 // FuzzAccountForms fuzzes sign-in (with the page to go to next), the

@@ -86,6 +86,8 @@ type Payments interface {
 type Limiter interface {
 	Hit(ctx context.Context, key string, window time.Duration) (int, error)
 	Count(ctx context.Context, key string) (int, error)
+	// Undo takes back one attempt Hit counted, e.g. a sign-in that succeeded.
+	Undo(ctx context.Context, key string) error
 	Reset(ctx context.Context, key string) error
 }
 
@@ -98,6 +100,9 @@ type Server struct {
 	backlog      backlogCount
 	requests     backlogCount // pending customer requests, for the navigation
 	alert        alertCache
+	// passwordSlots holds one token per password check running.
+	passwordSlots chan struct{}
+	sessionIndex  SessionIndex // each account's sessions
 }
 
 // New builds the Fiber app with every route.
@@ -121,8 +126,11 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
-		requests: backlogCount{ttl: 5 * time.Second}}
+		requests: backlogCount{ttl: 5 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}
 	var err error
+	if s.sessionIndex, err = newSessionIndex(cfg.Sessions); err != nil {
+		return nil, err
+	}
 	if s.assets, err = hashAssets(); err != nil {
 		return nil, err
 	}

@@ -87,8 +87,8 @@ func (s *Server) inviteLink(c *fiber.Ctx, accountID int64) (string, error) {
 
 // staffUpdate changes an account's role, disables or enables it, or makes a
 // new invitation link for a member who has not set a password yet (the
-// first was lost or expired). A disabled account loses access on its next
-// request.
+// first was lost or expired). An account disabled or given a lower role
+// is signed out everywhere at once.
 func (s *Server) staffUpdate(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
@@ -138,6 +138,11 @@ func (s *Server) staffUpdate(c *fiber.Ctx) error {
 			return s.render(c, fiber.StatusConflict, "staff/index", "", p)
 		}
 		return err
+	}
+	if disabled || !role.AtLeast(acct.Role) {
+		if err := s.endAccountSessions(c, id); err != nil {
+			return err
+		}
 	}
 	return redirect(c, "/staff")
 }

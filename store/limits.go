@@ -40,6 +40,22 @@ func (l *RedisLimiter) Count(ctx context.Context, key string) (int, error) {
 	return n, err
 }
 
+// undoScript takes one attempt back, but only from a window that still
+// exists: a bare DECR after the window ended would start a new one at -1
+// that never expires.
+var undoScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0`)
+
+// Undo takes back one attempt counted under key, e.g. one that turned out
+// to be legitimate. It never counts below zero nor opens a window.
+func (l *RedisLimiter) Undo(ctx context.Context, key string) error {
+	return undoScript.Run(ctx, l.rdb, []string{limitPrefix + key}).Err()
+}
+
 // Reset forgets the attempts under key.
 func (l *RedisLimiter) Reset(ctx context.Context, key string) error {
 	return l.rdb.Del(ctx, limitPrefix+key).Err()
@@ -88,6 +104,18 @@ func (l *MemoryLimiter) Count(_ context.Context, key string) (int, error) {
 		return w.n, nil
 	}
 	return 0, nil
+}
+
+// Undo takes back one attempt counted under key, e.g. one that turned out
+// to be legitimate. It never counts below zero nor opens a window.
+func (l *MemoryLimiter) Undo(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w, ok := l.m[key]; ok && w.n > 0 && l.now().Before(w.expires) {
+		w.n--
+		l.m[key] = w
+	}
+	return nil
 }
 
 // Reset forgets the attempts under key.
