@@ -116,19 +116,36 @@ var passwordCheckHook atomic.Pointer[func()]
 
 // checkPassword checks password against hash in one of the slots, or
 // returns errPasswordBusy.
-func (s *Server) checkPassword(hash, password string) (bool, error) {
+func (s *Server) checkPassword(hash, password string) (ok bool, err error) {
+	err = s.inPasswordSlot(func() { ok = canceldesk.CheckPassword(hash, password) })
+	return ok, err
+}
+
+// hashPassword hashes a new password (an invitation accepted) in one of
+// the same slots: it costs what a check costs, and its form is public.
+func (s *Server) hashPassword(password string) (hash string, err error) {
+	if slotErr := s.inPasswordSlot(func() { hash, err = canceldesk.HashPassword(password) }); slotErr != nil {
+		return "", slotErr
+	}
+	return hash, err
+}
+
+// inPasswordSlot runs work, an argon2id check or hash, in one of the
+// password slots, or returns errPasswordBusy when none frees up in time.
+func (s *Server) inPasswordSlot(work func()) error {
 	wait := time.NewTimer(passwordSlotWait)
 	defer wait.Stop()
 	select {
 	case s.passwordSlots <- struct{}{}:
 	case <-wait.C:
-		return false, errPasswordBusy
+		return errPasswordBusy
 	}
 	defer func() { <-s.passwordSlots }()
 	if hook := passwordCheckHook.Load(); hook != nil {
 		(*hook)()
 	}
-	return canceldesk.CheckPassword(hash, password), nil
+	work()
+	return nil
 }
 
 // A known device is remembered for this long after the sign-in that made it.

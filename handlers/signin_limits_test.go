@@ -313,6 +313,19 @@ func TestSignInChecksBounded(t *testing.T) {
 			t.Errorf("%s: a refused sign-in got a session", lang)
 		}
 	}
+	// Accepting an invitation hashes a password: it waits for the same slots.
+	c := newNetClient(base, "127.0.0.1")
+	if _, _, err := c.do(http.MethodGet, "/invite/some-token", nil); err != nil {
+		t.Fatal(err)
+	}
+	pw := "a long enough new password"
+	status, doc, err := c.do(http.MethodPost, "/invite/some-token", url.Values{"password": {pw}, "confirm": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := doc.Find("main").Text(); status != http.StatusTooManyRequests || !strings.Contains(msg, "Try again shortly.") {
+		t.Errorf("an invitation accepted beyond the slots: %d, want 429 with \"Try again shortly.\"", status)
+	}
 	releaseChecks()
 	held.Wait()
 }

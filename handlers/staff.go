@@ -175,8 +175,11 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 		p.Error = l.T("validation.password_mismatch")
 		return s.render(c, fiber.StatusBadRequest, "auth/invite", "", p)
 	}
-	hash, err := canceldesk.HashPassword(password)
-	if err != nil {
+	hash, err := s.hashPassword(password)
+	if errors.Is(err, errPasswordBusy) {
+		p.Error = l.T("login.busy")
+		return s.render(c, fiber.StatusTooManyRequests, "auth/invite", "", p)
+	} else if err != nil {
 		return err
 	}
 	if _, err := s.Accounts.AcceptInvite(c.UserContext(), canceldesk.HashToken(p.Token), hash, s.Now()); err != nil {
