@@ -333,6 +333,12 @@ func (p *parser) record(row int, rec []string, c cut) {
 			g.lineFilled = true
 		}
 		g.order.LineItems = append(g.order.LineItems, li)
+		// The amounts are checked as the store checks them, at the row
+		// that brings the order over the bound.
+		if err := g.order.CheckAmounts(); err != nil {
+			p.fail(g, row, canceldesk.ErrorMessage(err))
+			return
+		}
 		g.partial = append(g.partial, status == "partial")
 	}
 }
