@@ -180,3 +180,35 @@ func checkOutOfRange(t *testing.T, db *store.DB) {
 		t.Errorf("the days before: %+v, %v; want the order placed then", rows, err)
 	}
 }
+
+// TestRefundSumsOutOfRange: refunds whose sum the database cannot give as
+// an int64 make the figures and the export that add them up unavailable
+// (canceldesk.ErrAmountOverflow) instead of failing some other way.
+func TestRefundSumsOutOfRange(t *testing.T) {
+	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		o := newOrder("#1", amountsDay, func(o *canceldesk.Order) {
+			cancelled := amountsDay.Add(time.Hour)
+			o.CancelledAt, o.CancelReason = &cancelled, canceldesk.ReasonCustomer
+		})
+		importOrders(t, db, o)
+		for i := range 2 {
+			q := store.Rebind(`INSERT INTO refunds (order_id, kind, amount, currency, gateway, status, idempotency_key, created_at, updated_at)
+				VALUES (?, 'refund', ?, 'EUR', 'manual', 'succeeded', ?, ?, ?)`)
+			at := amountsDay.Add(2 * time.Hour).UnixMicro()
+			if _, err := raw.ExecContext(ctx(t), q, o.ID, int64(math.MaxInt64/2+1), "overflow-"+string(rune('a'+i)), at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		day, next := amountsDay, amountsDay.AddDate(0, 0, 1)
+		if _, err := db.ExtraFigures(ctx(t), day, next); !errors.Is(err, canceldesk.ErrAmountOverflow) {
+			t.Errorf("ExtraFigures: %v, want ErrAmountOverflow", err)
+		}
+		err := db.ExportCancellations(ctx(t), day, next, func(canceldesk.ExportRow) error { return nil })
+		if !errors.Is(err, canceldesk.ErrAmountOverflow) {
+			t.Errorf("ExportCancellations: %v, want ErrAmountOverflow", err)
+		}
+		if _, err := db.ExtraFigures(ctx(t), next, next.AddDate(0, 0, 1)); err != nil {
+			t.Errorf("ExtraFigures of the next day: %v", err)
+		}
+	})
+}
