@@ -13,6 +13,32 @@ type Money struct {
 	Currency string
 }
 
+// MaxOrderAmount bounds every amount of one order, in minor units: its
+// subtotal, shipping, taxes, discounts, total and refunds, each line's
+// price × quantity and the lines together. It is 10,000,000,000.00 in a
+// currency of two decimals, far above any real order; and a million
+// orders at the bound still sum to 10^18, below int64's 9.2×10^18, so the
+// sums the rollups, analytics and exports keep cannot overflow. Every way
+// orders come in (the CSV import, the store's import and bulk load, the
+// demo) checks it through Order.CheckAmounts.
+const MaxOrderAmount int64 = 1_000_000_000_000
+
+// ErrAmountOverflow is wrapped by the error of a sum of amounts that does
+// not fit in int64. A figure that meets it is not shown rather than shown
+// wrapped round.
+var ErrAmountOverflow = &Error{Code: EUNAVAILABLE, Key: "analytics.unavailable",
+	Message: "These figures cannot be shown: a stored total is out of range."}
+
+// AddAmounts returns a + b, or an error wrapping ErrAmountOverflow when the
+// sum does not fit in int64, instead of wrapping round.
+func AddAmounts(a, b int64) (int64, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, fmt.Errorf("%d + %d: %w", a, b, ErrAmountOverflow)
+	}
+	return s, nil
+}
+
 // zeroDecimal lists ISO 4217 currencies with no minor unit.
 var zeroDecimal = map[string]bool{
 	"BIF": true, "CLP": true, "DJF": true, "GNF": true, "ISK": true, "JPY": true, "KMF": true,

@@ -5,6 +5,7 @@
 package canceldesk
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -195,6 +196,54 @@ func (o *Order) ItemCount() int {
 	}
 	return n
 }
+
+// CheckAmounts refuses an order holding an amount below zero or above
+// MaxOrderAmount, naming the first such amount; the error is EINVALID.
+func (o *Order) CheckAmounts() error {
+	for _, a := range []struct {
+		what string
+		v    int64
+	}{
+		{"Subtotal", o.Subtotal}, {"Shipping", o.Shipping}, {"Taxes", o.Taxes}, {"Discounts", o.Discounts},
+		{"Total", o.Total}, {"Refunded amount", o.RefundedAmount}, {"Shipping refunded", o.ShippingRefunded},
+		{"Tax refunded", o.TaxRefunded},
+	} {
+		if err := o.checkAmount(a.what, a.v); err != nil {
+			return err
+		}
+	}
+	var lines int64
+	for i, li := range o.LineItems {
+		if err := o.checkAmount(fmt.Sprintf("Line %d price", i+1), li.Price); err != nil {
+			return err
+		}
+		if li.Quantity > 0 && li.Price > MaxOrderAmount/int64(li.Quantity) {
+			return amountError("Line %d price × quantity (%s × %d) is more than %s, the most one order may hold",
+				i+1, o.amount(li.Price), li.Quantity, o.amount(MaxOrderAmount))
+		}
+		lines += li.Total() // each at most the bound: no overflow for many lines
+		if err := o.checkAmount("The line items together", lines); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAmount refuses one amount of o outside [0, MaxOrderAmount].
+func (o *Order) checkAmount(what string, v int64) error {
+	switch {
+	case v < 0:
+		return amountError("%s %s is negative", what, o.amount(v))
+	case v > MaxOrderAmount:
+		return amountError("%s %s is more than %s, the most one order may hold", what, o.amount(v), o.amount(MaxOrderAmount))
+	}
+	return nil
+}
+
+// amount writes minor units of o's currency for an error message.
+func (o *Order) amount(v int64) string { return o.Money(v).Decimal() + " " + o.Currency }
+
+func amountError(format string, args ...any) error { return Errorf(EINVALID, format, args...) }
 
 // Total of a line before discounts and tax.
 func (li LineItem) Total() int64 { return li.Price * int64(li.Quantity) }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"html/template"
 	"net/url"
 	"slices"
@@ -29,8 +30,10 @@ type analyticsPage struct {
 	Ranges   []string
 	Query    string // the form as a query string, for links that keep it
 	Alert    *RateAlert
-	Extra    canceldesk.ExtraFigures
-	Feedback []canceldesk.Feedback
+	// Unavailable says why the range's figures are not shown.
+	Unavailable string
+	Extra       canceldesk.ExtraFigures
+	Feedback    []canceldesk.Feedback
 	// FeedbackReason filters the comments; FeedbackReasons are the choices.
 	FeedbackReason  string
 	FeedbackReasons []string
@@ -117,14 +120,14 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	before := from.Add(-to.Sub(from))
 	rows, err := s.Stats.StatsDays(c.UserContext(), before, to, s.Location)
 	if err != nil {
-		return err
+		return s.analyticsUnavailable(c, p, err)
 	}
 	p.Points = canceldesk.RateSeries(rows, from, to, s.Location, group, basis)
 	p.Now = canceldesk.SumFigures(rows, from, to, basis)
 	p.Before = canceldesk.SumFigures(rows, before, from, basis)
 	p.Reasons = canceldesk.ReasonsByCount(p.Now.ByReason)
 	if err := s.analyticsExtras(c, &p, from, to); err != nil {
-		return err
+		return s.analyticsUnavailable(c, p, err)
 	}
 	for _, pt := range p.Points {
 		label := l.Date(pt.Start)
@@ -142,6 +145,19 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 		q.Set("to", f.To)
 	}
 	p.Query = q.Encode()
+	return s.render(c, fiber.StatusOK, "analytics/index", "analytics/_body", p)
+}
+
+// analyticsUnavailable answers a range whose figures cannot be added up
+// (a stored sum out of range, see canceldesk.ErrAmountOverflow) with the
+// form and a notice in place of the figures, so the other ranges stay one
+// click away; the detail goes to the log. Any other error is returned.
+func (s *Server) analyticsUnavailable(c *fiber.Ctx, p analyticsPage, err error) error {
+	if !errors.Is(err, canceldesk.ErrAmountOverflow) {
+		return err
+	}
+	s.Logger.Error("analytics unavailable", "path", c.Path(), "from", p.From, "to", p.To, "err", err)
+	p.Unavailable = localizer(c).T(canceldesk.ErrAmountOverflow.Key)
 	return s.render(c, fiber.StatusOK, "analytics/index", "analytics/_body", p)
 }
 

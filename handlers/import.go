@@ -46,7 +46,11 @@ func (s *Server) importUpload(c *fiber.Ctx) error {
 	defer f.Close()
 	sum, err := shopifycsv.Import(c.UserContext(), s.Store, f, shopifycsv.Options{DefaultCurrency: s.Currency}, currentAccount(c).Email)
 	var de *canceldesk.Error
-	if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
+	var le *shopifycsv.LimitError
+	if errors.As(err, &le) {
+		p.Error = l.T(le.Key(), "Row", le.Row, "Limit", le.Limit())
+		return s.render(c, fiber.StatusBadRequest, "import/index", "", p)
+	} else if errors.As(err, &de) && de.Code == canceldesk.EINVALID {
 		p.Error = de.Message
 		if de.Key != "" && l.Lang() != "en" {
 			// The reason names the file's (English) column headers; the

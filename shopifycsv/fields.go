@@ -3,7 +3,6 @@ package shopifycsv
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,9 +302,6 @@ func (p *parser) lineItem(g *group, rec []string, bad *[]string) (li canceldesk.
 			fail("%s", why)
 		}
 		li.Price = v
-		if li.Quantity > 0 && li.Price > math.MaxInt64/int64(li.Quantity) {
-			fail("Lineitem price × quantity is too large")
-		}
 	}
 
 	switch s := strings.ToLower(p.get(rec, colLineFulfillment)); s {

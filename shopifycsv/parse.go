@@ -16,15 +16,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/canceldesk/canceldesk"
 )
 
-// Limits on what one export may hold. A row breaking one is a row error.
+// Limits on what one export may hold. A row breaking one is a row error;
+// a header breaking one of the first three refuses the file. The file is
+// read through a reader that drops what breaks them before encoding/csv
+// allocates for it, so a row takes at most about MaxRowBytes of memory
+// whatever the file holds.
 const (
 	// MaxFieldBytes is the largest cell accepted, in bytes.
 	MaxFieldBytes = 64 << 10
+	// MaxColumns is the most cells a row may have. Shopify's export has
+	// about 80 columns; this leaves room for columns a spreadsheet added.
+	MaxColumns = 4096
+	// MaxRowBytes is the most bytes one row may take in the file: four
+	// cells of the largest size, some fifty times a large real row.
+	MaxRowBytes = 256 << 10
 	// MaxLineItems is the most line items one order may have.
 	MaxLineItems = 1000
 	// MaxQuantity is the largest quantity of one line item.
@@ -85,7 +96,8 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
 	}
-	tp := &tape{r: &newlines{r: br}}
+	bnd := newBounded(&newlines{r: br})
+	tp := &tape{r: bnd}
 	cr := csv.NewReader(tp)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = false
@@ -94,7 +106,10 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 
 	header, err := cr.Read()
 	var pe *csv.ParseError
+	var le *LimitError
 	switch {
+	case errors.As(err, &le):
+		return nil, le
 	case err == io.EOF:
 		return nil, notExport("the file is empty.")
 	case errors.As(err, &pe):
@@ -114,8 +129,9 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 		if err == io.EOF {
 			break
 		}
+		c := bnd.take(off)
 		if errors.As(err, &pe) {
-			p.unreadable(pe, tp.slice(prev, off), tp.exhausted(off))
+			p.unreadable(pe, tp.slice(prev, off), tp.exhausted(off), c)
 		} else if err != nil {
 			return nil, fmt.Errorf("shopifycsv: reading the file: %w", err)
 		} else {
@@ -124,8 +140,9 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 			for _, f := range rec {
 				p.embedded += strings.Count(f, "\n")
 			}
-			p.record(row, rec)
+			p.record(row, rec, c)
 		}
+		p.linesGone += c.lines
 		tp.discard(off)
 		prev = off
 	}
@@ -152,7 +169,8 @@ type parser struct {
 	idx      [numCols]int
 	header   []string // cleaned header cells, for naming columns in errors
 
-	embedded int // line breaks inside cells so far: physical line - embedded = row
+	embedded  int // line breaks inside cells so far: physical line - embedded = row
+	linesGone int // line breaks inside cells dropped by the limits so far: encoding/csv's line + linesGone = line of the file
 
 	groups map[string]*group
 	order  []*group // groups in order of first appearance
@@ -189,9 +207,6 @@ func (p *parser) readHeader(header []string) error {
 	p.header = make([]string, len(header))
 	for i, h := range header {
 		p.embedded += strings.Count(h, "\n")
-		if len(h) > MaxFieldBytes {
-			continue
-		}
 		h = strings.Join(strings.Fields(clean(h)), " ")
 		p.header[i] = h
 		if c, ok := byName[strings.ToLower(h)]; ok && p.idx[c] < 0 {
@@ -239,37 +254,51 @@ func (p *parser) columnLabel(i int) string {
 	return fmt.Sprintf("column %d", i+1)
 }
 
-// record handles one data row read without a CSV syntax error.
-func (p *parser) record(row int, rec []string) {
-	blank := true
-	for _, f := range rec {
-		if strings.TrimSpace(f) != "" {
-			blank = false
-			break
+// record handles one data row read without a CSV syntax error; c is what
+// the limits dropped of it.
+func (p *parser) record(row int, rec []string, c cut) {
+	var rowWhy []string // what is wrong with the row as a whole
+	if len(rec) > MaxColumns {
+		rowWhy = append(rowWhy, fmt.Sprintf("the row has more than %s columns, the most Cancel Desk reads", thousands(MaxColumns)))
+		rec = rec[:MaxColumns]
+	}
+	nameCut := false
+	if c.row {
+		rowWhy = append(rowWhy, fmt.Sprintf("the row is longer than %d KiB, the most Cancel Desk reads", MaxRowBytes>>10))
+		// Only a cell followed by another was read whole.
+		if i := p.idx[colName]; i >= len(rec)-1 {
+			nameCut = true
+			rec = rec[:min(i, len(rec))]
 		}
 	}
-	if blank {
+	if len(rowWhy) == 0 && blank(rec) {
 		return
 	}
 	p.res.Rows++
 
-	var bad []string
-	nameTooLong := false
+	bad := slices.Clone(rowWhy)
+	nameLong := false
 	for i, f := range rec {
 		if len(f) > MaxFieldBytes {
 			bad = append(bad, fmt.Sprintf("%s is longer than 64 KiB", p.columnLabel(i)))
 			rec[i] = "" // not kept
-			nameTooLong = nameTooLong || i == p.idx[colName]
+			nameLong = nameLong || i == p.idx[colName]
 		}
 	}
 
 	name := p.get(rec, colName)
 	if name == "" {
 		why := "Name is empty"
-		if nameTooLong {
+		switch {
+		case nameLong:
 			why = "Name is longer than 64 KiB"
+		case nameCut:
+			why = "its Name was not read"
 		}
-		p.nameless(row, why, p.get(rec, colLineQty) != "" || p.get(rec, colLineName) != "" || p.get(rec, colLinePrice) != "")
+		// A row cut short may be a line of the order above, whatever the
+		// part read of it says.
+		lineData := c.row || p.get(rec, colLineQty) != "" || p.get(rec, colLineName) != "" || p.get(rec, colLinePrice) != ""
+		p.nameless(row, strings.Join(append(rowWhy, why), "; "), lineData)
 		return
 	}
 
@@ -304,8 +333,24 @@ func (p *parser) record(row int, rec []string) {
 			g.lineFilled = true
 		}
 		g.order.LineItems = append(g.order.LineItems, li)
+		// The amounts are checked as the store checks them, at the row
+		// that brings the order over the bound.
+		if err := g.order.CheckAmounts(); err != nil {
+			p.fail(g, row, canceldesk.ErrorMessage(err))
+			return
+		}
 		g.partial = append(g.partial, status == "partial")
 	}
+}
+
+// blank reports whether every cell of rec is empty or space.
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // group returns the group of an order Name, creating it at row.
@@ -346,16 +391,21 @@ func (p *parser) nameless(row int, why string, lineData bool) {
 }
 
 // unreadable handles a record with a CSV syntax error. raw is its text as
-// read; toEnd says the reader consumed the rest of the file with it.
-func (p *parser) unreadable(pe *csv.ParseError, raw []byte, toEnd bool) {
+// read; toEnd says the reader consumed the rest of the file with it; c is
+// what the limits dropped of it.
+func (p *parser) unreadable(pe *csv.ParseError, raw []byte, toEnd bool, c cut) {
 	row := pe.StartLine - p.embedded
 	p.embedded += pe.Line - pe.StartLine
 	p.res.Rows++
 
-	lost := toEnd && pe.Err == csv.ErrQuote && pe.Line > pe.StartLine
-	reason := "this row cannot be read: " + describeParseError(pe)
+	// Lines of the file, counting those the limits dropped.
+	at := *pe
+	at.StartLine += p.linesGone
+	at.Line += p.linesGone
+	lost := toEnd && pe.Err == csv.ErrQuote && pe.Line+c.lines > pe.StartLine
+	reason := "this row cannot be read: " + describeParseError(&at)
 	if lost {
-		reason = fmt.Sprintf("this row cannot be read: a quoted cell that starts on it is never closed, so the rest of the file (lines %d to %d) was not read", pe.StartLine, pe.Line)
+		reason = fmt.Sprintf("this row cannot be read: a quoted cell that starts on it is never closed, so the rest of the file (lines %d to %d) was not read", at.StartLine, at.Line+c.lines)
 	}
 
 	lines := bytes.Split(bytes.TrimLeft(raw, "\n"), []byte("\n"))
@@ -377,11 +427,21 @@ func (p *parser) unreadable(pe *csv.ParseError, raw []byte, toEnd bool) {
 		p.fail(g, row, reason)
 	}
 	if lost {
-		// Orders already read may have more rows in the part not read.
+		// Orders already read may have more rows in the part not read:
+		// those named there, or any when the limits dropped some of it.
+		unread := fmt.Sprintf("some rows of this order may be in the part of the file that was not read (from row %d)", row)
+		if c.any {
+			for _, g := range p.order {
+				if g.name != name && !g.invalid {
+					p.fail(g, row, unread)
+				}
+			}
+			return
+		}
 		for _, l := range lines[1:] {
 			n := p.nameOf(l)
 			if g := p.groups[n]; g != nil && n != name && !g.invalid {
-				p.fail(g, row, fmt.Sprintf("some rows of this order may be in the part of the file that was not read (from row %d)", row))
+				p.fail(g, row, unread)
 			}
 		}
 	}
@@ -474,6 +534,11 @@ type tape struct {
 
 func (t *tape) Read(b []byte) (int, error) {
 	n, err := t.r.Read(b)
+	if len(t.buf)+n > cap(t.buf) {
+		// Doubling: append grows large slices by a quarter, which
+		// allocates several times a long row on the way.
+		t.buf = append(make([]byte, 0, max(2*cap(t.buf), len(t.buf)+n, 4096)), t.buf...)
+	}
 	t.buf = append(t.buf, b[:n]...)
 	if err != nil {
 		t.eof = true

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/canceldesk/canceldesk"
@@ -82,7 +84,7 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return out, sumOutOfRange(err)
 	}
 
 	if err := tx.QueryRowContext(ctx, db.bind(extraRequestsQuery), lo, hi).Scan(&out.Requests, &out.Approved); err != nil {
@@ -156,6 +158,18 @@ func (db *DB) extraFromOrders(ctx context.Context, tx *sql.Tx, out *canceldesk.E
 		out.ByPayment = append(out.ByPayment, c)
 		return nil
 	})
+}
+
+// sumOutOfRange wraps canceldesk.ErrAmountOverflow around the database's
+// refusal of a sum past int64 (SQLite's "integer overflow", PostgreSQL's
+// numeric_value_out_of_range), so the figure is reported unavailable
+// rather than failing the page; other errors are returned as they are.
+func sumOutOfRange(err error) error {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) && pg.SQLState() == "22003" || err != nil && strings.Contains(err.Error(), "integer overflow") {
+		return fmt.Errorf("store: %w: %w", err, canceldesk.ErrAmountOverflow)
+	}
+	return err
 }
 
 // eachRow runs a query and calls fn on each row.

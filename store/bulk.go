@@ -34,8 +34,8 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 	now := db.Now()
 	nLines := 0
 	for _, o := range orders {
-		if o.Name == "" || o.Currency == "" || len(o.LineItems) == 0 {
-			return canceldesk.Errorf(canceldesk.EINVALID, "order %q needs a name, a currency and line items", o.Name)
+		if err := checkOrder(o); err != nil {
+			return err
 		}
 		if o.UpdatedAt.IsZero() {
 			o.UpdatedAt = now
@@ -156,6 +156,19 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 		return db.addFacts(ctx, tx, db.zone.Load(), facts...)
 	})
+}
+
+// checkOrder refuses an order the store does not take, by ImportOrders or
+// BulkLoad alike: one without a name, a currency or line items, or with
+// an amount outside the domain's bounds.
+func checkOrder(o *canceldesk.Order) error {
+	if o.Name == "" || o.Currency == "" || len(o.LineItems) == 0 {
+		return canceldesk.Errorf(canceldesk.EINVALID, "order %q needs a name, a currency and line items", o.Name)
+	}
+	if err := o.CheckAmounts(); err != nil {
+		return canceldesk.Errorf(canceldesk.EINVALID, "order %q: %s", o.Name, canceldesk.ErrorMessage(err))
+	}
+	return nil
 }
 
 // reserveIDs returns n new ids for table inside tx. On SQLite the write

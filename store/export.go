@@ -43,7 +43,7 @@ func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn fu
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, db.bind(exportQuery), from.UnixMicro(), to.UnixMicro())
 	if err != nil {
-		return err
+		return sumOutOfRange(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -55,7 +55,7 @@ func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn fu
 		)
 		if err := rows.Scan(&r.OrderID, &r.Order, &placed, &cancelled, &reason, &r.Currency,
 			&r.ReasonLabel, &r.StaffNote, &r.Actor, &r.Source, &r.Refunded, &r.RefundStatus, &restocked); err != nil {
-			return err
+			return sumOutOfRange(err)
 		}
 		r.PlacedAt, r.CancelledAt = fromMicros(placed), fromMicros(cancelled)
 		r.Reason, r.RestockedUnits = canceldesk.CancelReason(reason), int(restocked)
@@ -64,7 +64,7 @@ func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn fu
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return sumOutOfRange(err)
 	}
 	return tx.Commit()
 }

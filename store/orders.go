@@ -52,8 +52,8 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 // insertOrder writes o, its lines and its search document unless an order
 // of the same name exists; either way o.ID is set.
 func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) (bool, error) {
-	if o.Name == "" || o.Currency == "" || len(o.LineItems) == 0 {
-		return false, canceldesk.Errorf(canceldesk.EINVALID, "order %q needs a name, a currency and line items", o.Name)
+	if err := checkOrder(o); err != nil {
+		return false, err
 	}
 	now := db.Now()
 	if o.UpdatedAt.IsZero() {

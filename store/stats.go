@@ -56,9 +56,9 @@ func (db *DB) statsRows(ctx context.Context, t statsTable, from, to time.Time) (
 			bucket int64
 			reason string
 		)
-		if err := rows.Scan(&bucket, &r.Currency, &reason, &r.Source, &r.Placed, &r.PlacedValue,
-			&r.CohortCancelled, &r.Cancelled, &r.CancelledValue); err != nil {
-			return err
+		if err := rows.Scan(&bucket, &r.Currency, &reason, &r.Source, counter{&r.Placed}, counter{&r.PlacedValue},
+			counter{&r.CohortCancelled}, counter{&r.Cancelled}, counter{&r.CancelledValue}); err != nil {
+			return fmt.Errorf("store: %s: %w", t.name, err)
 		}
 		r.Bucket, r.Reason = time.Unix(bucket, 0).UTC(), canceldesk.CancelReason(reason)
 		out = append(out, r)
@@ -67,7 +67,39 @@ func (db *DB) statsRows(ctx context.Context, t statsTable, from, to time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSums(out); err != nil {
+		return nil, fmt.Errorf("store: %s from %s to %s: %w", t.name, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), err)
+	}
 	return out, tx.Commit()
+}
+
+// counter scans a rollup counter. Anything but a non-negative integer is
+// refused with an error wrapping canceldesk.ErrAmountOverflow: SQLite
+// turns an integer sum that overflows into a float, and a rollup written
+// before amounts were bounded may hold one.
+type counter struct{ dst *int64 }
+
+func (c counter) Scan(v any) error {
+	if n, ok := v.(int64); ok && n >= 0 {
+		*c.dst = n
+		return nil
+	}
+	return fmt.Errorf("a rollup counter holds %v (%T), not a count or an amount: %w", v, v, canceldesk.ErrAmountOverflow)
+}
+
+// checkSums makes sure every sum of the counters of rows fits in int64,
+// so whoever adds up some of them (the chart, the figures) cannot wrap
+// round: the counters are not negative, so no sum of some is more than
+// the sum of all.
+func checkSums(rows []StatsRow) error {
+	var all statsDelta
+	for _, r := range rows {
+		if err := all.add(statsDelta{placed: r.Placed, placedValue: r.PlacedValue, cohort: r.CohortCancelled,
+			cancelled: r.Cancelled, cancelledValue: r.CancelledValue}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ceilUnix is t in whole Unix seconds, rounded up.
@@ -155,7 +187,10 @@ func (db *DB) addStats(ctx context.Context, tx *sql.Tx, deltas ...statsDelta) er
 	if len(deltas) == 0 {
 		return nil
 	}
-	hourly := mergeStats(deltas, func(k statsKey) statsKey { return k })
+	hourly, err := mergeStats(deltas, func(k statsKey) statsKey { return k })
+	if err != nil {
+		return err
+	}
 	if err := upsertStats(ctx, tx, db, statsHourly, hourly); err != nil {
 		return err
 	}
@@ -163,12 +198,17 @@ func (db *DB) addStats(ctx context.Context, tx *sql.Tx, deltas ...statsDelta) er
 	if loc == nil {
 		return nil // the days are not built yet: SetStatsZone builds them from the hours
 	}
-	daily := mergeStats(hourly, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
+	daily, err := mergeStats(hourly, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
+	if err != nil {
+		return err
+	}
 	return upsertStats(ctx, tx, db, statsDaily, daily)
 }
 
 // mergeStats sums the deltas by the key that key gives them, in key order.
-func mergeStats(deltas []statsDelta, key func(statsKey) statsKey) []statsDelta {
+// A sum that does not fit in int64 is an error wrapping
+// canceldesk.ErrAmountOverflow.
+func mergeStats(deltas []statsDelta, key func(statsKey) statsKey) ([]statsDelta, error) {
 	index := make(map[statsKey]int, len(deltas))
 	out := make([]statsDelta, 0, len(deltas))
 	for _, d := range deltas {
@@ -179,18 +219,33 @@ func mergeStats(deltas []statsDelta, key func(statsKey) statsKey) []statsDelta {
 			index[k] = i
 			out = append(out, statsDelta{statsKey: k})
 		}
-		m := &out[i]
-		m.placed += d.placed
-		m.placedValue += d.placedValue
-		m.cohort += d.cohort
-		m.cancelled += d.cancelled
-		m.cancelledValue += d.cancelledValue
+		if err := out[i].add(d); err != nil {
+			return nil, fmt.Errorf("store: rollup of %s %s: %w", time.Unix(k.bucket, 0).UTC().Format(time.RFC3339), k.currency, err)
+		}
 	}
 	slices.SortFunc(out, func(a, b statsDelta) int {
 		return cmp.Or(cmp.Compare(a.bucket, b.bucket), strings.Compare(a.currency, b.currency),
 			strings.Compare(a.reason, b.reason), strings.Compare(a.source, b.source))
 	})
-	return out
+	return out, nil
+}
+
+// add adds the counters of d to m's, refusing a sum that overflows.
+func (m *statsDelta) add(d statsDelta) error {
+	for _, c := range []struct {
+		sum *int64
+		v   int64
+	}{
+		{&m.placed, d.placed}, {&m.placedValue, d.placedValue}, {&m.cohort, d.cohort},
+		{&m.cancelled, d.cancelled}, {&m.cancelledValue, d.cancelledValue},
+	} {
+		s, err := canceldesk.AddAmounts(*c.sum, c.v)
+		if err != nil {
+			return err
+		}
+		*c.sum = s
+	}
+	return nil
 }
 
 // A rollup table and the name of its time column.

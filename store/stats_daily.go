@@ -101,9 +101,9 @@ func (db *DB) rebuildDays(ctx context.Context, tx *sql.Tx, loc *time.Location) e
 	err := eachRow(ctx, tx, `SELECT bucket, currency, reason, source, placed_count, placed_value,
 		cohort_cancelled, cancelled_count, cancelled_value FROM order_stats_hourly`, nil, func(rows *sql.Rows) error {
 		var d statsDelta
-		if err := rows.Scan(&d.bucket, &d.currency, &d.reason, &d.source, &d.placed, &d.placedValue,
-			&d.cohort, &d.cancelled, &d.cancelledValue); err != nil {
-			return err
+		if err := rows.Scan(&d.bucket, &d.currency, &d.reason, &d.source, counter{&d.placed}, counter{&d.placedValue},
+			counter{&d.cohort}, counter{&d.cancelled}, counter{&d.cancelledValue}); err != nil {
+			return fmt.Errorf("store: order_stats_hourly: %w", err)
 		}
 		hours = append(hours, d)
 		return nil
@@ -111,7 +111,10 @@ func (db *DB) rebuildDays(ctx context.Context, tx *sql.Tx, loc *time.Location) e
 	if err != nil {
 		return err
 	}
-	days := mergeStats(hours, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
+	days, err := mergeStats(hours, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
+	if err != nil {
+		return err
+	}
 	if err := upsertStats(ctx, tx, db, statsDaily, days); err != nil {
 		return err
 	}
@@ -135,27 +138,30 @@ func (db *DB) StatsDays(ctx context.Context, from, to time.Time, loc *time.Locat
 		if err != nil {
 			return nil, err
 		}
-		return sumDays(hours, loc), nil
+		return sumDays(hours, loc)
 	}
 	return db.statsRows(ctx, statsDaily, from, to)
 }
 
 // sumDays adds hourly rows up by their day in loc.
-func sumDays(hours []StatsRow, loc *time.Location) []StatsRow {
+func sumDays(hours []StatsRow, loc *time.Location) ([]StatsRow, error) {
 	deltas := make([]statsDelta, len(hours))
 	for i, r := range hours {
 		deltas[i] = statsDelta{statsKey: statsKey{dayOf(r.Bucket.Unix(), loc), r.Currency, string(r.Reason), r.Source},
 			placed: r.Placed, placedValue: r.PlacedValue, cohort: r.CohortCancelled, cancelled: r.Cancelled,
 			cancelledValue: r.CancelledValue}
 	}
-	days := mergeStats(deltas, func(k statsKey) statsKey { return k })
+	days, err := mergeStats(deltas, func(k statsKey) statsKey { return k })
+	if err != nil {
+		return nil, err
+	}
 	out := make([]StatsRow, len(days))
 	for i, d := range days {
 		out[i] = StatsRow{Bucket: time.Unix(d.bucket, 0).UTC(), Currency: d.currency, Reason: canceldesk.CancelReason(d.reason),
 			Source: d.source, Placed: d.placed, PlacedValue: d.placedValue, CohortCancelled: d.cohort,
 			Cancelled: d.cancelled, CancelledValue: d.cancelledValue}
 	}
-	return out
+	return out, nil
 }
 
 // cancelFact is what one cancelled order adds to the daily rollups of
