@@ -49,6 +49,15 @@ func (c *client) do(t testing.TB, req *http.Request) (*http.Response, *goquery.D
 	for _, ck := range c.jar {
 		req.AddCookie(ck)
 	}
+	// An absolute target ("http://evil.example/cancel") is sent as a browser
+	// sends it: the path, and the host in the Host header, which HTTP/1.1
+	// requires (httptest would write the absolute form without one).
+	if strings.HasPrefix(req.RequestURI, "http://") || strings.HasPrefix(req.RequestURI, "https://") {
+		req.RequestURI = ""
+	}
+	if req.Host == "" {
+		req.Host = "example.com" // what httptest.NewRequest names
+	}
 	res, err := c.app.Test(req, 10_000)
 	if err != nil {
 		t.Fatal(err)
