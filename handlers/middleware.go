@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"context"
+	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/i18n"
 )
 
@@ -30,6 +33,41 @@ func (s *Server) language(c *fiber.Ctx) error {
 	c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language"), preferred), s.Location))
 	return c.Next()
 }
+
+// readableAddress answers 400 when the request's path or query cannot be
+// decoded: a percent sign not followed by two hex digits, a control
+// character, or a path or query field that decodes to something that is
+// not text (invalid UTF-8, NUL). It runs before anything reads the
+// address (routing parameters, ?lang=, ?next=, the language switch), so
+// none of them meets one.
+func (s *Server) readableAddress(c *fiber.Ctx) error {
+	path, query, _ := strings.Cut(c.OriginalURL(), "?")
+	decoded, err := url.PathUnescape(path)
+	if err != nil || !isText(decoded) || !escapesValid(query) || strings.ContainsFunc(path+query, isControl) {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Key: "error.bad_address", Message: "The address of this page cannot be read."}
+	}
+	if !argsAreText(c.Request().URI().QueryArgs()) {
+		return errNotText
+	}
+	return c.Next()
+}
+
+// escapesValid reports whether every % in s starts an escape: two hex digits.
+func escapesValid(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0; i = strings.IndexByte(s, '%') {
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return false
+		}
+		s = s[i+3:]
+	}
+	return true
+}
+
+func isHex(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func localizer(c *fiber.Ctx) *i18n.Localizer {
 	l, _ := c.Locals(localizerLocal).(*i18n.Localizer)
@@ -65,3 +103,9 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 
 // home sends people to the orders page.
 func (s *Server) home(c *fiber.Ctx) error { return c.Redirect("/orders", fiber.StatusSeeOther) }
+
+// logPanic logs a handler's panic with its stack; the recover middleware
+// then answers it with the 500 page.
+func (s *Server) logPanic(c *fiber.Ctx, panicked any) {
+	s.Logger.Error("handler panicked", "method", c.Method(), "path", c.Path(), "panic", panicked, "stack", string(debug.Stack()))
+}

@@ -90,9 +90,10 @@ func (s *Server) routeTable() []route {
 
 // routes installs the middleware and the route table on app.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(recover.New())
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(compress.New())
 	app.Use(s.securityHeaders)
+	app.Use(s.readableAddress) // 400 for an address that cannot be decoded, before anything reads it
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 3600}))
 	app.Get("/healthz", s.healthz)
 

@@ -1,0 +1,190 @@
+package handlers_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/handlers"
+	"github.com/canceldesk/canceldesk/store"
+)
+
+// rawRequest writes request (the request line and headers, then body) on
+// a new connection to the server at base, exactly as given, and reads the
+// answer.
+func rawRequest(t *testing.T, base, request string) (*http.Response, *goquery.Document) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(request)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to %q: %v", request, err)
+	}
+	_, doc := readPage(t, res)
+	return res, doc
+}
+
+// wireGet asks for target, sent byte for byte as given (no client
+// normalises it).
+func wireGet(t *testing.T, base, target string, headers ...string) (*http.Response, *goquery.Document) {
+	t.Helper()
+	return rawRequest(t, base, "GET "+target+" HTTP/1.1\r\nHost: desk.example\r\n"+strings.Join(headers, "")+"Connection: close\r\n\r\n")
+}
+
+// assertAlive checks the server still answers.
+func assertAlive(t *testing.T, base string) {
+	t.Helper()
+	if res, _ := wireGet(t, base, "/login"); res.StatusCode != http.StatusOK {
+		t.Fatalf("the server stopped answering: /login gave %d", res.StatusCode)
+	}
+}
+
+// syncBuffer collects log output written from the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logTo sends the app's log to buf.
+func logTo(buf *syncBuffer) func(*handlers.Config) {
+	return func(c *handlers.Config) { c.Logger = slog.New(slog.NewTextHandler(buf, nil)) }
+}
+
+// TestUndecodableAddress: an address that cannot be decoded is a 400
+// page, for signed-out visitors and members alike, and never takes the
+// server down.
+func TestUndecodableAddress(t *testing.T) {
+	a := newTestApp(t)
+	base := a.serve(t)
+	targets := []string{
+		"/%zz", "/orders%zz", "/cancel%zz", "/r/%zz", "/invite/%zz", "/static/%zz", "/%", "/orders%4",
+		"/%ff", "/r/%c3%28", "/%00", // decode to something that is not text
+		"/orders?q=%zz", "/login?next=%zz", "/cancel?lang=%zz", "/orders?%zz=1",
+	}
+	for _, who := range []struct {
+		name   string
+		cookie string
+	}{{"SignedOut", ""}, {"SignedIn", "Cookie: " + a.cookieHeader() + "\r\n"}} {
+		for _, target := range targets {
+			t.Run(who.name+target, func(t *testing.T) {
+				res, doc := wireGet(t, base, target, who.cookie)
+				if res.StatusCode != http.StatusBadRequest {
+					t.Fatalf("status %d, want 400", res.StatusCode)
+				}
+				if h := doc.Find(".error-page h1").Text(); h != "Something in the request isn't right" {
+					t.Errorf("heading %q, want the bad-request page", h)
+				}
+				if res.Header.Get("Content-Security-Policy") == "" {
+					t.Error("the page lacks the security headers")
+				}
+				assertAlive(t, base)
+			})
+		}
+	}
+	t.Run("NotTextInTheQuerySaysSo", func(t *testing.T) {
+		res, doc := wireGet(t, base, "/cancel?email=%ff")
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find(".error-page").Text(), notTextMessage) {
+			t.Fatalf("status %d, page %q", res.StatusCode, doc.Find(".error-page").Text())
+		}
+	})
+	t.Run("GoodAddressesStillWork", func(t *testing.T) {
+		for _, target := range []string{"/cancel?lang=zh-TW", "/login?next=%2Forders%3Fq%3D%25", "/cancel?email=a%2Bb%40example.com"} {
+			if res, _ := wireGet(t, base, target); res.StatusCode != http.StatusOK {
+				t.Errorf("%s: status %d", target, res.StatusCode)
+			}
+		}
+	})
+}
+
+// panickyBacklog is the real store whose refund backlog panics once
+// armed: a bug reached by every signed-in page, and by its error page.
+type panickyBacklog struct {
+	*store.DB
+	armed *atomic.Bool
+}
+
+func (p panickyBacklog) RefundBacklog(ctx context.Context, limit int) ([]canceldesk.BacklogEntry, int, error) {
+	if p.armed.Load() {
+		panic("backlog exploded")
+	}
+	return p.DB.RefundBacklog(ctx, limit)
+}
+
+// TestPanics: a handler that panics gets the 500 page and a log line with
+// the stack; a panic while the error page itself is made gets a plain 500
+// and one log line; the server answers on.
+func TestPanics(t *testing.T) {
+	t.Run("InAHandler", func(t *testing.T) {
+		var log syncBuffer
+		a := newTestApp(t, logTo(&log), func(c *handlers.Config) {
+			c.Ready = func(context.Context) error { panic("health check exploded") }
+		})
+		base := a.serve(t)
+		res, doc := wireGet(t, base, "/healthz")
+		if res.StatusCode != http.StatusInternalServerError || doc.Find(".error-page h1").Text() != "Something went wrong" {
+			t.Fatalf("status %d, heading %q", res.StatusCode, doc.Find(".error-page h1").Text())
+		}
+		if out := log.String(); !strings.Contains(out, "health check exploded") || !strings.Contains(out, "goroutine") {
+			t.Errorf("the panic is not logged with its stack: %q", out)
+		}
+		assertAlive(t, base)
+	})
+
+	t.Run("InTheErrorPage", func(t *testing.T) {
+		var log syncBuffer
+		var armed atomic.Bool
+		a := newTestApp(t, logTo(&log), func(c *handlers.Config) { c.Refunds = panickyBacklog{c.Refunds.(*store.DB), &armed} })
+		base := a.serve(t)
+		armed.Store(true)
+		a.clock.Advance(time.Minute) // past the navigation's cached count
+		before := strings.Count(log.String(), "\n")
+		res, _ := wireGet(t, base, "/orders", "Cookie: "+a.cookieHeader()+"\r\n")
+		if res.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("status %d, want 500", res.StatusCode)
+		}
+		lines := strings.Split(strings.TrimSpace(log.String()), "\n")[before:]
+		var errorPage []string
+		for _, l := range lines {
+			if strings.Contains(l, "error page") {
+				errorPage = append(errorPage, l)
+			}
+		}
+		if len(errorPage) != 1 || !strings.Contains(errorPage[0], "backlog exploded") {
+			t.Errorf("want one log line about the error page's panic, got %q", lines)
+		}
+		armed.Store(false)
+		assertAlive(t, base)
+		if res, _ := wireGet(t, base, "/orders", "Cookie: "+a.cookieHeader()+"\r\n"); res.StatusCode != http.StatusOK {
+			t.Errorf("after the panic: /orders gave %d", res.StatusCode)
+		}
+	})
+}
