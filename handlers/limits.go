@@ -47,14 +47,22 @@ const (
 // uploadPaths are the routes that take a file, and so MaxUploadBytes.
 var uploadPaths = []string{"/import"}
 
-// bodyLimit is the most a request to path may carry.
-func bodyLimit(path string) int {
-	// Routing ignores case and a trailing slash: so does the limit.
+// isUploadPath reports whether path takes a file. Routing ignores case
+// and a trailing slash: so does this.
+func isUploadPath(path string) bool {
 	path = strings.TrimSuffix(strings.ToLower(path), "/")
 	for _, p := range uploadPaths {
 		if path == p {
-			return maxUploadBody
+			return true
 		}
+	}
+	return false
+}
+
+// bodyLimit is the most a request to path may carry.
+func bodyLimit(path string) int {
+	if isUploadPath(path) {
+		return maxUploadBody
 	}
 	return MaxFormBytes
 }

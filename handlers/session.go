@@ -82,14 +82,8 @@ func (s *Server) sessions(c *fiber.Ctx) error {
 	}
 	c.Locals(sessionLocal, sess)
 	c.Locals(csrfLocal, tok)
-	if !safeMethod(c.Method()) {
-		sent := c.Get("X-CSRF-Token")
-		if sent == "" {
-			sent = c.FormValue("_csrf")
-		}
-		if subtle.ConstantTimeCompare([]byte(sent), []byte(tok)) != 1 {
-			return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: "error.csrf", Message: "This form has expired. Reload the page and try again."}
-		}
+	if !safeMethod(c.Method()) && subtle.ConstantTimeCompare([]byte(sentToken(c)), []byte(tok)) != 1 {
+		return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: "error.csrf", Message: "This form has expired. Reload the page and try again."}
 	}
 	if err := c.Next(); err != nil {
 		return err
@@ -101,6 +95,25 @@ func (s *Server) sessions(c *fiber.Ctx) error {
 		s.Logger.Warn("saving the session failed", "err", err)
 	}
 	return nil
+}
+
+// sentToken is the CSRF token a request carries: the X-CSRF-Token header
+// (htmx), else the _csrf field of a form body, urlencoded or, where a file
+// is uploaded, multipart. Never the query string: a token there would be
+// kept in logs and history and sent on in Referer headers.
+func sentToken(c *fiber.Ctx) string {
+	if tok := c.Get("X-CSRF-Token"); tok != "" {
+		return tok
+	}
+	if tok := c.Request().PostArgs().Peek("_csrf"); len(tok) > 0 { // empty unless the body is urlencoded
+		return string(tok)
+	}
+	if isUploadPath(c.Path()) {
+		if form, err := c.Request().MultipartForm(); err == nil && len(form.Value["_csrf"]) > 0 {
+			return form.Value["_csrf"][0]
+		}
+	}
+	return ""
 }
 
 func safeMethod(m string) bool {

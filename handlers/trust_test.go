@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,4 +191,96 @@ func TestPanics(t *testing.T) {
 			t.Errorf("after the panic: /orders gave %d", res.StatusCode)
 		}
 	})
+}
+
+// getSends lists, for each way the page sends a form by GET, the names of
+// the fields it sends: an hx-get that includes its form (htmx leaves
+// buttons out), and a button with formmethod="get" (the form's fields and
+// the button's own name).
+func getSends(doc *goquery.Document) map[string][]string {
+	fields := func(form *goquery.Selection) []string {
+		var names []string
+		form.Find("input[name], select[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
+			if typ, _ := s.Attr("type"); typ != "submit" && typ != "button" {
+				names = append(names, s.AttrOr("name", ""))
+			}
+		})
+		return names
+	}
+	sends := map[string][]string{}
+	doc.Find(`[hx-get][hx-include="closest form"]`).Each(func(_ int, s *goquery.Selection) {
+		sends["hx-get "+s.AttrOr("hx-get", "")] = fields(s.Closest("form"))
+	})
+	doc.Find(`button[formmethod="get"]`).Each(func(_ int, s *goquery.Selection) {
+		names := fields(s.Closest("form"))
+		if name, ok := s.Attr("name"); ok {
+			names = append(names, name)
+		}
+		sends["formmethod=get "+s.AttrOr("formaction", "")] = names
+	})
+	return sends
+}
+
+// TestCSRFTokenNeverInTheURL: a token is taken from the header or the form
+// body only, and the dialogs that send their form by GET (previews, live
+// totals, the no-JavaScript refresh) do not put it in the URL.
+func TestCSRFTokenNeverInTheURL(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	a.location(t, "Main Warehouse")
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	acct, _ := a.db.AccountByEmail(ctx, testEmails[canceldesk.RoleStaff])
+
+	t.Run("ATokenInTheQueryIsRefused", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost, "/account?_csrf="+url.QueryEscape(staff.csrf), strings.NewReader("language=zh-TW"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if res, _ := staff.do(t, req); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403", res.StatusCode)
+		}
+		if got, _ := a.db.Account(ctx, acct.ID); got.Language != "" {
+			t.Fatalf("a refused request changed the language to %q", got.Language)
+		}
+		anon := a.anonymous()
+		anon.get(t, "/cancel")
+		req = httptest.NewRequest(http.MethodPost, "/cancel?_csrf="+url.QueryEscape(anon.csrf), strings.NewReader(requestForm("#1001", "a@example.com").Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if res, _ := anon.do(t, req); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("public form: status %d, want 403", res.StatusCode)
+		}
+	})
+
+	o := a.refundOrder(t, "#T100")
+	for _, dialog := range []struct {
+		path, form, confirm string
+		choice              url.Values
+	}{
+		{fmt.Sprintf("/orders/%d/refund", o.ID), "form.refund-form", "button.btn-primary", url.Values{fmt.Sprintf("qty_%d", o.LineItems[0].ID): {"1"}}},
+		{fmt.Sprintf("/orders/%d/cancel", o.ID), "form.cancel-form", "button.btn-destructive", nil},
+	} {
+		t.Run("GETsOf"+dialog.path, func(t *testing.T) {
+			_, doc := staff.get(t, dialog.path)
+			sends := getSends(doc)
+			if len(sends) < 2 {
+				t.Fatalf("the dialog sends its form by GET %d ways: %v", len(sends), sends)
+			}
+			for how, names := range sends {
+				if slices.Contains(names, "_csrf") {
+					t.Errorf("%s sends the CSRF token in the URL: %v", how, names)
+				}
+			}
+			// Without JavaScript the confirm button carries the token.
+			form := formOf(doc, dialog.form)
+			button := doc.Find(dialog.form + " " + dialog.confirm)
+			form.Set(button.AttrOr("name", ""), button.AttrOr("value", ""))
+			for k, v := range dialog.choice {
+				form[k] = v
+			}
+			if form.Get("_csrf") != staff.csrf {
+				t.Fatalf("the confirm button sends %v", form)
+			}
+			if res, _ := staff.post(t, doc.Find(dialog.form).AttrOr("action", ""), form); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("confirming without JavaScript: status %d", res.StatusCode)
+			}
+		})
+	}
 }
