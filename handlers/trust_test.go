@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	redisstorage "github.com/gofiber/storage/redis/v3"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/handlers"
@@ -283,4 +287,124 @@ func TestCSRFTokenNeverInTheURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freePort is a loopback TCP port nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// startRedis starts a private redis-server on port that keeps nothing on
+// disk, and waits until it answers. The caller stops it.
+func startRedis(t *testing.T, port string) *exec.Cmd {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server is not installed: run scripts/test.sh")
+	}
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
+	defer rdb.Close()
+	for i := 0; rdb.Ping(context.Background()).Err() != nil; i++ {
+		if i > 100 {
+			t.Fatal("private redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd
+}
+
+// TestVisitorsStoreNoSession: sessions live in a private Redis, where any
+// key is a session; visitors' pages and public forms add none, their forms
+// are still protected by the CSRF cookie, and sign-in stores one.
+func TestVisitorsStoreNoSession(t *testing.T) {
+	ctx := context.Background()
+	port := freePort(t)
+	srv := startRedis(t, port)
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
+	t.Cleanup(func() { rdb.Close() })
+	a := newTestApp(t, func(c *handlers.Config) { c.Sessions = redisstorage.NewFromConnection(rdb) })
+	a.requestOrder(t, "#V1")
+	keys := func() []string {
+		t.Helper()
+		k, err := rdb.Keys(ctx, "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(k)
+		return k
+	}
+	before := keys()
+	if len(before) != 1 {
+		t.Fatalf("keys %v: want the signed-in owner's session alone", before)
+	}
+
+	t.Run("VisitorsAddNoKey", func(t *testing.T) {
+		for i := 0; i < 20; i++ {
+			for _, path := range []string{"/cancel", "/login", "/invite/not-a-token", "/r/not-a-token", "/nowhere", "/orders"} {
+				a.anonymous().get(t, path)
+			}
+		}
+		v := a.anonymous()
+		v.get(t, "/cancel")
+		if res, _ := v.post(t, "/cancel", requestForm("#V1", "buyer@example.com")); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("public form: status %d", res.StatusCode)
+		}
+		v.get(t, "/login")
+		if res, _ := v.post(t, "/login", url.Values{"email": {"nobody@example.com"}, "password": {"wrong password"}}); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in: status %d", res.StatusCode)
+		}
+		// A cookie naming no stored session is not stored either.
+		v.jar["canceldesk_session"] = &http.Cookie{Name: "canceldesk_session", Value: "made-up"}
+		v.get(t, "/cancel")
+		if got := keys(); !slices.Equal(got, before) {
+			t.Fatalf("keys after visitors: %v, want %v", got, before)
+		}
+	})
+
+	t.Run("PublicFormsNeedTheVisitorsToken", func(t *testing.T) {
+		v, other := a.anonymous(), a.anonymous()
+		v.get(t, "/cancel")
+		other.get(t, "/cancel")
+		for name, tok := range map[string]string{"none": "", "forged": "forged-token", "another visitor's": other.csrf} {
+			form := requestForm("#V1", "buyer@example.com")
+			form.Set("_csrf", tok)
+			if res, _ := v.post(t, "/cancel", form); res.StatusCode != http.StatusForbidden {
+				t.Errorf("%s token: status %d, want 403", name, res.StatusCode)
+			}
+		}
+		// Without the cookie, the page's token is worth nothing.
+		cookieless := a.anonymous()
+		cookieless.csrf = v.csrf
+		if res, _ := cookieless.post(t, "/login", url.Values{"email": {testEmails[canceldesk.RoleStaff]}, "password": {testPassword}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("token without its cookie: status %d, want 403", res.StatusCode)
+		}
+	})
+
+	t.Run("SignInStoresOneSession", func(t *testing.T) {
+		c := a.signedIn(t, canceldesk.RoleStaff)
+		id := c.sessionID()
+		if got := keys(); len(got) != 2 || !slices.Contains(got, id) {
+			t.Fatalf("keys after sign-in: %v, want the new session %q beside %v", got, id, before)
+		}
+		if res, _ := c.get(t, "/orders"); res.StatusCode != http.StatusOK {
+			t.Fatalf("signed in: %d", res.StatusCode)
+		}
+		if res, _ := c.post(t, "/logout", nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-out: %d", res.StatusCode)
+		}
+		if got := keys(); !slices.Equal(got, before) {
+			t.Fatalf("keys after sign-out: %v, want %v", got, before)
+		}
+	})
 }
