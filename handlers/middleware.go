@@ -77,16 +77,26 @@ func localizer(c *fiber.Ctx) *i18n.Localizer {
 // securityHeaders sets the headers every response carries. Scripts and
 // styles come only from this origin; no inline script anywhere.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
-	setSecurityHeaders(c)
+	s.setSecurityHeaders(c)
 	return c.Next()
 }
 
-func setSecurityHeaders(c *fiber.Ctx) {
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Frame-Options", "DENY")
+	if s.SecureCookies { // served over TLS: browsers are to come back over TLS only
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=63072000; includeSubDomains")
+	}
+}
+
+// noStore keeps the answer out of every cache (browser, proxy): for
+// signed-in pages, and for pages whose address is a secret.
+func noStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
 }
 
 // healthz answers 200 when the database answers, else 503.

@@ -182,6 +182,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) (answered error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.Logger.Error("making the error page panicked", "method", c.Method(), "path", c.Path(), "err", err, "panic", r)
+			s.setSecurityHeaders(c)
 			c.Response().Header.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 			answered = c.Status(fiber.StatusInternalServerError).SendString(http.StatusText(fiber.StatusInternalServerError))
 		}
@@ -204,7 +205,7 @@ func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 	}
 	if c.Locals(localizerLocal) == nil {
 		// Refused before the middleware ran (a body over every limit).
-		setSecurityHeaders(c)
+		s.setSecurityHeaders(c)
 		c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language"), c.Cookies(langCookie)), s.Location))
 	}
 	p := errorPage{Page: s.page(c, "", ""), Status: status}

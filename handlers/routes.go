@@ -101,6 +101,10 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.limitBody)   // 413 for a body over its route's limit, before any field is read
 	app.Use(s.requireText) // 400 for a field that is not text
 	app.Use(s.sessions)    // sessions and the CSRF check of every POST
+	// A customer's request status and an invitation have a secret in
+	// their address: no cache keeps them.
+	app.Use("/r/", noStore)
+	app.Use("/invite/", noStore)
 
 	for _, r := range s.routeTable() {
 		if r.role == public {

@@ -90,7 +90,8 @@ func (s *Server) sessions(c *fiber.Ctx) error {
 		return &canceldesk.Error{Code: canceldesk.EUNAVAILABLE, Key: "error.sessions_unavailable", Message: "The sign-in service is unavailable."}
 	}
 	var tok string
-	if sess != nil {
+	if sess != nil { // a member's page: no cache keeps it
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Locals(sessionLocal, sess)
 		tok, _ = sess.Get(sessCSRF).(string)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -407,4 +408,62 @@ func TestVisitorsStoreNoSession(t *testing.T) {
 			t.Fatalf("keys after sign-out: %v, want %v", got, before)
 		}
 	})
+}
+
+// TestResponseHeaders: over TLS every answer tells browsers to stay on
+// TLS; members' pages and pages whose address is a secret are kept by no
+// cache; static assets keep their long cache.
+func TestResponseHeaders(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		a := newTestApp(t, func(c *handlers.Config) { c.SecureCookies = secure })
+		o := a.requestOrder(t, "#H1")
+		if res, _ := fileRequest(t, a, "10.0.0.1", requestForm("#H1", "buyer@example.com")); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("filing a request: %d", res.StatusCode)
+		}
+		ms, _ := a.db.Messages(context.Background(), "", 10)
+		received, _ := a.db.Message(context.Background(), ms[0].ID)
+		status := regexp.MustCompile(`/r/[A-Za-z0-9_-]+`).FindString(received.Text)
+		_, page := a.get(t, "/orders")
+		asset := page.Find(`link[rel="stylesheet"]`).AttrOr("href", "")
+		base := a.serve(t)
+		member := "Cookie: " + a.cookieHeader() + "\r\n"
+		for _, tc := range []struct {
+			name, target, cookie, cache string
+		}{
+			{"MemberPage", "/orders", member, "no-store"},
+			{"MemberOrder", fmt.Sprintf("/orders/%d", o.ID), member, "no-store"},
+			{"MemberFragment", "/orders?q=H1", member + "HX-Request: true\r\n", "no-store"},
+			{"MemberNotFound", "/nowhere", member, "no-store"},
+			{"MemberOnAPublicPage", "/cancel", member, "no-store"},
+			{"RequestStatus", status, "", "no-store"},
+			{"UnknownRequestStatus", "/r/not-a-token", "", "no-store"},
+			{"Invitation", "/invite/not-a-token", "", "no-store"},
+			{"Asset", asset, member, "public, max-age=31536000"},
+			{"VisitorPage", "/login", "", ""},
+			{"Health", "/healthz", "", ""},
+			{"BadAddress", "/%zz", "", ""},
+		} {
+			t.Run(fmt.Sprintf("%s/secure=%v", tc.name, secure), func(t *testing.T) {
+				res, _ := wireGet(t, base, tc.target, tc.cookie)
+				if res.StatusCode >= 500 {
+					t.Fatalf("status %d", res.StatusCode)
+				}
+				if got := res.Header.Get("Cache-Control"); tc.cache != "" && got != tc.cache {
+					t.Errorf("Cache-Control %q, want %q", got, tc.cache)
+				}
+				want := map[bool]string{true: "max-age=63072000; includeSubDomains"}[secure]
+				if got := res.Header.Get("Strict-Transport-Security"); got != want {
+					t.Errorf("Strict-Transport-Security %q, want %q", got, want)
+				}
+			})
+		}
+		t.Run(fmt.Sprintf("BodyRefusedUnread/secure=%v", secure), func(t *testing.T) {
+			n := 40 << 20
+			res, _ := rawRequest(t, base, fmt.Sprintf("POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", n))
+			want := map[bool]string{true: "max-age=63072000; includeSubDomains"}[secure]
+			if res.StatusCode != http.StatusRequestEntityTooLarge || res.Header.Get("Strict-Transport-Security") != want {
+				t.Errorf("status %d, Strict-Transport-Security %q", res.StatusCode, res.Header.Get("Strict-Transport-Security"))
+			}
+		})
+	}
 }
