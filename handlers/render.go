@@ -226,7 +226,7 @@ func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 			p.Heading = l.T(de.Key)
 		}
 	case status == fiber.StatusRequestEntityTooLarge:
-		p.Heading, p.Message = l.T("error.too_large.title"), l.T("error.too_large.body")
+		p.Heading, p.Message = l.T("error.too_large.title"), l.T(tooLargeKey(c.Path()))
 		if keyed {
 			p.Message = l.T(de.Key)
 		}

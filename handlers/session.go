@@ -76,13 +76,12 @@ func randomToken() string {
 }
 
 // sessions loads the stored session the request names (signed-in
-// members), then checks the CSRF token of every state-changing request: a
-// form sends it as _csrf, htmx as the X-CSRF-Token header (app.js adds
-// it). A member's token is kept in their session; a visitor's is in a
-// cookie of its own (visitorToken), so visitors cost no storage: a
-// session is stored only from sign-in on (startSession). Without a
-// session store (Redis down) a member gets the "sign-in service
-// unavailable" page. The session is saved after the handler.
+// members) and the CSRF token that checkCSRF expects. A member's token is
+// kept in their session; a visitor's is in a cookie of its own
+// (visitorToken), so visitors cost no storage: a session is stored only
+// from sign-in on (startSession). Without a session store (Redis down) a
+// member gets the "sign-in service unavailable" page. The session is
+// saved after the handler.
 func (s *Server) sessions(c *fiber.Ctx) error {
 	sess, err := s.storedSession(c)
 	if err != nil {
@@ -99,9 +98,6 @@ func (s *Server) sessions(c *fiber.Ctx) error {
 		tok = s.visitorToken(c)
 	}
 	c.Locals(csrfLocal, tok)
-	if !safeMethod(c.Method()) && subtle.ConstantTimeCompare([]byte(sentToken(c)), []byte(tok)) != 1 {
-		return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: "error.csrf", Message: "This form has expired. Reload the page and try again."}
-	}
 	if err := c.Next(); err != nil {
 		return err
 	}
@@ -168,6 +164,19 @@ func (s *Server) visitorToken(c *fiber.Ctx) string {
 func isToken(s string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil && len(b) == 32
+}
+
+// checkCSRF refuses a state-changing request (403) unless it carries the
+// CSRF token sessions expects: a form sends it as _csrf, htmx as the
+// X-CSRF-Token header (app.js adds it). It runs after the route's role
+// check, so an upload's body is parsed for its token only when its sender
+// may upload, and before the handler uses anything it sent.
+func (s *Server) checkCSRF(c *fiber.Ctx) error {
+	tok, _ := c.Locals(csrfLocal).(string)
+	if !safeMethod(c.Method()) && (tok == "" || subtle.ConstantTimeCompare([]byte(sentToken(c)), []byte(tok)) != 1) {
+		return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: "error.csrf", Message: "This form has expired. Reload the page and try again."}
+	}
+	return c.Next()
 }
 
 // sentToken is the CSRF token a request carries: the X-CSRF-Token header

@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -148,6 +151,31 @@ func (p panickyBacklog) RefundBacklog(ctx context.Context, limit int) ([]canceld
 	return p.DB.RefundBacklog(ctx, limit)
 }
 
+// panickyAccounts is the real store whose account lookup panics once
+// armed.
+type panickyAccounts struct {
+	*store.DB
+	armed *atomic.Bool
+}
+
+func (p panickyAccounts) Account(ctx context.Context, id int64) (*canceldesk.Account, error) {
+	if p.armed.Load() {
+		panic("account lookup exploded")
+	}
+	return p.DB.Account(ctx, id)
+}
+
+// faultyApp serves an app whose fault, installed by with, is armed once
+// the app is up (the owner signed in), and logs to the buffer returned.
+func faultyApp(t *testing.T, with func(*handlers.Config, *atomic.Bool)) (*testApp, string, *syncBuffer, *atomic.Bool) {
+	t.Helper()
+	log, armed := &syncBuffer{}, &atomic.Bool{}
+	a := newTestApp(t, logTo(log), func(c *handlers.Config) { with(c, armed) })
+	base := a.serve(t)
+	armed.Store(true)
+	return a, base, log, armed
+}
+
 // TestPanics: a handler that panics gets the 500 page and a log line with
 // the stack; a panic while the error page itself is made gets a plain 500
 // and one log line; the server answers on.
@@ -169,11 +197,9 @@ func TestPanics(t *testing.T) {
 	})
 
 	t.Run("InTheErrorPage", func(t *testing.T) {
-		var log syncBuffer
-		var armed atomic.Bool
-		a := newTestApp(t, logTo(&log), func(c *handlers.Config) { c.Refunds = panickyBacklog{c.Refunds.(*store.DB), &armed} })
-		base := a.serve(t)
-		armed.Store(true)
+		a, base, log, armed := faultyApp(t, func(c *handlers.Config, armed *atomic.Bool) {
+			c.Refunds = panickyBacklog{c.Refunds.(*store.DB), armed}
+		})
 		a.clock.Advance(time.Minute) // past the navigation's cached count
 		before := strings.Count(log.String(), "\n")
 		res, _ := wireGet(t, base, "/orders", "Cookie: "+a.cookieHeader()+"\r\n")
@@ -195,6 +221,24 @@ func TestPanics(t *testing.T) {
 		if res, _ := wireGet(t, base, "/orders", "Cookie: "+a.cookieHeader()+"\r\n"); res.StatusCode != http.StatusOK {
 			t.Errorf("after the panic: /orders gave %d", res.StatusCode)
 		}
+	})
+
+	t.Run("WhileChoosingABodyLimit", func(t *testing.T) {
+		// The upload's limit is chosen from the header, before any handler
+		// (and so outside the recover middleware).
+		a, base, log, armed := faultyApp(t, func(c *handlers.Config, armed *atomic.Bool) {
+			c.Accounts = panickyAccounts{c.Accounts.(*store.DB), armed}
+		})
+		res, _ := rawRequest(t, base, fmt.Sprintf("POST /import HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"+
+			"Content-Length: %d\r\nCookie: %s\r\nConnection: close\r\n\r\n", 30<<20, a.cookieHeader()))
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413: the form limit", res.StatusCode)
+		}
+		if !strings.Contains(log.String(), "account lookup exploded") {
+			t.Errorf("the panic is not logged: %q", log.String())
+		}
+		armed.Store(false)
+		assertAlive(t, base)
 	})
 }
 
@@ -466,4 +510,93 @@ func TestResponseHeaders(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUploadsNeedTheRoleFirst: only a member whose role may import sends
+// an upload's worth of body; everyone else is refused before the body is
+// read, and nobody else's multipart body is parsed (not even for its CSRF
+// token) before the role check.
+func TestUploadsNeedTheRoleFirst(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where a parsed multipart file over 16 MB would go
+	a := newTestApp(t)
+	base := a.serve(t)
+	visitor := a.anonymous()
+	visitor.get(t, "/login")
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	staff.get(t, "/orders")
+	manager := a.signedIn(t, canceldesk.RoleManager)
+	manager.get(t, "/orders")
+	header := func(c *client, ct string, n int64) string {
+		return fmt.Sprintf("POST /import HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: %s\r\nConnection: close\r\n\r\n",
+			ct, n, c.cookieHeader())
+	}
+	refused := func(t *testing.T, res *http.Response) {
+		t.Helper()
+		if res.StatusCode != http.StatusRequestEntityTooLarge && !toLogin(res) {
+			t.Fatalf("status %d %s, want 413 or the sign-in page", res.StatusCode, location(res))
+		}
+	}
+
+	for _, who := range []struct {
+		name string
+		c    *client
+	}{{"Visitor", visitor}, {"Staff", staff}} {
+		t.Run(who.name+"BigUploadRefusedUnread", func(t *testing.T) {
+			// The header alone: the answer comes without the body.
+			_, ct, n := multipartCSV(who.c.csrf, 30<<20)
+			res, _ := rawRequest(t, base, header(who.c, ct, n))
+			refused(t, res)
+		})
+		t.Run(who.name+"BigUploadSent", func(t *testing.T) {
+			body, ct, n := multipartCSV(who.c.csrf, 30<<20)
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			go func() { io.Copy(conn, io.MultiReader(strings.NewReader(header(who.c, ct, n)), body)) }()
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			refused(t, res)
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("files left in the temporary directory: %v", left)
+			}
+		})
+		t.Run(who.name+"SmallUploadNotParsed", func(t *testing.T) {
+			// A NUL in a field answers 400 once the form is parsed: the
+			// role check answers first.
+			var body bytes.Buffer
+			w := multipart.NewWriter(&body)
+			w.WriteField("_csrf", who.c.csrf)
+			w.WriteField("note", "a\x00b")
+			fw, _ := w.CreateFormFile("file", "orders_export.csv")
+			fw.Write([]byte("Name,Email\n#1,a@example.com\n"))
+			w.Close()
+			res, _ := rawRequest(t, base, header(who.c, w.FormDataContentType(), int64(body.Len()))+body.String())
+			want := map[bool]int{true: http.StatusSeeOther, false: http.StatusForbidden}[who.c == visitor]
+			if res.StatusCode != want || (who.c == visitor && !toLogin(res)) {
+				t.Fatalf("status %d %s, want %d before the form is read", res.StatusCode, location(res), want)
+			}
+		})
+	}
+
+	t.Run("ManagersUploadIsImported", func(t *testing.T) {
+		res, _, doc := postUpload(t, base, manager, 4*handlers.MaxFormBytes)
+		if res.StatusCode != 200 || doc.Find(".import-summary").Length() != 1 {
+			t.Fatalf("status %d, error %q", res.StatusCode, doc.Find("#file-error").Text())
+		}
+	})
+
+	t.Run("ManagersUploadNeedsItsToken", func(t *testing.T) {
+		body, ct, n := multipartCSV("forged-token", 4*handlers.MaxFormBytes)
+		b, _ := io.ReadAll(body)
+		res, _ := rawRequest(t, base, header(manager, ct, n)+string(b))
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403", res.StatusCode)
+		}
+	})
 }
