@@ -27,6 +27,9 @@ func currentAccount(c *fiber.Ctx) *canceldesk.Account {
 func (s *Server) require(min canceldesk.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sess := currentSession(c)
+		if sess == nil {
+			return s.toLogin(c, false)
+		}
 		id, _ := sess.Get(sessAccount).(int64)
 		if id == 0 {
 			return s.toLogin(c, false)
@@ -175,15 +178,14 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return errSignInUnavailable()
 	}
 	// A fresh session id at sign-in: an id planted before cannot be used after.
-	sess := currentSession(c)
-	if err := sess.Regenerate(); err != nil {
+	sess, err := s.startSession(c)
+	if err != nil {
 		return err
 	}
 	now := s.Now().Unix()
 	sess.Set(sessAccount, acct.ID)
 	sess.Set(sessCreated, now)
 	sess.Set(sessSeen, now)
-	sess.Set(sessCSRF, randomToken())
 	if err := s.recordSession(c, acct.ID); err != nil {
 		return errSignInUnavailable()
 	}

@@ -145,23 +145,29 @@ func TestLogin(t *testing.T) {
 
 	t.Run("SessionIDChangesAtSignIn", func(t *testing.T) {
 		a := newTestApp(t)
+		signIn := func(c *client, role canceldesk.Role) string {
+			t.Helper()
+			c.get(t, "/login")
+			if res, _ := c.post(t, "/login", url.Values{"email": {testEmails[role]}, "password": {testPassword}}); res.StatusCode != 303 {
+				t.Fatalf("sign-in: %d", res.StatusCode)
+			}
+			return c.sessionID()
+		}
+		// An id planted before sign-in is not used...
 		c := a.anonymous()
-		c.get(t, "/login")
-		before := c.sessionID()
-		if before == "" {
-			t.Fatal("no session before sign-in")
+		c.jar["canceldesk_session"] = &http.Cookie{Name: "canceldesk_session", Value: "planted-by-someone-else"}
+		first := signIn(c, canceldesk.RoleStaff)
+		if first == "" || first == "planted-by-someone-else" {
+			t.Fatalf("session id after sign-in: %q", first)
 		}
-		if res, _ := c.post(t, "/login", url.Values{"email": {testEmails[canceldesk.RoleStaff]}, "password": {testPassword}}); res.StatusCode != 303 {
-			t.Fatalf("sign-in: %d", res.StatusCode)
+		// ...nor is the session of whoever signed in before on this browser.
+		second := signIn(c, canceldesk.RoleManager)
+		if second == "" || second == first {
+			t.Fatalf("session id not renewed: %q → %q", first, second)
 		}
-		after := c.sessionID()
-		if after == "" || after == before {
-			t.Fatalf("session id not renewed: %q → %q", before, after)
-		}
-		// The planted id is worth nothing now.
-		planted := a.anonymous()
-		planted.jar["canceldesk_session"] = &http.Cookie{Name: "canceldesk_session", Value: before}
-		if res, _ := planted.get(t, "/orders"); !toLogin(res) {
+		replay := a.anonymous()
+		replay.jar["canceldesk_session"] = &http.Cookie{Name: "canceldesk_session", Value: first}
+		if res, _ := replay.get(t, "/orders"); !toLogin(res) {
 			t.Errorf("old session id still signed in: %d", res.StatusCode)
 		}
 	})
@@ -294,27 +300,26 @@ func TestSession(t *testing.T) {
 	})
 
 	t.Run("CookieFlags", func(t *testing.T) {
-		a := newTestApp(t)
-		c := a.anonymous()
-		res, _ := c.get(t, "/login")
-		var found bool
-		for _, ck := range res.Cookies() {
-			if ck.Name == "canceldesk_session" {
-				found = true
-				if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
-					t.Errorf("session cookie flags: %+v", ck)
+		for _, secure := range []bool{false, true} {
+			a := newTestApp(t, func(c *handlers.Config) { c.SecureCookies = secure })
+			prefix := map[bool]string{true: "__Host-"}[secure]
+			check := func(res *http.Response, name string) {
+				t.Helper()
+				for _, ck := range res.Cookies() {
+					if ck.Name == prefix+name {
+						if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Secure != secure {
+							t.Errorf("%s flags: %+v", ck.Name, ck)
+						}
+						return
+					}
 				}
+				t.Errorf("secure=%v: no %s cookie in %v", secure, prefix+name, res.Cookies())
 			}
-		}
-		if !found {
-			t.Fatal("no session cookie")
-		}
-		secure := newTestApp(t, func(c *handlers.Config) { c.SecureCookies = true })
-		res, _ = secure.anonymous().get(t, "/login")
-		for _, ck := range res.Cookies() {
-			if strings.Contains(ck.Name, "session") && (ck.Name != "__Host-canceldesk_session" || !ck.Secure || ck.Path != "/") {
-				t.Errorf("over TLS: %+v", ck)
-			}
+			c := a.anonymous()
+			res, _ := c.get(t, "/login")
+			check(res, "canceldesk_csrf") // a visitor's CSRF token
+			res, _ = c.post(t, "/login", url.Values{"email": {testEmails[canceldesk.RoleStaff]}, "password": {testPassword}})
+			check(res, "canceldesk_session")
 		}
 	})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -20,10 +21,11 @@ const (
 	// uploadOverhead is room beside the file in the upload's body: the
 	// multipart framing and the form's other fields.
 	uploadOverhead = 1 << 20
-	// maxUploadBody bounds the body of the CSV upload, and of any request
-	// at all: the server reads no more than this before a handler runs.
+	// maxUploadBody bounds the body of the CSV upload, sent by a member
+	// whose role may import: the most any request carries (bodyLimits).
 	maxUploadBody = MaxUploadBytes + uploadOverhead
-	// MaxFormBytes bounds the body of every request but the CSV upload.
+	// MaxFormBytes bounds the body of every other request: forms, and
+	// uploads from anyone else (a visitor, a member of a lesser role).
 	// The largest legitimate form is the message-template editor: a
 	// subject of 200 and a body of 10,000 characters, which a browser
 	// sends UTF-8 and percent-encoded, so up to 12 bytes a character
@@ -47,56 +49,102 @@ const (
 // uploadPaths are the routes that take a file, and so MaxUploadBytes.
 var uploadPaths = []string{"/import"}
 
-// bodyLimit is the most a request to path may carry.
-func bodyLimit(path string) int {
-	// Routing ignores case and a trailing slash: so does the limit.
+// isUploadPath reports whether path takes a file. Routing ignores case
+// and a trailing slash: so does this.
+func isUploadPath(path string) bool {
 	path = strings.TrimSuffix(strings.ToLower(path), "/")
 	for _, p := range uploadPaths {
 		if path == p {
-			return maxUploadBody
+			return true
 		}
 	}
-	return MaxFormBytes
+	return false
 }
 
-// limitBody answers 413 with the "too large" page when the request's body
-// is over its route's limit, before anything reads a field of it (the
-// CSRF check is the first to). fasthttp has read the body by now, exactly
-// its declared Content-Length (and never more than maxUploadBody: a
-// bigger one does not get here, see drainRefusedBody), so that is its
-// size; a chunked body declares none, and its size is what was read.
-func (s *Server) limitBody(c *fiber.Ctx) error {
-	limit := bodyLimit(c.Path())
-	n := c.Request().Header.ContentLength()
-	if n < 0 { // chunked: the length is what was read
-		n = len(c.Request().Body())
-	}
-	if n > limit {
-		key := "error.too_large.form"
-		if limit == maxUploadBody {
-			key = "error.too_large.body"
+// bodyLimits bounds each request's body by who sends it, once its header
+// is read and before any of its body is (fasthttp's HeaderReceived): the
+// upload's limit for a POST to an upload route from a member whose role
+// may upload, MaxFormBytes for everything else. A body over its limit is
+// refused unread, with the 413 page (see drainRefusedBody); so nobody
+// else gets an upload's worth of memory, however they ask.
+func (s *Server) bodyLimits(app *fiber.App) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) (conf fasthttp.RequestConfig) {
+		conf.MaxRequestBodySize = MaxFormBytes
+		// This runs outside the recover middleware: a panic here would end
+		// the process, so it only keeps the form limit.
+		defer func() {
+			if r := recover(); r != nil {
+				s.Logger.Error("choosing a body limit panicked", "panic", r)
+				conf.MaxRequestBodySize = MaxFormBytes
+			}
+		}()
+		if h.IsPost() && s.mayUpload(app, h) {
+			conf.MaxRequestBodySize = maxUploadBody
 		}
-		return errTooLarge(key)
+		return conf
 	}
-	return c.Next()
 }
 
-// errTooLarge is a body over its limit: 413, with the catalogue key of
-// what to do about it.
-func errTooLarge(key string) error {
-	return errors.Join(fiber.ErrRequestEntityTooLarge,
-		&canceldesk.Error{Code: canceldesk.EINVALID, Key: key, Message: "The request is too large."})
+// mayUpload reports whether a request, by its header alone, is a POST to
+// an upload route from a signed-in member whose role that route allows.
+// It reads the path and the session as the app will (a context of its
+// own around the header), and the account as require will.
+func (s *Server) mayUpload(app *fiber.App, h *fasthttp.RequestHeader) bool {
+	var rc fasthttp.RequestCtx
+	h.CopyTo(&rc.Request.Header)
+	c := app.AcquireCtx(&rc)
+	defer app.ReleaseCtx(c)
+	role, ok := s.uploadRole(c.Path())
+	if !ok {
+		return false
+	}
+	sess, err := s.storedSession(c)
+	if err != nil || sess == nil {
+		return false
+	}
+	id, _ := sess.Get(sessAccount).(int64)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	acct, err := s.Accounts.Account(ctx, id)
+	return err == nil && acct.Active() && acct.Role.AtLeast(role)
 }
 
-// requireText answers 400 when a query or form field (name or value; not
-// an uploaded file) is not text: invalid UTF-8 or a NUL byte. Browsers
-// never send either; PostgreSQL refuses to store both, so letting one
-// through would fail deep inside a handler (500) instead of here.
+// uploadRole is the least role the upload route at path allows, from the
+// route table; ok is false when path takes no upload.
+func (s *Server) uploadRole(path string) (role canceldesk.Role, ok bool) {
+	if !isUploadPath(path) {
+		return "", false
+	}
+	for _, r := range s.routeTable() {
+		if r.method == post && isUploadPath(r.path) {
+			return r.role, r.role != public
+		}
+	}
+	return "", false
+}
+
+// tooLargeKey is the catalogue key of what to do about a body refused as
+// too large at path.
+func tooLargeKey(path string) string {
+	if isUploadPath(path) {
+		return "error.too_large.body"
+	}
+	return "error.too_large.form"
+}
+
+// errNotText is a field that is not text: invalid UTF-8 or a NUL byte.
+var errNotText = &canceldesk.Error{Code: canceldesk.EINVALID, Key: "error.not_text", Message: "The form holds something that is not text."}
+
+// requireText answers 400 when a form field (name or value; not an
+// uploaded file) is not text: invalid UTF-8 or a NUL byte (readableAddress
+// checks the query's). Browsers never send either; PostgreSQL refuses to
+// store both, so letting one through would fail deep inside a handler
+// (500) instead of here. It runs after the route's role check: a
+// multipart body is parsed for nobody else.
 func (s *Server) requireText(c *fiber.Ctx) error {
-	ok := argsAreText(c.Request().URI().QueryArgs())
+	ok := true
 	ct := c.Request().Header.ContentType()
 	switch {
-	case !ok:
 	case bytes.HasPrefix(ct, []byte(fiber.MIMEApplicationForm)):
 		ok = argsAreText(c.Request().PostArgs())
 	case bytes.HasPrefix(ct, []byte(fiber.MIMEMultipartForm)):
@@ -110,7 +158,7 @@ func (s *Server) requireText(c *fiber.Ctx) error {
 		}
 	}
 	if !ok {
-		return &canceldesk.Error{Code: canceldesk.EINVALID, Key: "error.not_text", Message: "The form holds something that is not text."}
+		return errNotText
 	}
 	return c.Next()
 }
@@ -134,7 +182,7 @@ const (
 )
 
 // drainRefusedBody reads and throws away what is left of a request body
-// that fasthttp refused as bigger than maxUploadBody, before the 413 page
+// that fasthttp refused as bigger than its limit, before the 413 page
 // is written. fasthttp answers such a request without reading its body
 // and closes the connection; closing a socket with unread data makes the
 // kernel reset the connection, and the reset throws the answer away

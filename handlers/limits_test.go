@@ -234,23 +234,30 @@ func (b repeatByte) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// postUpload uploads a CSV of size bytes to the server at base as c, with
+// c's CSRF token.
+func postUpload(t *testing.T, base string, c *client, size int) (*http.Response, string, *goquery.Document) {
+	t.Helper()
+	body, ct, n := multipartCSV(c.csrf, size)
+	req, _ := http.NewRequest(http.MethodPost, base+"/import", body)
+	req.ContentLength = n
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Cookie", c.cookieHeader())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("upload of %d bytes: %v (the client must get an answer, not a reset)", size, err)
+	}
+	text, doc := readPage(t, res)
+	return res, text, doc
+}
+
 func TestUploadBodyLimit(t *testing.T) {
 	a := newTestApp(t)
 	base := a.serve(t)
 	upload := func(t *testing.T, size int) (*http.Response, string, *goquery.Document) {
 		t.Helper()
 		a.get(t, "/import")
-		body, ct, n := multipartCSV(a.csrf, size)
-		req, _ := http.NewRequest(http.MethodPost, base+"/import", body)
-		req.ContentLength = n
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("Cookie", a.cookieHeader())
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("upload of %d bytes: %v (the client must get an answer, not a reset)", size, err)
-		}
-		text, doc := readPage(t, res)
-		return res, text, doc
+		return postUpload(t, base, a.client, size)
 	}
 
 	t.Run("AFileBiggerThanAFormIsImported", func(t *testing.T) {
@@ -318,6 +325,7 @@ func TestFieldsMustBeText(t *testing.T) {
 			w.Close()
 			req := httptest.NewRequest(http.MethodPost, "/settings", &body)
 			req.Header.Set("Content-Type", w.FormDataContentType())
+			req.Header.Set("X-CSRF-Token", a.csrf) // a multipart field carries it only to an upload
 			return a.do(t, req)
 		}},
 	} {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -63,14 +64,26 @@ func (s *Server) page(c *fiber.Ctx, title, nav string) Page {
 	if tok, ok := c.Locals(csrfLocal).(string); ok {
 		p.CSRF = tok
 	}
+	p.LangLinks = s.langLinks(c, l.Lang())
+	return p
+}
+
+// langLinks are this page's address in each language. An address that
+// cannot be read (readableAddress refuses it, but its error page is made
+// here too) switches language on the home page instead.
+func (s *Server) langLinks(c *fiber.Ctx, current string) []LangLink {
+	var links []LangLink
 	for _, lang := range s.I18n.Languages() {
-		u, _ := url.Parse(c.OriginalURL())
+		u, err := url.Parse(c.OriginalURL())
+		if err != nil {
+			u = &url.URL{Path: "/"}
+		}
 		q := u.Query()
 		q.Set("lang", lang.Tag)
 		u.RawQuery = q.Encode()
-		p.LangLinks = append(p.LangLinks, LangLink{Lang: lang.Tag, Label: lang.Name, URL: u.RequestURI(), Current: lang.Tag == l.Lang()})
+		links = append(links, LangLink{Lang: lang.Tag, Label: lang.Name, URL: u.RequestURI(), Current: lang.Tag == current})
 	}
-	return p
+	return links
 }
 
 // isFragment reports whether the request wants only the fragment: an HTMX
@@ -163,7 +176,22 @@ func databaseDown(err error) bool {
 
 // errorHandler renders every error as a page in the user's language. Only
 // internal errors are logged with detail; their detail is never shown.
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+// It runs outside the recover middleware, so a panic while making the
+// page would end the process: it becomes a plain 500 and one log line.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) (answered error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Logger.Error("making the error page panicked", "method", c.Method(), "path", c.Path(), "err", err, "panic", r)
+			s.setSecurityHeaders(c)
+			c.Response().Header.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+			answered = c.Status(fiber.StatusInternalServerError).SendString(http.StatusText(fiber.StatusInternalServerError))
+		}
+	}()
+	return s.errorPage(c, err)
+}
+
+// errorPage answers err with its page.
+func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 	status := errorStatus(canceldesk.ErrorCode(err))
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
@@ -177,7 +205,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if c.Locals(localizerLocal) == nil {
 		// Refused before the middleware ran (a body over every limit).
-		setSecurityHeaders(c)
+		s.setSecurityHeaders(c)
 		c.Locals(localizerLocal, s.I18n.Localizer(s.I18n.Match(c.Get("Accept-Language"), c.Cookies(langCookie)), s.Location))
 	}
 	p := errorPage{Page: s.page(c, "", ""), Status: status}
@@ -198,7 +226,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			p.Heading = l.T(de.Key)
 		}
 	case status == fiber.StatusRequestEntityTooLarge:
-		p.Heading, p.Message = l.T("error.too_large.title"), l.T("error.too_large.body")
+		p.Heading, p.Message = l.T("error.too_large.title"), l.T(tooLargeKey(c.Path()))
 		if keyed {
 			p.Message = l.T(de.Key)
 		}

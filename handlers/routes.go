@@ -90,23 +90,29 @@ func (s *Server) routeTable() []route {
 
 // routes installs the middleware and the route table on app.
 func (s *Server) routes(app *fiber.App) {
-	app.Use(recover.New())
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	app.Use(compress.New())
 	app.Use(s.securityHeaders)
+	app.Use(s.readableAddress) // 400 for an address that cannot be decoded, before anything reads it
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 3600}))
 	app.Get("/healthz", s.healthz)
 
 	app.Use(s.language)
-	app.Use(s.limitBody)   // 413 for a body over its route's limit, before any field is read
-	app.Use(s.requireText) // 400 for a field that is not text
-	app.Use(s.sessions)    // sessions and the CSRF check of every POST
+	app.Use(s.sessions) // the signed-in session, if any, and the CSRF token
+	// A customer's request status and an invitation have a secret in
+	// their address: no cache keeps them.
+	app.Use("/r/", noStore)
+	app.Use("/invite/", noStore)
 
+	// Who may call a route is checked first, before anything reads the
+	// body (an upload's is parsed for nobody else); then that its fields
+	// are text, then the CSRF token of a POST.
 	for _, r := range s.routeTable() {
-		if r.role == public {
-			app.Add(r.method, r.path, r.handle)
-		} else {
-			app.Add(r.method, r.path, s.require(r.role), r.handle)
+		handlers := []fiber.Handler{s.requireText, s.checkCSRF, r.handle}
+		if r.role != public {
+			handlers = append([]fiber.Handler{s.require(r.role)}, handlers...)
 		}
+		app.Add(r.method, r.path, handlers...)
 	}
 	app.Use(s.notFound)
 }

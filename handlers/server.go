@@ -148,14 +148,18 @@ func New(cfg Config) (*fiber.App, error) {
 	s.views = engine
 	app := fiber.New(fiber.Config{
 		ErrorHandler:          s.errorHandler,
-		BodyLimit:             maxUploadBody,  // the most any request carries; limitBody sets each route's
+		BodyLimit:             maxUploadBody,  // the most any request carries; bodyLimits sets each request's
 		ReadBufferSize:        maxHeaderBytes, // the request line and headers
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
+		// A multipart body is parsed when a field is first read (after the
+		// route's role check), not by fasthttp as it arrives.
+		DisablePreParseMultipartForm: true,
 	})
 	refuseOversizeBodies(app.Server())
+	app.Server().HeaderReceived = s.bodyLimits(app)
 	s.routes(app)
 	return app, nil
 }
