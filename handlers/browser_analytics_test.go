@@ -55,12 +55,11 @@ func TestJourneyAnalytics(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, ctx, `location.search.includes('basis=cancelled') && document.querySelector('.definition').textContent.includes('cancelled in the period')`)
-			// Clicked from the page itself: a node handle taken before the
-			// last htmx swap settles can point at the replaced element.
-			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.querySelector('.chart-table summary').click(), true)`)); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, ctx, `document.querySelector('.chart-table').open && document.querySelectorAll('.chart-table tbody tr').length > 0`)
+			// Opened from the page itself, again on each poll if a late htmx
+			// swap replaced the table: a node handle taken before the swap
+			// settles points at the replaced element.
+			waitFor(t, ctx, `(() => { const d = document.querySelector('.chart-table'); if (d && !d.open) d.querySelector('summary').click(); `+
+				`return !!d && d.open && document.querySelectorAll('.chart-table tbody tr').length > 0 })()`)
 			if size.width < 600 {
 				waitFor(t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`)
 			}
