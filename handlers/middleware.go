@@ -36,14 +36,18 @@ func (s *Server) language(c *fiber.Ctx) error {
 
 // readableAddress answers 400 when the request's path or query cannot be
 // decoded: a percent sign not followed by two hex digits, a control
-// character, or a path or query field that decodes to something that is
-// not text (invalid UTF-8, NUL). It runs before anything reads the
-// address (routing parameters, ?lang=, ?next=, the language switch), so
-// none of them meets one.
+// character, a path that decodes to one (no page has one in its address:
+// `/r/%01` names no request, it is not one), or a path or query field
+// that decodes to something that is not text (invalid UTF-8, NUL). A
+// query field may decode to a newline or a tab: the cancel dialog's
+// no-JavaScript refresh carries its note in the query. It runs before
+// anything reads the address (routing parameters, ?lang=, ?next=, the
+// language switch), so none of them meets one.
 func (s *Server) readableAddress(c *fiber.Ctx) error {
 	path, query, _ := strings.Cut(c.OriginalURL(), "?")
 	decoded, err := url.PathUnescape(path)
-	if err != nil || !isText(decoded) || !escapesValid(query) || strings.ContainsFunc(path+query, isControl) {
+	if err != nil || !isText(decoded) || strings.ContainsFunc(decoded, isControl) ||
+		!escapesValid(query) || strings.ContainsFunc(query, isControl) {
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Key: "error.bad_address", Message: "The address of this page cannot be read."}
 	}
 	if !argsAreText(c.Request().URI().QueryArgs()) {

@@ -239,7 +239,9 @@ func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 		case keyed:
 			p.Message = l.T(de.Key)
 		case fe != nil:
-			p.Message = fe.Message
+			// The server's reason for a request it could not read
+			// quotes that request, cookies and all: never shown.
+			p.Message = l.T("error.unreadable_request")
 		default:
 			p.Message = canceldesk.ErrorMessage(err)
 		}

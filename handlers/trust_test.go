@@ -98,6 +98,7 @@ func TestUndecodableAddress(t *testing.T) {
 	targets := []string{
 		"/%zz", "/orders%zz", "/cancel%zz", "/r/%zz", "/invite/%zz", "/static/%zz", "/%", "/orders%4",
 		"/%ff", "/r/%c3%28", "/%00", // decode to something that is not text
+		"/cancel%01", "/r/%7f", "/invite/%0a", // a path that decodes to a control character
 		"/orders?q=%zz", "/login?next=%zz", "/cancel?lang=%zz", "/orders?%zz=1",
 	}
 	for _, who := range []struct {

@@ -231,8 +231,9 @@ func appEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "LISTEN_ADDR", k == "DATABASE_URL", k == "REDIS_URL", k == "STORE_TIMEZONE", k == "STORE_CURRENCY",
-			k == "SECURE_COOKIES", strings.HasPrefix(k, "SMTP_"), strings.HasPrefix(k, "STRIPE_"):
+		case k == "LISTEN_ADDR", k == "PUBLIC_URL", k == "TRUSTED_PROXIES", k == "DATABASE_URL", k == "REDIS_URL",
+			k == "STORE_TIMEZONE", k == "STORE_CURRENCY", k == "SECURE_COOKIES",
+			strings.HasPrefix(k, "SMTP_"), strings.HasPrefix(k, "STRIPE_"):
 			continue
 		}
 		env = append(env, kv)
