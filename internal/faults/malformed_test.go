@@ -57,8 +57,8 @@ type malformed struct {
 	burst bool
 }
 
-// wire answers a malformed request: the status (0 when the server only
-// closed the connection) and the body.
+// wire is the answer to a malformed request: its status and body, or the
+// error of a connection that got no complete answer.
 type wire struct {
 	status int
 	body   string
