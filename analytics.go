@@ -57,9 +57,12 @@ type StatsRow struct {
 // RatePoint is one period of the chart.
 type RatePoint struct {
 	Start, End time.Time // in the store's time zone; End is the next period's start
-	Placed     int64
-	Cancelled  int64
-	ByReason   map[CancelReason]int64
+	// Partial says the period runs past the range: Start and End are then
+	// clipped to the range, and the point counts only its days in it.
+	Partial   bool
+	Placed    int64
+	Cancelled int64
+	ByReason  map[CancelReason]int64
 }
 
 // RateBP is the cancellation rate in basis points (1/100 of a percent),
@@ -100,16 +103,28 @@ func NextPeriod(start time.Time, g Grouping) time.Time {
 // RateSeries turns hourly rollups into the chart's periods from the
 // period holding from up to the one holding the instant before to, in
 // loc, counting cancellations by basis. Every period is present, even
-// empty ones. Hours are exact for time zones a whole number of hours
-// from UTC.
+// empty ones. The first and last periods are clipped to [from, to) and
+// marked Partial when they run past it, and only rows in [from, to) are
+// counted, so the periods add up to SumFigures of the same range. Hours
+// are exact for time zones a whole number of hours from UTC.
 func RateSeries(rows []StatsRow, from, to time.Time, loc *time.Location, g Grouping, basis RateBasis) []RatePoint {
 	var out []RatePoint
 	index := map[time.Time]int{}
 	for s := PeriodStart(from, loc, g); s.Before(to); s = NextPeriod(s, g) {
 		index[s] = len(out)
-		out = append(out, RatePoint{Start: s, End: NextPeriod(s, g), ByReason: map[CancelReason]int64{}})
+		p := RatePoint{Start: s, End: NextPeriod(s, g), ByReason: map[CancelReason]int64{}}
+		if p.Start.Before(from) {
+			p.Start, p.Partial = from.In(loc), true
+		}
+		if p.End.After(to) {
+			p.End, p.Partial = to.In(loc), true
+		}
+		out = append(out, p)
 	}
 	for _, r := range rows {
+		if r.Bucket.Before(from) || !r.Bucket.Before(to) {
+			continue
+		}
 		i, ok := index[PeriodStart(r.Bucket, loc, g)]
 		if !ok {
 			continue

@@ -68,8 +68,23 @@ func TestRateSeriesMatchesRawCounts(t *testing.T) {
 	for _, g := range Groupings {
 		for _, basis := range []RateBasis{BasisPlaced, BasisCancelled} {
 			series := RateSeries(rows, from, to, taipei, g, basis)
-			if len(series) == 0 || !series[0].Start.Equal(PeriodStart(from, taipei, g)) {
+			if len(series) == 0 || !series[0].Start.Equal(from) || !series[len(series)-1].End.Equal(to) {
 				t.Fatalf("%s/%s: series starts %v", g, basis, series)
+			}
+			// Only the ends may be clipped, and are marked when they are.
+			for i, p := range series {
+				clipped := !p.Start.Equal(PeriodStart(p.Start, taipei, g)) || !p.End.Equal(NextPeriod(PeriodStart(p.Start, taipei, g), g))
+				if p.Partial != clipped || clipped && i != 0 && i != len(series)-1 {
+					t.Fatalf("%s/%s: point %d (%s–%s) partial %v, clipped %v", g, basis, i, p.Start, p.End, p.Partial, clipped)
+				}
+			}
+			sum := SumFigures(rows, from, to, basis)
+			var placed, cancelled int64
+			for _, p := range series {
+				placed, cancelled = placed+p.Placed, cancelled+p.Cancelled
+			}
+			if placed != sum.Placed || cancelled != sum.Cancelled {
+				t.Fatalf("%s/%s: the periods add up to %d/%d, the range to %d/%d", g, basis, placed, cancelled, sum.Placed, sum.Cancelled)
 			}
 			for _, p := range series {
 				var placed, cancelled int64

@@ -11,25 +11,29 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
 )
 
 // analyticsPage is the cancellation dashboard.
 type analyticsPage struct {
 	Page
-	Form     analyticsForm
-	Errors   map[string]string
-	From, To time.Time // the range shown, in the store's time zone; To is exclusive
-	Points   []canceldesk.RatePoint
-	Labels   []string // one per point
-	Table    []rateRow
-	Reasons  []canceldesk.CancelReason
-	Chart    template.HTML
-	Now      canceldesk.Figures
-	Before   canceldesk.Figures // the period of the same length just before
-	Sources  []string
-	Ranges   []string
-	Query    string // the form as a query string, for links that keep it
-	Alert    *RateAlert
+	Form   analyticsForm // as typed, shown back in the form
+	Errors map[string]string
+	// Filter is what the figures show: the form when it is valid, else
+	// the last good choice for the fields that are wrong (see Kept).
+	Filter  analyticsFilter
+	Points  []canceldesk.RatePoint
+	Labels  []string // one per point
+	Table   []rateRow
+	Reasons []canceldesk.CancelReason
+	Chart   template.HTML
+	Now     canceldesk.Figures
+	Before  canceldesk.Figures // the period of the same length just before
+	Sources []string
+	Ranges  []string
+	// Kept names the range still shown while the form's range is wrong.
+	Kept  string
+	Alert *RateAlert
 	// Unavailable says why the range's figures are not shown.
 	Unavailable string
 	Extra       canceldesk.ExtraFigures
@@ -44,79 +48,183 @@ type analyticsPage struct {
 }
 
 // rateRow is a point of the chart as the table shows it, formatted once in
-// Go: a year by day is 365 rows.
-type rateRow struct{ Label, Placed, Cancelled, Rate string }
+// Go: a year by day is 365 rows. Note says which days of a partial period
+// are in the range.
+type rateRow struct {
+	Label, Placed, Cancelled, Rate string
+	Partial                        bool
+	Note                           string
+}
 
 // feedbackLimit bounds the comments shown.
 const feedbackLimit = 20
 
-// analyticsForm is the dashboard's choices, as in the URL.
+// analyticsForm is the dashboard's choices, as typed in the URL.
 type analyticsForm struct {
 	Range, From, To, Group, Basis string
 }
 
+// analyticsFilter is a valid choice of the dashboard: the range [From, To)
+// of local midnights in the store's time zone, the grouping and the basis.
+// Values is the one way from a filter to a URL, for the page's own links
+// and the export alike.
+type analyticsFilter struct {
+	Range    string // one of analyticsRanges
+	From, To time.Time
+	Group    canceldesk.Grouping
+	Basis    canceldesk.RateBasis
+}
+
 var analyticsRanges = []string{"7", "30", "90", "365", "custom"}
 
-// maxAnalyticsDays bounds a custom range.
-const maxAnalyticsDays = 731
+const (
+	// maxAnalyticsDays bounds a custom range.
+	maxAnalyticsDays = 731
+	// defaultAnalyticsRange is the range of a bare /analytics.
+	defaultAnalyticsRange = "30"
+	dateLayout            = "2006-01-02"
+)
 
-func readAnalyticsForm(c *fiber.Ctx) analyticsForm {
-	f := analyticsForm{Range: c.Query("range", "30"), From: c.Query("from"), To: c.Query("to"),
-		Group: c.Query("group", string(canceldesk.GroupDay)), Basis: c.Query("basis", string(canceldesk.BasisPlaced))}
+// Values is the filter as the query of /analytics and /analytics/export.
+func (f analyticsFilter) Values() url.Values {
+	q := url.Values{"range": {f.Range}, "group": {string(f.Group)}, "basis": {string(f.Basis)}}
+	if f.Range == "custom" {
+		q.Set("from", f.From.Format(dateLayout))
+		q.Set("to", f.To.AddDate(0, 0, -1).Format(dateLayout)) // the form's to is the last day
+	}
+	return q
+}
+
+// URL is path with the filter as its query.
+func (f analyticsFilter) URL(path string) string { return path + "?" + f.Values().Encode() }
+
+// defaultAnalyticsFilter is the last 30 days by day, counted by the date
+// orders were placed.
+func defaultAnalyticsFilter(now time.Time, loc *time.Location) analyticsFilter {
+	f, _ := analyticsForm{Range: defaultAnalyticsRange}.filter(now, loc, analyticsFilter{})
 	return f
 }
 
-// span works out the range [from, to) in loc from the form, or the field
-// that is wrong.
-func (f analyticsForm) span(now time.Time, loc *time.Location) (from, to time.Time, field, key string) {
-	today := canceldesk.PeriodStart(now, loc, canceldesk.GroupDay)
-	to = today.AddDate(0, 0, 1)
+func readAnalyticsForm(c *fiber.Ctx) analyticsForm {
+	return analyticsFormOf(func(key string) string { return c.Query(key) })
+}
+
+// analyticsFormOf reads the form from a query, with the defaults of a
+// bare /analytics.
+func analyticsFormOf(get func(key string) string) analyticsForm {
+	or := func(v, def string) string {
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	return analyticsForm{Range: or(get("range"), defaultAnalyticsRange), From: get("from"), To: get("to"),
+		Group: or(get("group"), string(canceldesk.GroupDay)), Basis: or(get("basis"), string(canceldesk.BasisPlaced))}
+}
+
+// filter checks the form against today in loc and returns its filter and
+// the message key of each field that is wrong. A wrong field takes its
+// part of fallback: the range (range, from and to) as one.
+func (f analyticsForm) filter(now time.Time, loc *time.Location, fallback analyticsFilter) (analyticsFilter, map[string]string) {
+	errs := map[string]string{}
+	out := analyticsFilter{Range: f.Range, Group: canceldesk.Grouping(f.Group), Basis: canceldesk.RateBasis(f.Basis)}
+	if !slices.Contains(canceldesk.Groupings, out.Group) {
+		errs["group"], out.Group = "validation.analytics_group", fallback.Group
+	}
+	if out.Basis != canceldesk.BasisPlaced && out.Basis != canceldesk.BasisCancelled {
+		errs["basis"], out.Basis = "validation.analytics_basis", fallback.Basis
+	}
+	tomorrow := canceldesk.PeriodStart(now, loc, canceldesk.GroupDay).AddDate(0, 0, 1)
+	var ok bool
+	if out.From, out.To, ok = f.span(tomorrow, loc, errs); !ok {
+		out.Range, out.From, out.To = fallback.Range, fallback.From, fallback.To
+	}
+	return out, errs
+}
+
+// span works out the form's range [from, to) of local midnights, up to
+// tomorrow's, adding the key of each wrong field to errs.
+func (f analyticsForm) span(tomorrow time.Time, loc *time.Location, errs map[string]string) (from, to time.Time, ok bool) {
 	if f.Range != "custom" {
 		days, err := strconv.Atoi(f.Range)
 		if err != nil || !slices.Contains(analyticsRanges, f.Range) {
-			return from, to, "range", "validation.analytics_range"
+			errs["range"] = "validation.analytics_range"
+			return from, to, false
 		}
-		return to.AddDate(0, 0, -days), to, "", ""
+		return tomorrow.AddDate(0, 0, -days), tomorrow, true
 	}
-	a, err1 := time.ParseInLocation("2006-01-02", f.From, loc)
-	b, err2 := time.ParseInLocation("2006-01-02", f.To, loc)
+	day := func(field, v string) time.Time {
+		if v == "" {
+			errs[field] = "validation.date_required"
+			return time.Time{}
+		}
+		d, err := time.ParseInLocation(dateLayout, v, loc)
+		if err != nil {
+			errs[field] = "validation.date_format"
+		} else if !d.Before(tomorrow) {
+			errs[field] = "validation.date_future"
+		}
+		return d
+	}
+	a, b := day("from", f.From), day("to", f.To)
+	if errs["from"] != "" || errs["to"] != "" {
+		return from, to, false
+	}
 	switch {
-	case err1 != nil:
-		return from, to, "from", "validation.date_format"
-	case err2 != nil:
-		return from, to, "to", "validation.date_format"
 	case b.Before(a):
-		return from, to, "to", "validation.date_order"
+		errs["to"] = "validation.date_order"
 	case b.Sub(a) > maxAnalyticsDays*24*time.Hour:
-		return from, to, "to", "validation.analytics_long"
+		errs["to"] = "validation.analytics_long"
+	default:
+		return a, b.AddDate(0, 0, 1), true
 	}
-	return a, b.AddDate(0, 0, 1), "", ""
+	return from, to, false
+}
+
+// shownFilter is the filter the page showed before this request (the
+// address htmx reports, or the page that linked here) when it is a valid
+// one, else the default: a choice that is refused keeps showing it.
+func (s *Server) shownFilter(c *fiber.Ctx) analyticsFilter {
+	def := defaultAnalyticsFilter(s.Now(), s.Location)
+	for _, addr := range []string{c.Get("HX-Current-URL"), c.Get(fiber.HeaderReferer)} {
+		u, err := url.Parse(addr)
+		if addr == "" || err != nil || u.Path != "/analytics" {
+			continue
+		}
+		q := u.Query()
+		if f, errs := analyticsFormOf(q.Get).filter(s.Now(), s.Location, def); len(errs) == 0 {
+			return f
+		}
+	}
+	return def
 }
 
 // analytics shows the cancellation rate chart, the figures beside the
 // previous period, and the breakdowns. HTMX changes of range, grouping
-// and definition get the body alone; the URL keeps them.
+// and definition get the body alone (and the form's field errors); the URL
+// keeps them. A wrong choice is refused beside its field while the page
+// keeps showing the last good one.
 func (s *Server) analytics(c *fiber.Ctx) error {
 	l := localizer(c)
 	f := readAnalyticsForm(c)
 	p := analyticsPage{Page: s.page(c, l.T("analytics.title"), "analytics"), Form: f, Errors: map[string]string{},
 		Ranges: analyticsRanges, Alert: s.rateAlert(c),
 		Sources: []string{canceldesk.SourceStaff, canceldesk.SourceCustomerRequest, canceldesk.SourceAutoApproved, canceldesk.SourceImport}}
-	group, basis := canceldesk.Grouping(f.Group), canceldesk.RateBasis(f.Basis)
-	if !slices.Contains(canceldesk.Groupings, group) {
-		p.Errors["group"] = l.T("validation.analytics_group")
+	status := fiber.StatusOK
+	filter, errs := f.filter(s.Now(), s.Location, defaultAnalyticsFilter(s.Now(), s.Location))
+	if len(errs) > 0 {
+		filter, _ = f.filter(s.Now(), s.Location, s.shownFilter(c))
+		for field, key := range errs {
+			p.Errors[field] = l.T(key)
+		}
+		if errs["range"] != "" || errs["from"] != "" || errs["to"] != "" {
+			p.Kept = l.T("analytics.kept", "Range", s.rangeName(l, filter))
+		}
+		status = fiber.StatusBadRequest
+		keepURL(c)
 	}
-	if basis != canceldesk.BasisPlaced && basis != canceldesk.BasisCancelled {
-		p.Errors["basis"] = l.T("validation.analytics_basis")
-	}
-	from, to, field, key := f.span(s.Now(), s.Location)
-	if field != "" {
-		p.Errors[field] = l.T(key)
-	}
-	if len(p.Errors) > 0 {
-		return s.render(c, fiber.StatusBadRequest, "analytics/index", "analytics/_body", p)
-	}
-	p.From, p.To = from, to
+	p.Filter = filter
+	from, to, group, basis := filter.From, filter.To, filter.Group, filter.Basis
 	before := from.Add(-to.Sub(from))
 	rows, err := s.Stats.StatsDays(c.UserContext(), before, to, s.Location)
 	if err != nil {
@@ -135,18 +243,45 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 			label = l.MonthLabel(pt.Start)
 		}
 		p.Labels = append(p.Labels, label)
-		p.Table = append(p.Table, rateRow{Label: label, Placed: l.Number(pt.Placed), Cancelled: l.Number(pt.Cancelled),
-			Rate: percent(pt.RateBP())})
+		row := rateRow{Label: label, Placed: l.Number(pt.Placed), Cancelled: l.Number(pt.Cancelled),
+			Rate: percent(pt.RateBP()), Partial: pt.Partial}
+		if pt.Partial {
+			row.Note = l.T("analytics.partial_note", "From", l.Date(pt.Start), "To", l.Date(pt.End.AddDate(0, 0, -1)))
+		}
+		p.Table = append(p.Table, row)
 	}
 	p.Chart = rateChart(l, p.Points, p.Reasons, p.Labels)
-	q := url.Values{"range": {f.Range}, "group": {f.Group}, "basis": {f.Basis}}
-	if f.Range == "custom" {
-		q.Set("from", f.From)
-		q.Set("to", f.To)
-	}
-	p.Query = q.Encode()
-	return s.render(c, fiber.StatusOK, "analytics/index", "analytics/_body", p)
+	return s.render(c, status, "analytics/index", "analytics/_update", p)
 }
+
+// rangeName names a filter's range: "30 days", or its first and last day.
+func (s *Server) rangeName(l *i18n.Localizer, f analyticsFilter) string {
+	if f.Range != "custom" {
+		return l.T("analytics.range." + f.Range)
+	}
+	return l.Date(f.From) + " – " + l.Date(f.To.AddDate(0, 0, -1))
+}
+
+// ExportURL downloads the cancellations of the range shown.
+func (p analyticsPage) ExportURL() string { return p.Filter.URL("/analytics/export") }
+
+// FeedbackURL is the page shown with the comments of one customer reason
+// ("" = all).
+func (p analyticsPage) FeedbackURL(reason string) string {
+	q := p.Filter.Values()
+	if reason != "" {
+		q.Set("feedback", reason)
+	}
+	return "/analytics?" + q.Encode()
+}
+
+// HasPartial says whether a period of the chart is clipped to the range.
+func (p analyticsPage) HasPartial() bool {
+	return slices.ContainsFunc(p.Points, func(pt canceldesk.RatePoint) bool { return pt.Partial })
+}
+
+// LastDay is the last day of the range shown (To is exclusive).
+func (p analyticsPage) LastDay() time.Time { return p.Filter.To.AddDate(0, 0, -1) }
 
 // analyticsUnavailable answers a range whose figures cannot be added up
 // (a stored sum out of range, see canceldesk.ErrAmountOverflow) with the
@@ -156,9 +291,9 @@ func (s *Server) analyticsUnavailable(c *fiber.Ctx, p analyticsPage, err error) 
 	if !errors.Is(err, canceldesk.ErrAmountOverflow) {
 		return err
 	}
-	s.Logger.Error("analytics unavailable", "path", c.Path(), "from", p.From, "to", p.To, "err", err)
+	s.Logger.Error("analytics unavailable", "path", c.Path(), "from", p.Filter.From, "to", p.Filter.To, "err", err)
 	p.Unavailable = localizer(c).T(canceldesk.ErrAmountOverflow.Key)
-	return s.render(c, fiber.StatusOK, "analytics/index", "analytics/_body", p)
+	return s.render(c, fiber.StatusOK, "analytics/index", "analytics/_update", p)
 }
 
 // Delta is how a figure moved against the previous period, in basis

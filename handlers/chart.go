@@ -70,8 +70,23 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 	for _, r := range reasons {
 		reasonNames[r] = l.T("reason." + string(r))
 	}
+	// A period clipped to the range is hatched and lighter, and says so
+	// in its texts.
+	partial := l.T("analytics.partial")
+	period := func(i int) string {
+		if points[i].Partial {
+			return labels[i] + " (" + partial + ")"
+		}
+		return labels[i]
+	}
+	b.WriteString(`<defs><pattern id="partial-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+		`<rect class="hatch" width="3" height="6"/></pattern></defs>`)
 	for i, p := range points {
 		x := float64(padL) + slot*float64(i) + (slot-barW)/2
+		class := "bar"
+		if p.Partial {
+			class = "bar bar-partial"
+		}
 		var below int64
 		for _, r := range reasons {
 			v := p.ByReason[r]
@@ -79,10 +94,15 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 				continue
 			}
 			y0, y1 := y(below+v, maxCancelled), y(below, maxCancelled)
-			fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
-				x, y0, barW, y1-y0, reasonColors[r], template.HTMLEscapeString(fmt.Sprintf("%s · %s: %s",
-					labels[i], reasonNames[r], l.Number(v))))
+			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
+				class, x, y0, barW, y1-y0, reasonColors[r], template.HTMLEscapeString(fmt.Sprintf("%s · %s: %s",
+					period(i), reasonNames[r], l.Number(v))))
 			below += v
+		}
+		if p.Partial && below > 0 {
+			y0 := y(below, maxCancelled)
+			fmt.Fprintf(&b, `<rect class="partial-hatch" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="url(#partial-hatch)"/>`,
+				x, y0, barW, y(0, maxCancelled)-y0)
 		}
 	}
 	// The rate line and its points.
@@ -100,7 +120,7 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 	pointText := l.T("analytics.point", "Period", "\x00P", "Rate", "\x00R", "Cancelled", "\x00C", "Placed", "\x00N")
 	for i, p := range points {
 		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
-		text := strings.NewReplacer("\x00P", labels[i], "\x00R", percent(p.RateBP()),
+		text := strings.NewReplacer("\x00P", period(i), "\x00R", percent(p.RateBP()),
 			"\x00C", l.Number(p.Cancelled), "\x00N", l.Number(p.Placed)).Replace(pointText)
 		fmt.Fprintf(&b, `<circle class="rate-point" cx="%.1f" cy="%.1f" r="4" tabindex="0"><title>%s</title></circle>`, cx, cy,
 			template.HTMLEscapeString(text))

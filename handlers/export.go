@@ -22,10 +22,13 @@ var exportHeader = []string{"order", "placed_at", "cancelled_at", "reason_code",
 // Times are RFC 3339 in the store's time zone; every text cell goes through
 // canceldesk.SafeCell so a spreadsheet never runs it as a formula.
 func (s *Server) exportCancellations(c *fiber.Ctx) error {
-	from, to, field, key := readAnalyticsForm(c).span(s.Now(), s.Location)
-	if field != "" {
-		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: field, Key: key, Message: "Choose a valid date range."}
+	filter, errs := readAnalyticsForm(c).filter(s.Now(), s.Location, analyticsFilter{})
+	for _, field := range []string{"range", "from", "to", "group", "basis"} {
+		if key := errs[field]; key != "" {
+			return &canceldesk.Error{Code: canceldesk.EINVALID, Field: field, Key: key, Message: "Choose a valid date range."}
+		}
 	}
+	from, to := filter.From, filter.To
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.Write(exportHeader); err != nil {

@@ -94,6 +94,15 @@ func isFragment(c *fiber.Ctx) bool {
 		c.Get("HX-History-Restore-Request") != "true"
 }
 
+// keepURL tells htmx not to push the address of this answer into the
+// history: an answer that refuses a choice leaves the address at the last
+// good one.
+func keepURL(c *fiber.Ctx) {
+	if isFragment(c) {
+		c.Set("HX-Push-Url", "false")
+	}
+}
+
 // view is what every page's data provides: the common Page (promoted from
 // the embedded field).
 type view interface{ base() Page }
