@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -347,5 +348,65 @@ func TestRecreateOnce(t *testing.T) {
 	}
 	if got := strings.TrimSpace(link.Text()); got != "View re-created order #1005-R1" {
 		t.Errorf("link text %q", got)
+	}
+}
+
+// TestBulkCancelOutcomes: each result says what happened to the money in
+// words: an authorization voided is "voided" (never "refunded"), a refund
+// "refunded US$x", a refund left for later "refund owed US$x"; and payment
+// methods read as words on the order page.
+func TestBulkCancelOutcomes(t *testing.T) {
+	a := newTestApp(t)
+	a.location(t, "Main Warehouse")
+	order := func(name string, fin canceldesk.FinancialStatus, total int64) *canceldesk.Order {
+		return &canceldesk.Order{Name: name, Email: "b@example.com", Currency: "USD", Subtotal: total, Total: total,
+			FinancialStatus: fin, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled, PaymentMethod: "manual",
+			CreatedAt: base, LineItems: []canceldesk.LineItem{{Name: "Mug", SKU: "MUG", Quantity: 1, Price: total}}}
+	}
+	authorized, paid, later := order("#2001", canceldesk.FinancialAuthorized, 1500),
+		order("#2002", canceldesk.FinancialPaid, 1000), order("#2003", canceldesk.FinancialPaid, 1200)
+	if _, err := a.db.ImportOrders(context.Background(), []*canceldesk.Order{authorized, paid, later}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	_, page := staff.get(t, fmt.Sprintf("/orders/%d", paid.ID))
+	if got := page.Find(".muted").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.Contains(s.Text(), "Payment method")
+	}).Text(); got != "Payment method: Manual payment" {
+		t.Errorf("order page says %q, want %q", got, "Payment method: Manual payment")
+	}
+
+	bulk := func(refund string, orders ...*canceldesk.Order) map[string]string {
+		t.Helper()
+		q := url.Values{}
+		for _, o := range orders {
+			q.Add("ids", strconv.FormatInt(o.ID, 10))
+		}
+		_, doc := staff.get(t, "/orders/cancel?"+q.Encode())
+		form := url.Values{"ids": q["ids"]}
+		key, _ := doc.Find(`input[name=key]`).Attr("value")
+		form.Set("key", key)
+		form.Set("reason", "out_of_stock")
+		form.Set("refund", refund)
+		res, doc := staff.post(t, "/orders/cancel", form)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("bulk cancel: status %d", res.StatusCode)
+		}
+		out := map[string]string{}
+		doc.Find(".bulk-results li").Each(func(_ int, li *goquery.Selection) {
+			name := li.Find("a").Text()
+			li.Find("a, .badge").Remove()
+			out[name] = strings.Join(strings.Fields(li.Text()), " ")
+		})
+		return out
+	}
+	got := bulk("now", authorized, paid)
+	if want := map[string]string{"#2001": "voided", "#2002": "refunded US$10.00"}; !maps.Equal(got, want) {
+		t.Errorf("refund now: results %q, want %q", got, want)
+	}
+	got = bulk("later", later)
+	if want := map[string]string{"#2003": "refund owed US$12.00"}; !maps.Equal(got, want) {
+		t.Errorf("refund later: results %q, want %q", got, want)
 	}
 }
