@@ -298,3 +298,36 @@ func TestCacheRecreateOrderInvalidates(t *testing.T) {
 		t.Error("the original is still cached after the re-create")
 	}
 }
+
+// TestRecreationsMigrationKeepsEarlierRecreations: a store upgraded to the
+// recreations table (migration 0011) counts an order re-created before as
+// re-created, by its first re-creation, so it is not re-created again.
+func TestRecreationsMigrationKeepsEarlierRecreations(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		db, raw := openStore(t, dsn), openRaw(t, dsn)
+		orig, r1, r2 := cancelOrder("#5005"), cancelOrder("#5005-R1"), cancelOrder("#5005-R2")
+		importOrders(t, db, orig, r1, r2)
+		// As the store stood before 0011: two "recreated" events, no table.
+		for _, stmt := range []string{
+			`DROP TABLE recreations`,
+			`DELETE FROM schema_migrations WHERE version = 11`,
+			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'a@example.com', '%s', 1)`,
+				orig.ID, canceldesk.RecreatedMessage(r1.Name, r1.ID)),
+			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'b@example.com', '%s', 2)`,
+				orig.ID, canceldesk.RecreatedMessage(r2.Name, r2.ID)),
+		} {
+			if _, err := raw.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		db.Close()
+		db = openStore(t, dsn) // applies 0011 again
+		r, err := db.Recreation(ctx(t), orig.ID)
+		if err != nil || r.OrderID != r1.ID || r.OrderName != r1.Name || r.Actor != "a@example.com" {
+			t.Fatalf("Recreation after the upgrade = %+v, %v; want %s (id %d)", r, err, r1.Name, r1.ID)
+		}
+		if _, err := db.Recreation(ctx(t), r1.ID); canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+			t.Errorf("Recreation(%s) = %v, want ENOTFOUND", r1.Name, err)
+		}
+	})
+}
