@@ -360,8 +360,9 @@ func CancelMessageData(o *Order, p CancelPlan, reason CancelReason, offer Offer,
 	return d
 }
 
-// RefundMessageData is what a refund_issued message says.
-func RefundMessageData(o *Order, p RefundPlan, credit *StoreCredit, s Settings) MessageData {
+// RefundMessageData is what a refund_issued message says; a store credit's
+// last day is its date in loc, the store's time zone.
+func RefundMessageData(o *Order, p RefundPlan, credit *StoreCredit, s Settings, loc *time.Location) MessageData {
 	var lines []string
 	for _, l := range p.Lines {
 		lines = append(lines, fmt.Sprintf("%d × %s", l.Quantity, l.Name))
@@ -375,7 +376,7 @@ func RefundMessageData(o *Order, p RefundPlan, credit *StoreCredit, s Settings) 
 		d.Refund = "We have refunded " + d.RefundAmount + " as store credit."
 		d.Credit = "Your store credit code: " + credit.Code + " (" + d.RefundAmount
 		if credit.ExpiresAt != nil {
-			d.CreditExpires = credit.ExpiresAt.UTC().AddDate(0, 0, -1).Format("2006-01-02")
+			d.CreditExpires = StoreCreditValidThrough(*credit.ExpiresAt, loc)
 			d.Credit += ", valid through " + d.CreditExpires
 		}
 		d.Credit += "). Enter it at checkout."

@@ -28,11 +28,16 @@ const (
 	RecreateSource = "cancel-desk"
 	// RecreatedTag is added to the tags copied from the original.
 	RecreatedTag = "recreated"
-	// RecreateGuardWindow: a re-create by the same actor of the same order
-	// within this window of an earlier one is a double click and returns
-	// the order created then.
-	RecreateGuardWindow = 10 * time.Second
 )
+
+// Recreation links a cancelled order to the one order re-created from it.
+type Recreation struct {
+	OriginalID int64  // the cancelled order
+	OrderID    int64  // the new order
+	OrderName  string // the new order's name, e.g. "#1001-R1"
+	Actor      string
+	CreatedAt  time.Time
+}
 
 // RecreateName is the name of the n-th re-creation (n ≥ 1) of the order
 // named name: "#1001" → "#1001-R1".

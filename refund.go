@@ -358,13 +358,36 @@ func (r *RefundRequest) validate() error {
 	return validateKey(r.IdempotencyKey)
 }
 
+// StoreCreditExpiry is when a store credit valid through the calendar day
+// of day (its date as read in loc) ends: the last microsecond of that day
+// in loc, the store's time zone (the store keeps microseconds). Read back
+// in loc it is that same day, which every page and message shows (see
+// StoreCreditValidThrough).
+func StoreCreditExpiry(day time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, d := day.Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, loc).Add(-time.Microsecond).UTC()
+}
+
+// StoreCreditValidThrough is the last day a credit expiring at expires may
+// be used, "2006-01-02" in loc, the store's time zone: the day chosen when
+// it was issued.
+func StoreCreditValidThrough(expires time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return expires.In(loc).Format(time.DateOnly)
+}
+
 // StoreCredit is a gift-card-like credit issued as a refund.
 type StoreCredit struct {
 	ID, OrderID, RefundID int64
 	Code                  string // shown to staff and sent to the customer
 	Amount                int64
 	Currency              string
-	ExpiresAt             *time.Time
+	ExpiresAt             *time.Time // the end of its last day (StoreCreditExpiry); nil = never
 	CreatedAt             time.Time
 }
 

@@ -51,9 +51,13 @@ type OrderStore interface {
 	// not moved. The timelines link both ways: EventRecreated on the
 	// original, EventRecreatedFrom on the new order. An order that is not
 	// cancelled is ECONFLICT with Key RecreateNotCancelled and nothing is
-	// written; an unknown order ENOTFOUND. Re-creating again is allowed
-	// (-R2, …), but a double click is not: when the same actor re-created
-	// the order within RecreateGuardWindow, that order is returned and
-	// nothing is written.
+	// written; an unknown order ENOTFOUND. An order is re-created once,
+	// enforced by the database: re-creating it again (a double click, a
+	// second staff member, many requests at once) returns the order made
+	// the first time and writes nothing, so there is never an "-R2" of the
+	// same order.
 	RecreateOrder(ctx context.Context, orderID int64, actor string) (*Order, error)
+	// Recreation returns the order re-created from orderID, or ENOTFOUND
+	// when it has not been re-created.
+	Recreation(ctx context.Context, orderID int64) (*Recreation, error)
 }

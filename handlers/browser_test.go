@@ -374,6 +374,24 @@ func TestJourneyCancelOrder(t *testing.T) {
 	}
 	waitFor(t, ctx, `document.querySelector('h1').textContent === `+jsString(name+"-R1"))
 	browsertest.Screenshot(t, ctx, "recreated")
+
+	// Once only: back on the cancelled order, the button has become a link
+	// to the new order.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.timeline a`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('h1').textContent === `+jsString(name))
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form[action$="/recreate"]').length`)); err != nil || got != 0 {
+		t.Errorf("re-create forms on the re-created order = %d (%v), want none", got, err)
+	}
+	if link := text(t, ctx, "a.recreated-link"); link != "View re-created order "+name+"-R1" {
+		t.Errorf("link = %q", link)
+	}
+	browsertest.Screenshot(t, ctx, "recreated-original")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.recreated-link`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('h1').textContent === `+jsString(name+"-R1"))
 	browsertest.NoConsoleErrors(t, ctx)
 }
 

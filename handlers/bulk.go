@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/i18n"
 )
 
 // maxBulk bounds how many orders one bulk cancel takes.
@@ -34,6 +35,7 @@ func (bulkPage) OfferKinds() []string { return cancelPage{}.OfferKinds() }
 type bulkResult struct {
 	Order   *canceldesk.Order
 	Refund  *canceldesk.Refund
+	Outcome string // what the cancel did about the money (bulkOutcome)
 	Skipped string // why the order was left as it was; "" when cancelled
 	// NeedsManager: left as it was because its refund is over the staff
 	// refund limit.
@@ -152,7 +154,11 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 		case err == nil:
 			s.backlog.forget()
 			s.settle(c, res.Refund)
-			p.Results = append(p.Results, bulkResult{Order: o, Refund: res.Refund})
+			rf, err := s.settledRefund(c, res.Refund)
+			if err != nil {
+				return err
+			}
+			p.Results = append(p.Results, bulkResult{Order: o, Refund: rf, Outcome: bulkOutcome(l, o, req.Refund, rf)})
 		case isStaffLimit(err):
 			p.Results = append(p.Results, bulkResult{Order: o, NeedsManager: true,
 				Skipped: needsManagerNote(l, p.settings.StaffRefundLimit[o.Currency], o.Currency)})
@@ -163,6 +169,44 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
+}
+
+// settledRefund reads rf again after settle asked its gateway, so the
+// result shows the gateway's answer; nil stays nil.
+func (s *Server) settledRefund(c *fiber.Ctx, rf *canceldesk.Refund) (*canceldesk.Refund, error) {
+	if rf == nil || rf.Status != canceldesk.RefundPending {
+		return rf, nil
+	}
+	rs, err := s.Refunds.Refunds(c.UserContext(), rf.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rs {
+		if rs[i].ID == rf.ID {
+			return &rs[i], nil
+		}
+	}
+	return rf, nil
+}
+
+// bulkOutcome says what cancelling o (as it was before) did about its
+// money: "voided" for an authorization voided, "refunded US$x" only for a
+// refund the gateway confirmed (a pending or failed one says so), "refund
+// owed US$x" when the refund was left for later, "" when nothing was paid.
+func bulkOutcome(l *i18n.Localizer, o *canceldesk.Order, choice canceldesk.RefundChoice, rf *canceldesk.Refund) string {
+	switch {
+	case rf != nil && rf.Kind == canceldesk.RefundKindVoid:
+		return l.T("bulk.voided")
+	case rf != nil && rf.Status == canceldesk.RefundSucceeded:
+		return l.T("bulk.refunded", "Amount", l.Money(rf.Amount, rf.Currency))
+	case rf != nil && rf.Status == canceldesk.RefundFailed:
+		return l.T("bulk.refund_failed", "Amount", l.Money(rf.Amount, rf.Currency))
+	case rf != nil:
+		return l.T("bulk.refund_pending", "Amount", l.Money(rf.Amount, rf.Currency))
+	case choice == canceldesk.RefundLater && canceldesk.HasRefundableBalance(o):
+		return l.T("bulk.refund_owed", "Amount", l.Money(canceldesk.RefundableAmount(o), o.Currency))
+	}
+	return ""
 }
 
 // queryAll returns every value of a repeated query parameter.

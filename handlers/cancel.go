@@ -274,6 +274,7 @@ func (s *Server) cancelled(c *fiber.Ctx, p cancelPage, res *canceldesk.CancelRes
 
 // recreateOrder makes a new open order from a cancelled one (staff cancelled
 // the wrong order), taking stock again; both timelines link to each other.
+// An order is re-created once: asking again leads to the order made then.
 func (s *Server) recreateOrder(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {

@@ -3,10 +3,13 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -276,4 +279,134 @@ func TestRecreate(t *testing.T) {
 			t.Error("the original must stay cancelled")
 		}
 	})
+}
+
+// TestRecreateOnce: an order is re-created once. Forty re-creates at once
+// all lead to the same new order, a later one too, and the original's page
+// then links to it instead of offering the button.
+func TestRecreateOnce(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	orders := a.seed(t, 5) // #1005 was cancelled in the shop
+	orig := orders[4]
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	staff.get(t, fmt.Sprintf("/orders/%d", orig.ID))
+
+	// The client keeps cookies and the token in one struct: the concurrent
+	// requests are built from a copy and sent straight to the app.
+	form := url.Values{"_csrf": {staff.csrf}}.Encode()
+	locations := make([]string, 40)
+	statuses := make([]int, 40)
+	var wg sync.WaitGroup
+	for i := range locations {
+		wg.Go(func() {
+			req := httptest.NewRequest(http.MethodPost, fmt.Sprintf("/orders/%d/recreate", orig.ID), strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for _, ck := range staff.jar {
+				req.AddCookie(ck)
+			}
+			res, err := a.app.Test(req, 30_000)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i], locations[i] = res.StatusCode, location(res)
+		})
+	}
+	wg.Wait()
+	for i := range locations {
+		if statuses[i] != http.StatusSeeOther || locations[i] != locations[0] {
+			t.Errorf("re-create %d: status %d, location %q; want 303 to %q", i, statuses[i], locations[i], locations[0])
+		}
+	}
+	if n, _ := a.db.CountOrders(ctx); n != 6 {
+		t.Errorf("orders = %d, want 6 (one re-created)", n)
+	}
+	// Another staff member, later: the same order.
+	a.client.get(t, fmt.Sprintf("/orders/%d", orig.ID))
+	res, _ := a.client.post(t, fmt.Sprintf("/orders/%d/recreate", orig.ID), nil)
+	if res.StatusCode != http.StatusSeeOther || location(res) != locations[0] {
+		t.Errorf("a re-create by another account: status %d, location %q; want 303 to %q", res.StatusCode, location(res), locations[0])
+	}
+	if n, _ := a.db.CountOrders(ctx); n != 6 {
+		t.Errorf("orders = %d after another account's re-create, want 6", n)
+	}
+
+	r, err := a.db.Recreation(ctx, orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc := staff.get(t, fmt.Sprintf("/orders/%d", orig.ID))
+	if doc.Find(`form[action$="/recreate"]`).Length() != 0 {
+		t.Error("a re-created order still offers the re-create button")
+	}
+	link := doc.Find("a.recreated-link")
+	href, _ := link.Attr("href")
+	if want := fmt.Sprintf("/orders/%d", r.OrderID); href != want || !strings.HasPrefix(locations[0], want+"?") {
+		t.Errorf("link to %q, redirects to %q; want %s", href, locations[0], want)
+	}
+	if got := strings.TrimSpace(link.Text()); got != "View re-created order #1005-R1" {
+		t.Errorf("link text %q", got)
+	}
+}
+
+// TestBulkCancelOutcomes: each result says what happened to the money in
+// words: an authorization voided is "voided" (never "refunded"), a refund
+// "refunded US$x", a refund left for later "refund owed US$x"; and payment
+// methods read as words on the order page.
+func TestBulkCancelOutcomes(t *testing.T) {
+	a := newTestApp(t)
+	a.location(t, "Main Warehouse")
+	order := func(name string, fin canceldesk.FinancialStatus, total int64) *canceldesk.Order {
+		return &canceldesk.Order{Name: name, Email: "b@example.com", Currency: "USD", Subtotal: total, Total: total,
+			FinancialStatus: fin, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled, PaymentMethod: "manual",
+			CreatedAt: base, LineItems: []canceldesk.LineItem{{Name: "Mug", SKU: "MUG", Quantity: 1, Price: total}}}
+	}
+	authorized, paid, later := order("#2001", canceldesk.FinancialAuthorized, 1500),
+		order("#2002", canceldesk.FinancialPaid, 1000), order("#2003", canceldesk.FinancialPaid, 1200)
+	if _, err := a.db.ImportOrders(context.Background(), []*canceldesk.Order{authorized, paid, later}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+
+	_, page := staff.get(t, fmt.Sprintf("/orders/%d", paid.ID))
+	if got := page.Find(".muted").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.Contains(s.Text(), "Payment method")
+	}).Text(); got != "Payment method: Manual payment" {
+		t.Errorf("order page says %q, want %q", got, "Payment method: Manual payment")
+	}
+
+	bulk := func(refund string, orders ...*canceldesk.Order) map[string]string {
+		t.Helper()
+		q := url.Values{}
+		for _, o := range orders {
+			q.Add("ids", strconv.FormatInt(o.ID, 10))
+		}
+		_, doc := staff.get(t, "/orders/cancel?"+q.Encode())
+		form := url.Values{"ids": q["ids"]}
+		key, _ := doc.Find(`input[name=key]`).Attr("value")
+		form.Set("key", key)
+		form.Set("reason", "out_of_stock")
+		form.Set("refund", refund)
+		res, doc := staff.post(t, "/orders/cancel", form)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("bulk cancel: status %d", res.StatusCode)
+		}
+		out := map[string]string{}
+		doc.Find(".bulk-results li").Each(func(_ int, li *goquery.Selection) {
+			name := li.Find("a").Text()
+			li.Find("a, .badge").Remove()
+			out[name] = strings.Join(strings.Fields(li.Text()), " ")
+		})
+		return out
+	}
+	got := bulk("now", authorized, paid)
+	if want := map[string]string{"#2001": "voided", "#2002": "refunded US$10.00"}; !maps.Equal(got, want) {
+		t.Errorf("refund now: results %q, want %q", got, want)
+	}
+	got = bulk("later", later)
+	if want := map[string]string{"#2003": "refund owed US$12.00"}; !maps.Equal(got, want) {
+		t.Errorf("refund later: results %q, want %q", got, want)
+	}
 }

@@ -221,7 +221,7 @@ func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk
 		for _, li := range o.LineItems {
 			lines = append(lines, canceldesk.RefundPlanLine{Name: li.Name, Quantity: li.Quantity})
 		}
-		d = canceldesk.RefundMessageData(o, canceldesk.RefundPlan{Lines: lines, Total: o.Total}, nil, settings)
+		d = canceldesk.RefundMessageData(o, canceldesk.RefundPlan{Lines: lines, Total: o.Total}, nil, settings, nil) // no credit: no date
 	case canceldesk.MessageRequestReceived, canceldesk.MessageRequestApproved, canceldesk.MessageRequestDeclined:
 		d.StatusLink = statusLink
 		d.StoreMessage = "This order has already been handed to the courier."

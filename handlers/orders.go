@@ -98,6 +98,9 @@ type orderPage struct {
 	Credits      []canceldesk.StoreCredit
 	// What may still happen: the actions menu offers only these.
 	CanRefund, CanReturn, CanRestock bool
+	// Recreation is the order re-created from this one, if any: the page
+	// links to it instead of offering to re-create.
+	Recreation *canceldesk.Recreation
 	// Toast is the catalogue key of what the last action did, if any.
 	Toast string
 }
@@ -158,6 +161,9 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 	}
 	if o.Cancelled() {
 		if p.Cancellation, err = s.Store.Cancellation(ctx, id); err != nil && canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+			return err
+		}
+		if p.Recreation, err = s.Store.Recreation(ctx, id); err != nil && canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
 			return err
 		}
 	}

@@ -22,8 +22,11 @@ type refundPage struct {
 	Plan      canceldesk.RefundPlan
 	Locations []canceldesk.Location
 	Gateway   string // where "original payment" refunds go: "manual", "stripe"
-	Errors    map[string]string
-	Error     string // about the refund as a whole
+	// CreditUntil is when the store credit asked for expires (nil: never,
+	// or not a store credit), for the summary.
+	CreditUntil *time.Time
+	Errors      map[string]string
+	Error       string // about the refund as a whole
 	// Return shows only shipped lines and proposes returning them.
 	Return bool
 }
@@ -134,8 +137,8 @@ func (f refundForm) request(o *canceldesk.Order, acct *canceldesk.Account, gatew
 		req.Adjustment = amt
 	}
 	if req.Method == canceldesk.MethodStoreCredit && strings.TrimSpace(f.CreditExpiry) != "" {
-		day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(f.CreditExpiry), loc)
-		end := day.AddDate(0, 0, 1).UTC() // valid through the whole day
+		day, err := time.Parse(time.DateOnly, strings.TrimSpace(f.CreditExpiry))
+		end := canceldesk.StoreCreditExpiry(day, loc) // valid through the whole day
 		switch {
 		case err != nil:
 			errs["credit_expires"] = "validation.date"
@@ -196,6 +199,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 		p.Lines = append(p.Lines, v)
 	}
 	req, errs := p.Form.request(o, currentAccount(c), p.Gateway, s.Location, s.Now())
+	p.CreditUntil = req.CreditExpiresAt
 	for field, key := range errs {
 		p.Errors[field] = l.T(key)
 	}

@@ -35,21 +35,8 @@ func TestRefundThroughStripe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // Stripe is down until the proxy listens here
-	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: testenv.StripeMockKey, APIBase: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newTestApp(t, func(c *handlers.Config) {
-		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	})
-	o := &canceldesk.Order{Name: "#S1", Email: "kai@example.com", Currency: "USD", Subtotal: 4000, Total: 4000,
-		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
-		PaymentMethod: "Shopify Payments", PaymentReference: "ch_3QsTest", Risk: canceldesk.RiskLow, CreatedAt: base,
-		LineItems: []canceldesk.LineItem{{Name: "Lamp", Quantity: 2, Price: 2000}}}
-	if _, err := a.db.ImportOrders(ctx, []*canceldesk.Order{o}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	a := appWithStripeAt(t, addr)
+	o := a.cardOrder(t, "#S1")
 	got, _ := a.db.Order(ctx, o.ID)
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 
@@ -100,4 +87,58 @@ func TestRefundThroughStripe(t *testing.T) {
 	if len(rs) != 1 || rs[0].Amount != 2000 || !strings.HasPrefix(rs[0].ProviderID, "re_") {
 		t.Fatalf("refunds = %+v; a retry must not make a second refund", rs)
 	}
+}
+
+// TestBulkCancelStripeDownSaysFailed: a bulk cancel whose card refund
+// Stripe did not take says the refund failed, never "refunded".
+func TestBulkCancelStripeDownSaysFailed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: Stripe is down
+	a := appWithStripeAt(t, addr)
+	o := a.cardOrder(t, "#S2")
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	ids := url.Values{"ids": {fmt.Sprint(o.ID)}}
+	_, doc := staff.get(t, "/orders/cancel?"+ids.Encode())
+	key, _ := doc.Find(`input[name=key]`).Attr("value")
+	form := url.Values{"ids": ids["ids"], "key": {key}, "reason": {"out_of_stock"}, "refund": {"now"}}
+	res, doc := staff.post(t, "/orders/cancel", form)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("bulk cancel: status %d", res.StatusCode)
+	}
+	li := doc.Find(".bulk-results li")
+	li.Find("a, .badge").Remove()
+	if got := strings.Join(strings.Fields(li.Text()), " "); got != "refund of US$40.00 failed" {
+		t.Errorf("result = %q, want %q", got, "refund of US$40.00 failed")
+	}
+}
+
+// appWithStripeAt is a test app whose card refunds go to Stripe at addr.
+func appWithStripeAt(t *testing.T, addr string) *testApp {
+	t.Helper()
+	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: testenv.StripeMockKey, APIBase: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestApp(t, func(c *handlers.Config) {
+		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	})
+}
+
+// cardOrder imports a paid card order of US$40.00 (2 × Lamp) whose
+// payment Stripe knows.
+func (a *testApp) cardOrder(t *testing.T, name string) *canceldesk.Order {
+	t.Helper()
+	o := &canceldesk.Order{Name: name, Email: "kai@example.com", Currency: "USD", Subtotal: 4000, Total: 4000,
+		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
+		PaymentMethod: "Shopify Payments", PaymentReference: "ch_3QsTest", Risk: canceldesk.RiskLow, CreatedAt: base,
+		LineItems: []canceldesk.LineItem{{Name: "Lamp", Quantity: 2, Price: 2000}}}
+	if _, err := a.db.ImportOrders(context.Background(), []*canceldesk.Order{o}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

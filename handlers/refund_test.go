@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/handlers"
 )
 
 // formOf reads a form's fields as the browser would submit them: hidden,
@@ -391,5 +392,63 @@ func TestReturnAndRefund(t *testing.T) {
 	}
 	if n := onHand(t, a, "MUG-R"); n != 2 {
 		t.Errorf("MUG-R on hand %d, want 2", n)
+	}
+}
+
+// TestStoreCreditExpiryIsOneDay: a store credit valid through 2027-06-30
+// says so everywhere (the refund dialog's summary, the order page, the
+// customer's email), in a store east and one west of UTC.
+func TestStoreCreditExpiryIsOneDay(t *testing.T) {
+	for _, zone := range []string{"Asia/Taipei", "America/Los_Angeles"} {
+		t.Run(zone, func(t *testing.T) {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := newTestApp(t, func(cfg *handlers.Config) { cfg.Location = loc })
+			if err := a.db.SetStatsZone(context.Background(), loc); err != nil {
+				t.Fatal(err)
+			}
+			staff := a.signedIn(t, canceldesk.RoleStaff)
+			o := a.refundOrder(t, "#E100")
+			_, doc := staff.get(t, fmt.Sprintf("/orders/%d/refund", o.ID))
+			form := formOf(doc, "form.refund-form")
+			form.Set(fmt.Sprintf("qty_%d", o.LineItems[0].ID), "1")
+			form.Set("method", "store_credit")
+			form.Set("credit_expires", "2027-06-30")
+			form.Set("notify", "1")
+
+			_, dialog := staff.get(t, fmt.Sprintf("/orders/%d/refund?%s", o.ID, form.Encode()))
+			if got := strings.TrimSpace(dialog.Find("[data-credit-until]").Text()); got != "Store credit valid until Jun 30, 2027" {
+				t.Errorf("dialog summary = %q", got)
+			}
+			if res, _ := staff.post(t, fmt.Sprintf("/orders/%d/refund", o.ID), form); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("refund: status %d", res.StatusCode)
+			}
+			_, page := staff.get(t, fmt.Sprintf("/orders/%d", o.ID))
+			if got := page.Find(".credit").Text(); !strings.Contains(got, "valid until Jun 30, 2027") {
+				t.Errorf("order page = %q, want valid until Jun 30, 2027", got)
+			}
+			msgs, err := a.db.Messages(context.Background(), "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, m := range msgs {
+				if m.Kind == canceldesk.MessageRefundIssued {
+					found = true
+					full, err := a.db.Message(context.Background(), m.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !strings.Contains(full.Text, "valid through 2027-06-30") {
+						t.Errorf("email = %q, want valid through 2027-06-30", full.Text)
+					}
+				}
+			}
+			if !found {
+				t.Error("no refund email was owed")
+			}
+		})
 	}
 }

@@ -108,9 +108,9 @@ func TestLocalizerBasics(t *testing.T) {
 		{zh.T("import.error_row", "Row", 4, "Reason", "bad quantity"), "第 4 列：bad quantity"},
 		{en.T("import.result", "Orders", 1280, "Lines", 3, "Cancelled", 0, "Present", int64(2), "Skipped", uint(1)),
 			"Orders imported: 1,280 · Line items: 3 · Cancelled orders: 0 · Already present: 2 · Rows skipped: 1"},
-		{en.T("order.paid_by", map[string]any{"Method": "Visa"}), "Paid by Visa"},
-		{en.T("order.paid_by", "Method"), "Paid by "},            // key without value
-		{en.T("order.paid_by", 7, "Visa"), "Paid by <no value>"}, // a non-string key does not panic
+		{en.T("order.paid_by", map[string]any{"Method": "Visa"}), "Payment method: Visa"},
+		{en.T("order.paid_by", "Method"), "Payment method: "},            // key without value
+		{en.T("order.paid_by", 7, "Visa"), "Payment method: <no value>"}, // a non-string key does not panic
 		{en.T("orders.title", "Unused", 1), "Orders"},
 		{en.Status("financial", "paid"), "Paid"},
 		{zh.Status("financial", "partially_refunded"), "部分退款"},
@@ -324,7 +324,7 @@ func TestFromHTMLTemplate(t *testing.T) {
 	if err := tmpl.Execute(&buf, data); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(buf.String(), `<html lang="en">Orders|1,280 orders|NT$1,280|Paid|This order was cancelled on Nov 29, 2026|Paid by &lt;b&gt;`) {
+	if !strings.HasPrefix(buf.String(), `<html lang="en">Orders|1,280 orders|NT$1,280|Paid|This order was cancelled on Nov 29, 2026|Payment method: &lt;b&gt;`) {
 		t.Errorf("en: %s", buf.String())
 	}
 }

@@ -2,7 +2,10 @@ package i18n
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -146,4 +149,41 @@ func (l *Localizer) arg(v any) any {
 		return l.fmt().group(n)
 	}
 	return v
+}
+
+// PaymentMethod names an order's payment method in words of the language,
+// wherever a page shows one. The names shops and gateways use ("manual",
+// "card", "stripe", "shopify_payments", "Cash on Delivery (COD)", …) are
+// matched without regard to case, spaces or punctuation against the
+// messages "payment_method.<name>"; any other method is shown as given,
+// underscores as spaces and the first letter capitalized ("bank_transfer"
+// → "Bank transfer"). An empty method is "".
+func (l *Localizer) PaymentMethod(method string) string {
+	method = strings.TrimSpace(method)
+	if method == "" {
+		return ""
+	}
+	var key strings.Builder
+	gap := false
+	for _, r := range strings.ToLower(method) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if gap && key.Len() > 0 {
+				key.WriteByte('_')
+			}
+			key.WriteRune(r)
+			gap = false
+		} else {
+			gap = true
+		}
+	}
+	id := "payment_method." + key.String()
+	if l != nil && l.bundle != nil && (l.bundle.keys[l.lang][id] || l.bundle.keys[defaultLang][id]) {
+		return l.T(id)
+	}
+	if !strings.Contains(method, "_") {
+		return method
+	}
+	words := strings.ReplaceAll(method, "_", " ")
+	r, n := utf8.DecodeRuneInString(words)
+	return string(unicode.ToUpper(r)) + words[n:]
 }

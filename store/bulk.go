@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -59,18 +58,9 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 			return err
 		}
 
-		orderCols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
-			total, refunded_amount, shipping_refunded, financial_status, fulfillment_status, payment_method,
-			payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
-			shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
-		if db.dialect == postgres {
-			orderCols += ", search_doc"
-		}
 		ins := []*bulkInsert{
-			db.newBulkInsert(ctx, tx, "orders", orderCols),
-			db.newBulkInsert(ctx, tx, "line_items", `id, order_id, position, name, sku, quantity, price,
-				fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
-				returned_quantity, return_restocked_quantity, refunded_shipped_quantity`),
+			db.newBulkInsert(ctx, tx, "orders", db.orderRowColumns()),
+			db.newBulkInsert(ctx, tx, "line_items", "id, "+lineRowColumns),
 			db.newBulkInsert(ctx, tx, "events", `id, order_id, kind, actor, message, created_at`),
 		}
 		if db.dialect == sqlite {
@@ -93,24 +83,8 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 			docs = docs[:0]
 			for i, o := range chunk {
 				o.ID = orderIDs[start+i]
-				billing, _ := json.Marshal(o.BillingAddress)
-				shipping, _ := json.Marshal(o.ShippingAddress)
-				lines := make([]string, 0, 2*len(o.LineItems))
-				for _, li := range o.LineItems {
-					lines = append(lines, li.Name, li.SKU)
-				}
-				customer := customerName(o)
-				doc := searchDoc(o.Name, o.Email, customer, lines)
+				args, _, doc := db.orderRow(o, o.ID)
 				docs = append(docs, doc)
-				args := []any{o.ID, sortKey(o.CreatedAt, o.ID), o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping,
-					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, string(o.FinancialStatus),
-					string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
-					micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
-					strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
-					o.UpdatedAt.UnixMicro()}
-				if db.dialect == postgres {
-					args = append(args, doc)
-				}
 				if err := ordersIns.add(args...); err != nil {
 					return err
 				}
@@ -123,9 +97,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 					li := &o.LineItems[j]
 					li.ID, li.OrderID, li.Position = lineIDs[nextLine], o.ID, j+1
 					nextLine++
-					if err := linesIns.add(li.ID, li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price,
-						li.FulfilledQuantity, li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity,
-						li.ReturnedQuantity, li.ReturnRestockedQuantity, li.RefundedShippedQuantity); err != nil {
+					if err := linesIns.add(append([]any{li.ID}, lineRow(li)...)...); err != nil {
 						return err
 					}
 				}
@@ -269,7 +241,7 @@ func (b *bulkInsert) flush() error {
 }
 
 func (b *bulkInsert) query(rows int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.ncol), ", ") + ")"
+	row := "(" + placeholders(b.ncol) + ")"
 	var q strings.Builder
 	q.Grow(len(b.cols) + 32 + rows*(len(row)+2))
 	q.WriteString("INSERT INTO " + b.table + " (" + b.cols + ") VALUES ")

@@ -334,7 +334,7 @@ func (db *DB) renderLegacy(ctx context.Context, tx *sql.Tx, orderID int64, kind,
 		if len(credits) > 0 {
 			credit = &credits[0]
 		}
-		data = canceldesk.RefundMessageData(o, plan, credit, s)
+		data = canceldesk.RefundMessageData(o, plan, credit, s, db.zone.Load())
 	default:
 		return canceldesk.RenderedMessage{}, fmt.Errorf("store: cannot render an outbox message of kind %q", kind)
 	}

@@ -62,53 +62,25 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = now
 	}
-	billing, _ := json.Marshal(o.BillingAddress)
-	shipping, _ := json.Marshal(o.ShippingAddress)
-	var lines []string
-	for _, li := range o.LineItems {
-		lines = append(lines, li.Name, li.SKU)
-	}
-	customer := customerName(o)
-	doc := searchDoc(o.Name, o.Email, customer, lines)
 	ids, err := db.reserveIDs(ctx, tx, "orders", 1)
 	if err != nil {
 		return false, err
 	}
-	id, key := ids[0], sortKey(o.CreatedAt, ids[0])
-	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
-		refunded_amount, shipping_refunded, tax_refunded, financial_status, fulfillment_status, payment_method,
-		payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
-		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
-	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-	args := []any{id, key, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
-		o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, o.TaxRefunded, string(o.FinancialStatus),
-		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
-		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
-		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
-		o.UpdatedAt.UnixMicro()}
-	if db.dialect == postgres {
-		cols += ", search_doc"
-		vals += ", ?"
-		args = append(args, doc)
-	}
-	q := `INSERT INTO orders (` + cols + `) VALUES (` + vals + `) ON CONFLICT (name) DO NOTHING RETURNING id`
-	err = tx.QueryRowContext(ctx, db.bind(q), args...).Scan(&o.ID)
+	vals, key, doc := db.orderRow(o, ids[0])
+	q := `INSERT INTO orders (` + db.orderRowColumns() + `) VALUES (` + placeholders(len(vals)) +
+		`) ON CONFLICT (name) DO NOTHING RETURNING id`
+	err = tx.QueryRowContext(ctx, db.bind(q), vals...).Scan(&o.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, tx.QueryRowContext(ctx, db.bind(`SELECT id FROM orders WHERE name = ?`), o.Name).Scan(&o.ID)
 	} else if err != nil {
 		return false, err
 	}
+	lineQ := db.bind(`INSERT INTO line_items (` + lineRowColumns + `) VALUES (` +
+		placeholders(strings.Count(lineRowColumns, ",")+1) + `) RETURNING id`)
 	for i := range o.LineItems {
 		li := &o.LineItems[i]
 		li.OrderID, li.Position = o.ID, i+1
-		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO line_items (order_id, position, name, sku, quantity,
-			price, fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
-			returned_quantity, return_restocked_quantity, refunded_shipped_quantity)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price, li.FulfilledQuantity,
-			li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity, li.ReturnedQuantity,
-			li.ReturnRestockedQuantity, li.RefundedShippedQuantity).Scan(&li.ID)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, lineQ, lineRow(li)...).Scan(&li.ID); err != nil {
 			return false, err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"sort"
-	"time"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -13,15 +12,22 @@ import (
 // maxRecreations bounds the search for a free "-Rn" name.
 const maxRecreations = 1000
 
+// errRecreatedMeanwhile ends a re-create whose recreations row lost a race
+// to another re-create of the same order: its transaction rolls back and
+// the other's order is returned.
+var errRecreatedMeanwhile = errors.New("store: re-created meanwhile")
+
 // RecreateOrder implements canceldesk.OrderStore. One transaction:
 //
 //  1. the original is locked (PostgreSQL; SQLite's writer holds the write
 //     lock from BEGIN) and read: unknown is ENOTFOUND;
-//  2. the double-click guard: a "recreated" event on it by the same actor
-//     at or after db.Now() − RecreateGuardWindow returns the order named
-//     in that event, writing nothing;
+//  2. once per order: when a recreations row names it, the order it names
+//     is returned and nothing is written;
 //  3. not cancelled is ECONFLICT (Key recreate.not_cancelled);
-//  4. the new order is inserted under the first free name "-R1", "-R2", …;
+//  4. the new order is inserted under the first free name "-R1", "-R2", …,
+//     and the recreations row (its primary key, the original, is the last
+//     guard: a re-create that raced past (2) rolls back and returns the
+//     order of the one that won);
 //  5. where the original's latest cancellation restocked, a "sale"
 //     movement of −quantity per line with a SKU at that location, in SKU
 //     order (the lock order of CancelOrder);
@@ -32,6 +38,13 @@ func (db *DB) RecreateOrder(ctx context.Context, orderID int64, actor string) (*
 		out, err = db.recreate(ctx, tx, orderID, actor)
 		return err
 	})
+	if errors.Is(err, errRecreatedMeanwhile) {
+		r, err := db.Recreation(ctx, orderID)
+		if err != nil {
+			return nil, err
+		}
+		return db.Order(ctx, r.OrderID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +53,7 @@ func (db *DB) RecreateOrder(ctx context.Context, orderID int64, actor string) (*
 
 func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor string) (*canceldesk.Order, error) {
 	// (1) Lock, so two re-creates of one order run one after the other and
-	// the second sees the first's event.
+	// the second sees the first's row.
 	if db.dialect == postgres {
 		var id int64
 		err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&id)
@@ -56,9 +69,11 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 	}
 	now := db.Now()
 
-	// (2) The double-click guard.
-	if prev, err := db.recentRecreation(ctx, tx, orderID, actor, now); prev != nil || err != nil {
-		return prev, err
+	// (2) Once per order.
+	if prev, err := db.recreation(ctx, tx, orderID); err == nil {
+		return db.order(ctx, tx, prev.OrderID)
+	} else if canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+		return nil, err
 	}
 
 	// (3) Only a cancelled order.
@@ -67,7 +82,8 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 			Message: "Only a cancelled order can be re-created."}
 	}
 
-	// (4) The new order, under the first free name.
+	// (4) The new order, under the first free name, and the row that makes
+	// it the only one.
 	base := canceldesk.RecreateBaseName(orig)
 	var n *canceldesk.Order
 	for i := 1; ; i++ {
@@ -91,6 +107,16 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 			break
 		}
 		// Taken meanwhile (an import): try the next name.
+	}
+	res, err := tx.ExecContext(ctx, db.bind(`INSERT INTO recreations (original_id, order_id, actor, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (original_id) DO NOTHING`), orig.ID, n.ID, actor, now.UnixMicro())
+	if err != nil {
+		return nil, err
+	}
+	if k, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if k == 0 {
+		return nil, errRecreatedMeanwhile
 	}
 
 	// (5) Stock taken again where the cancel put it back.
@@ -130,39 +156,33 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 	return db.order(ctx, tx, n.ID)
 }
 
-// recentRecreation returns the order that actor re-created from orderID
-// within the guard window before now, or nil.
-func (db *DB) recentRecreation(ctx context.Context, tx *sql.Tx, orderID int64, actor string, now time.Time) (*canceldesk.Order, error) {
-	since := now.UnixMicro() - canceldesk.RecreateGuardWindow.Microseconds()
-	rows, err := tx.QueryContext(ctx, db.bind(`SELECT message FROM events
-		WHERE order_id = ? AND kind = ? AND actor = ? AND created_at >= ? ORDER BY id DESC`),
-		orderID, canceldesk.EventRecreated, actor, since)
+// Recreation implements canceldesk.OrderStore.
+func (db *DB) Recreation(ctx context.Context, orderID int64) (*canceldesk.Recreation, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	var msgs []string
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		msgs = append(msgs, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	defer tx.Rollback()
+	r, err := db.recreation(ctx, tx, orderID)
+	if err != nil {
 		return nil, err
 	}
-	for _, m := range msgs {
-		if _, id, ok := canceldesk.ParseRecreateLink(m); ok {
-			o, err := db.order(ctx, tx, id)
-			if canceldesk.ErrorCode(err) == canceldesk.ENOTFOUND {
-				continue // deleted since
-			}
-			return o, err
-		}
+	return r, tx.Commit()
+}
+
+func (db *DB) recreation(ctx context.Context, tx *sql.Tx, orderID int64) (*canceldesk.Recreation, error) {
+	r := canceldesk.Recreation{OriginalID: orderID}
+	var at int64
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT r.order_id, o.name, r.actor, r.created_at
+		FROM recreations r JOIN orders o ON o.id = r.order_id WHERE r.original_id = ?`), orderID).
+		Scan(&r.OrderID, &r.OrderName, &r.Actor, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, canceldesk.ErrNotFound
+	} else if err != nil {
+		return nil, err
 	}
-	return nil, nil
+	r.CreatedAt = fromMicros(at)
+	return &r, nil
 }
 
 // restockLocation is the location the order's latest cancellation

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,41 +145,68 @@ func TestRecreateOrder(t *testing.T) {
 			checkLink(t, all[0], canceldesk.EventRecreatedFrom, cancelled, "Re-created from #1001 (order "+itoa(orig.ID)+")")
 		})
 
-		t.Run("DoubleClickReturnsTheSameOrder", func(t *testing.T) {
+		// again re-creates orig as actor, concurrently n times, and checks
+		// that each returns r1 and nothing is written anywhere.
+		again := func(t *testing.T, actor string, n int) {
+			t.Helper()
 			before := footprintOf(t, db, raw, orig.ID)
+			newBefore := footprintOf(t, db, raw, r1.ID)
 			orders := countOrders(t, db)
-			again := recreate(t, db, orig.ID, recreator)
-			if !reflect.DeepEqual(again, r1) {
-				t.Errorf("second click = %+v, want %+v", again, r1)
+			got := make([]*canceldesk.Order, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { got[i], errs[i] = db.RecreateOrder(ctx(t), orig.ID, actor) })
+			}
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("re-create %d: %v", i, errs[i])
+				}
+				if !reflect.DeepEqual(got[i], r1) {
+					t.Errorf("re-create %d = %+v, want %+v", i, got[i], r1)
+				}
 			}
 			if countOrders(t, db) != orders {
 				t.Error("a second order was created")
 			}
-			sameFootprint(t, "double click", footprintOf(t, db, raw, orig.ID), before)
-			if n := rowCount(t, raw, `SELECT count(*) FROM events WHERE order_id = %d`, r1.ID); n != 1 {
-				t.Errorf("events on the new order = %d, want 1", n)
+			sameFootprint(t, "re-create again (original)", footprintOf(t, db, raw, orig.ID), before)
+			sameFootprint(t, "re-create again (new order)", footprintOf(t, db, raw, r1.ID), newBefore)
+			if n := rowCount(t, raw, `SELECT count(*) FROM recreations WHERE original_id = %d`, orig.ID); n != 1 {
+				t.Errorf("recreations rows = %d, want 1", n)
 			}
-		})
+		}
 
-		t.Run("AgainAfterTheWindowIsR2", func(t *testing.T) {
+		t.Run("DoubleClickReturnsTheSameOrder", func(t *testing.T) { again(t, recreator, 1) })
+
+		t.Run("LaterOrByAnotherActorReturnsTheSameOrder", func(t *testing.T) {
 			defer func() { db.Now = func() time.Time { return fixedNow } }()
-			db.Now = func() time.Time { return fixedNow.Add(canceldesk.RecreateGuardWindow + time.Second) }
-			r2 := recreate(t, db, orig.ID, recreator)
-			if r2.Name != "#1001-R2" || r2.ID == r1.ID {
-				t.Errorf("second re-create = %s (id %d), want #1001-R2", r2.Name, r2.ID)
-			}
-			if m, b := stockOf(); m != 3 || b != 4 {
-				t.Errorf("stock = %d MUG, %d BOWL, want 3, 4", m, b)
-			}
-			if ev := eventsOf(t, db, orig.ID, canceldesk.EventRecreated); len(ev) != 2 {
-				t.Errorf("recreated events = %d, want 2", len(ev))
+			db.Now = func() time.Time { return fixedNow.Add(time.Hour) }
+			again(t, "other@example.com", 1)
+			if m, b := stockOf(); m != 5 || b != 5 {
+				t.Errorf("stock = %d MUG, %d BOWL, want 5, 5 (taken once)", m, b)
 			}
 		})
 
-		t.Run("AnotherActorWithinTheWindowIsNotADoubleClick", func(t *testing.T) {
-			r3 := recreate(t, db, orig.ID, "other@example.com")
-			if r3.Name != "#1001-R3" {
-				t.Errorf("re-create by another actor = %s, want #1001-R3", r3.Name)
+		t.Run("FortyAtOnceReturnTheSameOrder", func(t *testing.T) { again(t, recreator, 40) })
+
+		t.Run("RecreationNamesTheNewOrder", func(t *testing.T) {
+			r, err := db.Recreation(ctx(t), orig.ID)
+			if err != nil || r.OrderID != r1.ID || r.OrderName != "#1001-R1" || r.Actor != recreator || !r.CreatedAt.Equal(fixedNow) {
+				t.Errorf("Recreation = %+v, %v; want #1001-R1 (id %d)", r, err, r1.ID)
+			}
+			if _, err := db.Recreation(ctx(t), r1.ID); canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+				t.Errorf("Recreation(new order) = %v, want ENOTFOUND", err)
+			}
+		})
+
+		t.Run("TheDatabaseRefusesASecondRecreation", func(t *testing.T) {
+			other := cancelOrder("#1001-X")
+			importOrders(t, db, other)
+			_, err := raw.Exec(fmt.Sprintf(`INSERT INTO recreations (original_id, order_id, actor, created_at)
+				VALUES (%d, %d, 'x', 0)`, orig.ID, other.ID))
+			if err == nil {
+				t.Error("a second recreations row for one order was accepted")
 			}
 		})
 
@@ -197,8 +226,8 @@ func TestRecreateOrder(t *testing.T) {
 			if _, err := db.CancelOrder(ctx(t), cancelReq(r1, loc, cancelKey(103))); err != nil {
 				t.Fatal(err)
 			}
-			if n := recreate(t, db, r1.ID, recreator); n.Name != "#1001-R4" {
-				t.Errorf("name = %s, want #1001-R4", n.Name)
+			if n := recreate(t, db, r1.ID, recreator); n.Name != "#1001-R2" {
+				t.Errorf("name = %s, want #1001-R2", n.Name)
 			}
 		})
 
@@ -268,4 +297,37 @@ func TestCacheRecreateOrderInvalidates(t *testing.T) {
 	if got, _ := rdb.Exists(c, key).Result(); got != 0 {
 		t.Error("the original is still cached after the re-create")
 	}
+}
+
+// TestRecreationsMigrationKeepsEarlierRecreations: a store upgraded to the
+// recreations table (migration 0011) counts an order re-created before as
+// re-created, by its first re-creation, so it is not re-created again.
+func TestRecreationsMigrationKeepsEarlierRecreations(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		db, raw := openStore(t, dsn), openRaw(t, dsn)
+		orig, r1, r2 := cancelOrder("#5005"), cancelOrder("#5005-R1"), cancelOrder("#5005-R2")
+		importOrders(t, db, orig, r1, r2)
+		// As the store stood before 0011: two "recreated" events, no table.
+		for _, stmt := range []string{
+			`DROP TABLE recreations`,
+			`DELETE FROM schema_migrations WHERE version = 11`,
+			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'a@example.com', '%s', 1)`,
+				orig.ID, canceldesk.RecreatedMessage(r1.Name, r1.ID)),
+			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'b@example.com', '%s', 2)`,
+				orig.ID, canceldesk.RecreatedMessage(r2.Name, r2.ID)),
+		} {
+			if _, err := raw.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		db.Close()
+		db = openStore(t, dsn) // applies 0011 again
+		r, err := db.Recreation(ctx(t), orig.ID)
+		if err != nil || r.OrderID != r1.ID || r.OrderName != r1.Name || r.Actor != "a@example.com" {
+			t.Fatalf("Recreation after the upgrade = %+v, %v; want %s (id %d)", r, err, r1.Name, r1.ID)
+		}
+		if _, err := db.Recreation(ctx(t), r1.ID); canceldesk.ErrorCode(err) != canceldesk.ENOTFOUND {
+			t.Errorf("Recreation(%s) = %v, want ENOTFOUND", r1.Name, err)
+		}
+	})
 }
