@@ -21,6 +21,9 @@ type settingsPage struct {
 	Errors    map[string]string
 	Saved     bool
 	SavedKey  string // the catalogue key of the toast after saving
+	// DefaultLocationID is where dialogs restock by default (see
+	// defaultLocation), marked on the stock locations card.
+	DefaultLocationID int64
 	// The stock locations card: each location's name as typed, and the
 	// name of a new one.
 	LocationRows []locationRow
@@ -61,7 +64,8 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	}
 	l := localizer(c)
 	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
-		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved"}
+		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved",
+		DefaultLocationID: defaultLocation(st, locs)}
 	if c.Query("saved") == "location" {
 		p.SavedKey = "settings.location_saved"
 	}
