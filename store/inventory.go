@@ -66,21 +66,26 @@ func (db *DB) saveLocation(ctx context.Context, id int64, name string) (cancelde
 		if id == 0 {
 			return tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) RETURNING id`), name).Scan(&loc.ID)
 		}
-		res, err := tx.ExecContext(ctx, db.bind(`UPDATE locations SET name = ? WHERE id = ?`), name, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return canceldesk.ErrNotFound
-		}
-		return nil
+		return oneRow(tx.ExecContext(ctx, db.bind(`UPDATE locations SET name = ? WHERE id = ?`), name, id))
 	})
 	if isUniqueViolation(err) { // another one took the name meanwhile
 		err = locationTaken()
 	}
 	return loc, err
+}
+
+// oneRow is the error of a statement meant to change one row: its own,
+// or ErrNotFound when it changed none.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return canceldesk.ErrNotFound
+	}
+	return nil
 }
 
 // locationTaken is the error of a name another location has.
