@@ -231,3 +231,22 @@ func TestLocationsOnSettings(t *testing.T) {
 		}
 	})
 }
+
+func TestCancelDialogWithoutLocations(t *testing.T) {
+	a := newTestApp(t)
+	o := a.seed(t, 1)[0] // straight into the store: no location
+	for _, c := range []struct {
+		role canceldesk.Role
+		link int
+	}{{canceldesk.RoleManager, 1}, {canceldesk.RoleStaff, 0}} {
+		_, doc := a.signedIn(t, c.role).get(t, fmt.Sprintf("/orders/%d/cancel", o.ID))
+		hint := doc.Find("#location-none")
+		if !strings.Contains(hint.Text(), "no stock locations yet") || hint.Find(`a[href="/settings#locations"]`).Length() != c.link {
+			t.Errorf("%s: hint %q, %d links to Settings; want %d", c.role, hint.Text(), hint.Find("a").Length(), c.link)
+		}
+	}
+	a.location(t, "Main")
+	if _, doc := a.client.get(t, fmt.Sprintf("/orders/%d/cancel", o.ID)); doc.Find("#location-none").Length() != 0 {
+		t.Error("the hint stays once there is a location")
+	}
+}
