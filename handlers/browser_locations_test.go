@@ -72,7 +72,8 @@ func TestJourneyImportThenLocations(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "loc-settings-error")
 
 	add("Taipei Warehouse")
-	waitFor(t, ctx, `document.querySelector('.toast') !== null && [...document.querySelectorAll('#locations input[name=name]')].some(i => i.value === 'Taipei Warehouse')`)
+	// The attribute, not the typed value: the page after the redirect.
+	waitFor(t, ctx, `[...document.querySelectorAll('#locations li input[name=name]')].some(i => i.getAttribute('value') === 'Taipei Warehouse')`)
 	err = chromedp.Do(ctx,
 		chromedp.Clear(main),
 		chromedp.SendKeys(main, "Main warehouse"),
@@ -81,7 +82,7 @@ func TestJourneyImportThenLocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `document.querySelector('`+main+`').value === 'Main warehouse' && document.querySelector('.toast') !== null`)
+	waitFor(t, ctx, `document.querySelector('`+main+`').getAttribute('value') === 'Main warehouse' && document.querySelector('.toast') !== null`)
 	// The card sits in the settings column like the others.
 	waitFor(t, ctx, `document.querySelector('#locations').getBoundingClientRect().width === document.querySelector('#restock-h').closest('.card').getBoundingClientRect().width`)
 	browsertest.Screenshot(t, ctx, "loc-settings")
@@ -142,6 +143,12 @@ func TestJourneyImportThenLocations(t *testing.T) {
 	if err != nil || len(levels) != 1 || levels[0].LocationID != taipei.ID || levels[0].OnHand != 2 {
 		t.Errorf("stock of TEA-0 %+v, %v; want 2 at Taipei Warehouse", levels, err)
 	}
+	// The card in Chinese.
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/settings?lang=zh-TW")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#locations-h').textContent === '庫存地點'`)
+	browsertest.Screenshot(t, ctx, "loc-settings-zh-TW")
 	// The one error the browser saw is the refused name (400).
 	for _, e := range browsertest.ConsoleErrors(ctx) {
 		if !strings.Contains(e, "status of 400") || !strings.Contains(e, "/settings/locations") {
