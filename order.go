@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FinancialStatus follows Shopify's order financial statuses.
@@ -156,6 +157,11 @@ type Order struct {
 	Tags            []string
 	Risk            RiskLevel
 	Source          string
+	// Location names the stock location the order was sold from (the
+	// export's Location column), "" when it names none. ImportOrders
+	// creates the location; LocationID is its id once stored (0: none).
+	Location   string
+	LocationID int64
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -295,6 +301,29 @@ const (
 type Location struct {
 	ID   int64
 	Name string
+}
+
+// DefaultLocationName is the location an import creates when its orders
+// name none and the store has none: stored as is, so it stays the same
+// whatever language the importer reads.
+const DefaultLocationName = "Main location"
+
+// MaxLocationName is the longest location name, in characters.
+const MaxLocationName = 100
+
+// CheckLocationName trims a location name and refuses an empty one or one
+// longer than MaxLocationName characters (EINVALID beside the field
+// "name", with the catalogue key of the reason).
+func CheckLocationName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", &Error{Code: EINVALID, Message: "A location needs a name.", Field: "name", Key: "validation.location_name_empty"}
+	case utf8.RuneCountInString(name) > MaxLocationName:
+		return "", &Error{Code: EINVALID, Message: fmt.Sprintf("A location name is at most %d characters.", MaxLocationName),
+			Field: "name", Key: "validation.location_name_long"}
+	}
+	return name, nil
 }
 
 // StockLevel is the quantity on hand of one SKU at one location.

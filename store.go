@@ -8,7 +8,9 @@ type OrderStore interface {
 	// ImportOrders inserts the orders with their line items and an
 	// "imported" event each, all in one transaction. An order whose Name
 	// already exists is left as it is and created[i] is false; o.ID is set
-	// for every order. Stock is not moved: an import records history.
+	// for every order. The location each new order names (o.Location) is
+	// created once, when no location has that name, and o.LocationID set.
+	// Stock is not moved: an import records history.
 	ImportOrders(ctx context.Context, orders []*Order, actor string) (created []bool, err error)
 	// Order returns the order with its line items, or ErrNotFound.
 	Order(ctx context.Context, id int64) (*Order, error)
@@ -23,6 +25,14 @@ type OrderStore interface {
 	EnsureLocation(ctx context.Context, name string) (Location, error)
 	// Locations lists every location by name.
 	Locations(ctx context.Context) ([]Location, error)
+	// AddLocation creates a location named name (see CheckLocationName).
+	// A name another location has, in any letter case, is ECONFLICT beside
+	// the field "name".
+	AddLocation(ctx context.Context, name string) (Location, error)
+	// RenameLocation renames location id, keeping its id, so the orders
+	// and the stock ledger that name it follow. The name is checked as
+	// AddLocation checks it; an unknown id is ENOTFOUND.
+	RenameLocation(ctx context.Context, id int64, name string) (Location, error)
 	// AddMovements appends stock ledger rows and updates stock on hand.
 	AddMovements(ctx context.Context, ms []InventoryMovement) error
 	// Stock returns stock on hand of the SKUs at every location.

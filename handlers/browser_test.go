@@ -20,13 +20,23 @@ import (
 // liveServer serves the dashboard with demo data on a loopback port.
 func liveServer(t *testing.T) (string, *store.DB) {
 	t.Helper()
+	return liveServerOf(t, 400)
+}
+
+// liveServerOf serves the dashboard with n demo orders on a loopback port;
+// with n 0 the store is empty (no orders, locations or settings), as a new
+// merchant's is, and the sign-in page lists no demo accounts.
+func liveServerOf(t *testing.T, n int) (string, *store.DB) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir()+"/e2e.db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.Seed(ctx, db, 400, time.Now().UTC()); err != nil {
-		t.Fatal(err)
+	if n > 0 {
+		if err := demo.Seed(ctx, db, n, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	hash, err := canceldesk.HashPassword(testPassword)
 	if err != nil {
@@ -51,7 +61,7 @@ func liveServer(t *testing.T) (string, *store.DB) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true,
+	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: n > 0,
 		PublicURL: base})
 	if err != nil {
 		ln.Close()

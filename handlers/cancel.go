@@ -120,17 +120,13 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 	if err != nil {
 		return cancelPage{}, err
 	}
-	locs, err := s.Store.Locations(ctx)
+	locs, settings, err := s.orderStock(ctx, o)
 	if err != nil {
 		return cancelPage{}, err
 	}
 	l := localizer(c)
 	p := cancelPage{Page: s.page(c, l.T("cancel.title", "Name", o.Name), "orders"), Order: o,
 		Reasons: canceldesk.DefaultReasons, Locations: locs}
-	settings, err := s.Refunds.Settings(ctx)
-	if err != nil {
-		return cancelPage{}, err
-	}
 	if form == nil {
 		f := defaultCancelForm(settings, locs)
 		form = &f

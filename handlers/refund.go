@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +87,28 @@ func defaultRefundForm(o *canceldesk.Order, settings canceldesk.Settings, locs [
 	return f
 }
 
+// orderStock loads the locations and settings of a dialog about o's
+// stock: o's own location, when it has one that still exists, comes first
+// and is the settings' default for the dialog (see defaultLocation).
+func (s *Server) orderStock(ctx context.Context, o *canceldesk.Order) ([]canceldesk.Location, canceldesk.Settings, error) {
+	locs, err := s.Store.Locations(ctx)
+	if err != nil {
+		return nil, canceldesk.Settings{}, err
+	}
+	settings, err := s.Refunds.Settings(ctx)
+	if err != nil {
+		return nil, canceldesk.Settings{}, err
+	}
+	i := slices.IndexFunc(locs, func(l canceldesk.Location) bool { return l.ID == o.LocationID })
+	if o.LocationID == 0 || i < 0 {
+		return locs, settings, nil
+	}
+	own := locs[i]
+	locs = append([]canceldesk.Location{own}, slices.Delete(locs, i, i+1)...)
+	settings.DefaultLocationID = own.ID
+	return locs, settings, nil
+}
+
 // defaultLocation is the settings' default location when it still exists,
 // else the first one.
 func defaultLocation(settings canceldesk.Settings, locs []canceldesk.Location) int64 {
@@ -162,11 +186,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 	if err != nil {
 		return refundPage{}, err
 	}
-	locs, err := s.Store.Locations(ctx)
-	if err != nil {
-		return refundPage{}, err
-	}
-	settings, err := s.Refunds.Settings(ctx)
+	locs, settings, err := s.orderStock(ctx, o)
 	if err != nil {
 		return refundPage{}, err
 	}

@@ -39,11 +39,7 @@ func (s *Server) restockView(c *fiber.Ctx, get func(string) string) (restockPage
 	if err != nil {
 		return restockPage{}, err
 	}
-	locs, err := s.Store.Locations(ctx)
-	if err != nil {
-		return restockPage{}, err
-	}
-	settings, err := s.Refunds.Settings(ctx)
+	locs, settings, err := s.orderStock(ctx, o)
 	if err != nil {
 		return restockPage{}, err
 	}

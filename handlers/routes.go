@@ -73,6 +73,8 @@ func (s *Server) routeTable() []route {
 		{get, "/settings", manager, s.settingsForm},
 		{post, "/settings", manager, s.settingsSave},
 		{post, "/settings/auto-approval", manager, s.autoApprovalSave},
+		{post, "/settings/locations", manager, s.locationAdd},
+		{post, "/settings/locations/:id<int>", manager, s.locationRename},
 		{get, "/settings/messages", manager, s.templatesList},
 		{get, "/settings/messages/:key", manager, s.templateEdit},
 		{post, "/settings/messages/:key/preview", manager, s.templatePreview},

@@ -20,6 +20,14 @@ type settingsPage struct {
 	Limits    []limitRow
 	Errors    map[string]string
 	Saved     bool
+	SavedKey  string // the catalogue key of the toast after saving
+	// DefaultLocationID is where dialogs restock by default (see
+	// defaultLocation), marked on the stock locations card.
+	DefaultLocationID int64
+	// The stock locations card: each location's name as typed, and the
+	// name of a new one.
+	LocationRows []locationRow
+	NewLocation  string
 	// The auto-approval rule of customer requests, as typed.
 	Rule      canceldesk.AutoApproval
 	RuleTotal []limitRow
@@ -31,6 +39,12 @@ type settingsPage struct {
 // limitRow is one currency's staff refund limit, as typed.
 type limitRow struct {
 	Currency, Amount, Field string
+}
+
+// locationRow is one stock location on Settings, its name as typed.
+type locationRow struct {
+	ID                 int64
+	Name, Field, Error string
 }
 
 // settingsCurrencies are offered for limits besides those already set.
@@ -50,7 +64,14 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	}
 	l := localizer(c)
 	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
-		Errors: map[string]string{}, Saved: c.Query("saved") != ""}
+		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved",
+		DefaultLocationID: defaultLocation(st, locs)}
+	if c.Query("saved") == "location" {
+		p.SavedKey = "settings.location_saved"
+	}
+	for _, loc := range locs {
+		p.LocationRows = append(p.LocationRows, locationRow{ID: loc.ID, Name: loc.Name, Field: "location_" + strconv.FormatInt(loc.ID, 10)})
+	}
 	curs := slices.Clone(settingsCurrencies)
 	if !slices.Contains(curs, s.Currency) {
 		curs = append(curs, s.Currency)
@@ -202,4 +223,52 @@ func (s *Server) autoApprovalSave(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
+}
+
+// locationAdd adds a stock location; a bad name comes back beside the field.
+func (s *Server) locationAdd(c *fiber.Ctx) error { return s.saveLocation(c, 0) }
+
+// locationRename renames a stock location, keeping its id, so its orders
+// and stock ledger follow; a bad name comes back beside its field.
+func (s *Server) locationRename(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.ErrNotFound
+	}
+	return s.saveLocation(c, id)
+}
+
+// saveLocation adds a location (id 0) or renames location id.
+func (s *Server) saveLocation(c *fiber.Ctx, id int64) error {
+	ctx := c.UserContext()
+	name := c.FormValue("name")
+	var err error
+	if id == 0 {
+		_, err = s.Store.AddLocation(ctx, name)
+	} else {
+		_, err = s.Store.RenameLocation(ctx, id, name)
+	}
+	var de *canceldesk.Error
+	switch {
+	case err == nil:
+		return redirect(c, "/settings?saved=location#locations")
+	case !errors.As(err, &de) || de.Field != "name" || de.Key == "":
+		return err
+	}
+	p, err := s.settingsView(c)
+	if err != nil {
+		return err
+	}
+	msg := localizer(c).T(de.Key, "Max", canceldesk.MaxLocationName)
+	if id == 0 {
+		p.NewLocation, p.Errors["new_location"] = name, msg
+		return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
+	}
+	for i := range p.LocationRows {
+		if row := &p.LocationRows[i]; row.ID == id {
+			row.Name, row.Error = name, msg
+			return s.render(c, fiber.StatusBadRequest, "settings/index", "", p)
+		}
+	}
+	return fiber.ErrNotFound
 }

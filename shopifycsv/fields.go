@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -60,6 +61,7 @@ const (
 	colTags
 	colRisk
 	colSource
+	colLocation
 	numCols
 )
 
@@ -113,6 +115,7 @@ var columnNames = [numCols]string{
 	colTags:             "Tags",
 	colRisk:             "Risk Level",
 	colSource:           "Source",
+	colLocation:         "Location",
 }
 
 // required are the columns without which a file is not an order export.
@@ -145,9 +148,13 @@ func (p *parser) orderFields(g *group, rec []string, bad *[]string) {
 		Notes:         get(colNotes),
 		Tags:          splitTags(get(colTags)),
 		Source:        get(colSource),
+		Location:      get(colLocation),
 	}
 	if o.Source == "" {
 		o.Source = "web"
+	}
+	if utf8.RuneCountInString(o.Location) > canceldesk.MaxLocationName {
+		fail("Location is longer than %d characters", canceldesk.MaxLocationName)
 	}
 	g.order = o
 

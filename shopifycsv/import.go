@@ -48,7 +48,10 @@ func (s *Summary) Add(o *Summary) {
 
 // Import reads an export and imports its valid orders into st. A file that
 // is not an order export returns an EINVALID error and imports nothing;
-// malformed orders are skipped whole and listed in Summary.Errors.
+// malformed orders are skipped whole and listed in Summary.Errors. The
+// locations the orders name are created with them; when they name none
+// and the store has no location, one is created
+// (canceldesk.DefaultLocationName), so their items can go back to stock.
 func Import(ctx context.Context, st canceldesk.OrderStore, r io.Reader, opt Options, actor string) (*Summary, error) {
 	res, err := Parse(r, opt)
 	if err != nil {
@@ -73,5 +76,18 @@ func Import(ctx context.Context, st canceldesk.OrderStore, r io.Reader, opt Opti
 			}
 		}
 	}
-	return sum, nil
+	if len(res.Orders) == 0 {
+		return sum, nil
+	}
+	return sum, ensureALocation(ctx, st)
+}
+
+// ensureALocation creates the default location in a store that has none.
+func ensureALocation(ctx context.Context, st canceldesk.OrderStore) error {
+	locs, err := st.Locations(ctx)
+	if err != nil || len(locs) > 0 {
+		return err
+	}
+	_, err = st.EnsureLocation(ctx, canceldesk.DefaultLocationName)
+	return err
 }

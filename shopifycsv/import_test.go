@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,27 @@ type fakeStore struct {
 	canceldesk.OrderStore // methods Import does not use panic
 	present               map[string]bool
 	batches               []int
+	locations             []string // as ImportOrders and EnsureLocation created them
+}
+
+func (s *fakeStore) ensure(name string) canceldesk.Location {
+	if i := slices.Index(s.locations, name); i >= 0 {
+		return canceldesk.Location{ID: int64(i + 1), Name: name}
+	}
+	s.locations = append(s.locations, name)
+	return canceldesk.Location{ID: int64(len(s.locations)), Name: name}
+}
+
+func (s *fakeStore) EnsureLocation(_ context.Context, name string) (canceldesk.Location, error) {
+	return s.ensure(name), nil
+}
+
+func (s *fakeStore) Locations(context.Context) ([]canceldesk.Location, error) {
+	var out []canceldesk.Location
+	for _, n := range s.locations {
+		out = append(out, s.ensure(n))
+	}
+	return out, nil
 }
 
 func (s *fakeStore) ImportOrders(_ context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
@@ -27,6 +49,9 @@ func (s *fakeStore) ImportOrders(_ context.Context, orders []*canceldesk.Order, 
 	for i, o := range orders {
 		created[i] = !s.present[o.Name]
 		s.present[o.Name] = true
+		if created[i] && o.Location != "" {
+			o.LocationID = s.ensure(o.Location).ID
+		}
 	}
 	return created, nil
 }
@@ -70,6 +95,42 @@ func TestImport(t *testing.T) {
 		var de *canceldesk.Error
 		if !errors.As(err, &de) || de.Code != canceldesk.EINVALID || len(st.batches) != 0 {
 			t.Errorf("err %v, batches %v", err, st.batches)
+		}
+	})
+	t.Run("orders that name no location bring a default one into a store without", func(t *testing.T) {
+		st := &fakeStore{present: map[string]bool{}}
+		if _, err := Import(context.Background(), st, strings.NewReader(mini(good1, good2)), Options{}, "import"); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{canceldesk.DefaultLocationName}; !reflect.DeepEqual(st.locations, want) {
+			t.Errorf("locations %q, want %q", st.locations, want)
+		}
+	})
+	t.Run("a store with a location gets no default one", func(t *testing.T) {
+		st := &fakeStore{present: map[string]bool{}, locations: []string{"Back room"}}
+		if _, err := Import(context.Background(), st, strings.NewReader(mini(good1)), Options{}, "import"); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"Back room"}; !reflect.DeepEqual(st.locations, want) {
+			t.Errorf("locations %q, want %q", st.locations, want)
+		}
+	})
+	t.Run("the locations the orders name are the store's, with no default", func(t *testing.T) {
+		st := &fakeStore{present: map[string]bool{}}
+		if _, err := Import(context.Background(), st, strings.NewReader(shopifyExport), Options{}, "import"); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"Tokyo Store"}; !reflect.DeepEqual(st.locations, want) {
+			t.Errorf("locations %q, want %q", st.locations, want)
+		}
+	})
+	t.Run("a file with no valid order creates no location", func(t *testing.T) {
+		st := &fakeStore{present: map[string]bool{}}
+		if _, err := Import(context.Background(), st, strings.NewReader(mini("Tea,#2001,x,1,,,,,,,,")), Options{}, "import"); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.locations) != 0 {
+			t.Errorf("locations %q", st.locations)
 		}
 	})
 }

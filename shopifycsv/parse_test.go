@@ -109,7 +109,7 @@ func wantExport() []*canceldesk.Order {
 			Zip: "150-0002", Province: "Tokyo", Country: "JP"},
 		ShippingAddress: canceldesk.Address{Name: "佐藤 由紀", Address1: "渋谷1-2-3", City: "渋谷区",
 			Zip: "150-0002", Province: "東京都", Country: "JP"},
-		Tags: []string{"gift"}, Risk: canceldesk.RiskLow, Source: "pos",
+		Tags: []string{"gift"}, Risk: canceldesk.RiskLow, Source: "pos", Location: "Tokyo Store",
 		CreatedAt: *at("2026-03-05T00:00:00Z"),
 		LineItems: []canceldesk.LineItem{
 			{Position: 1, Name: "Tenugui Towel", SKU: "TNG-01", Quantity: 2, Price: 1500, FulfilledQuantity: 2},
@@ -671,6 +671,41 @@ func TestParseOrderShape(t *testing.T) {
 		}
 		if got := (RowError{Row: 7, Order: "#1003", Reason: "x"}).Error(); got != "row 7 (#1003): x" {
 			t.Errorf("got %q", got)
+		}
+	})
+}
+
+func TestParseLocation(t *testing.T) {
+	const header = "Name,Lineitem name,Lineitem price,Lineitem quantity,Created at,Location\n"
+	t.Run("the first row's Location is the order's, trimmed", func(t *testing.T) {
+		res := parse(t, header+
+			"#3001,Tea,4.50,1,2026-03-01 09:00:00 -0500,  Taipei Warehouse \n"+
+			"#3001,Cake,3.00,1,,Somewhere else\n"+
+			"#3002,Cake,3.00,2,2026-03-02 09:00:00 -0500,\n", Options{})
+		if len(res.Errors) != 0 {
+			t.Fatalf("errors %q", errorStrings(res.Errors))
+		}
+		if got := []string{res.Orders[0].Location, res.Orders[1].Location}; !reflect.DeepEqual(got, []string{"Taipei Warehouse", ""}) {
+			t.Errorf("locations %q", got)
+		}
+	})
+	t.Run("Shopify's export names the POS order's location", func(t *testing.T) {
+		res := parse(t, shopifyExport, Options{})
+		for _, o := range res.Orders {
+			want := ""
+			if o.Name == "#1003" {
+				want = "Tokyo Store"
+			}
+			if o.Location != want {
+				t.Errorf("%s: Location %q, want %q", o.Name, o.Location, want)
+			}
+		}
+	})
+	t.Run("a Location over 100 characters drops the order", func(t *testing.T) {
+		res := parse(t, header+"#3003,Tea,4.50,1,2026-03-01 09:00:00 -0500,"+strings.Repeat("倉", canceldesk.MaxLocationName+1)+"\n", Options{})
+		want := []string{"row 2 (#3003): Location is longer than 100 characters"}
+		if got := errorStrings(res.Errors); !reflect.DeepEqual(got, want) || len(res.Orders) != 0 {
+			t.Errorf("errors %q, orders %d", got, len(res.Orders))
 		}
 	})
 }

@@ -245,17 +245,8 @@ func validLanguage(s string) bool {
 // updateAccountRow sets one column (a constant of this file) and
 // updated_at; an unknown id is ErrNotFound.
 func (db *DB) updateAccountRow(ctx context.Context, tx *sql.Tx, id int64, column string, value any) error {
-	res, err := tx.ExecContext(ctx, db.bind(`UPDATE accounts SET `+column+` = ?, updated_at = ? WHERE id = ?`),
-		value, db.Now().UnixMicro(), id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return canceldesk.ErrNotFound
-	}
-	return nil
+	return oneRow(tx.ExecContext(ctx, db.bind(`UPDATE accounts SET `+column+` = ?, updated_at = ? WHERE id = ?`),
+		value, db.Now().UnixMicro(), id))
 }
 
 // CreateInvite implements canceldesk.AccountStore.

@@ -11,18 +11,87 @@ import (
 
 // EnsureLocation implements canceldesk.OrderStore.
 func (db *DB) EnsureLocation(ctx context.Context, name string) (canceldesk.Location, error) {
+	var loc canceldesk.Location
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		loc, err = db.ensureLocation(ctx, tx, name)
+		return err
+	})
+	return loc, err
+}
+
+// ensureLocation returns the location with that name in tx, creating it.
+func (db *DB) ensureLocation(ctx context.Context, tx *sql.Tx, name string) (canceldesk.Location, error) {
 	loc := canceldesk.Location{Name: strings.TrimSpace(name)}
 	if loc.Name == "" {
 		return loc, canceldesk.Errorf(canceldesk.EINVALID, "A location needs a name.")
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), loc.Name).Scan(&loc.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return tx.QueryRowContext(ctx, db.bind(`SELECT id FROM locations WHERE name = ?`), loc.Name).Scan(&loc.ID)
-		}
-		return err
-	})
+	err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), loc.Name).Scan(&loc.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, db.bind(`SELECT id FROM locations WHERE name = ?`), loc.Name).Scan(&loc.ID)
+	}
 	return loc, err
+}
+
+// AddLocation implements canceldesk.OrderStore.
+func (db *DB) AddLocation(ctx context.Context, name string) (canceldesk.Location, error) {
+	return db.saveLocation(ctx, 0, name)
+}
+
+// RenameLocation implements canceldesk.OrderStore.
+func (db *DB) RenameLocation(ctx context.Context, id int64, name string) (canceldesk.Location, error) {
+	if id <= 0 {
+		return canceldesk.Location{}, canceldesk.ErrNotFound
+	}
+	return db.saveLocation(ctx, id, name)
+}
+
+// saveLocation creates a location (id 0) or renames location id, after
+// checking the name and that no other location has it in any letter case.
+func (db *DB) saveLocation(ctx context.Context, id int64, name string) (canceldesk.Location, error) {
+	name, err := canceldesk.CheckLocationName(name)
+	if err != nil {
+		return canceldesk.Location{}, err
+	}
+	loc := canceldesk.Location{ID: id, Name: name}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM locations WHERE lower(name) = lower(?) AND id <> ?`), name, id).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return locationTaken()
+		}
+		if id == 0 {
+			return tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) RETURNING id`), name).Scan(&loc.ID)
+		}
+		return oneRow(tx.ExecContext(ctx, db.bind(`UPDATE locations SET name = ? WHERE id = ?`), name, id))
+	})
+	if isUniqueViolation(err) { // another one took the name meanwhile
+		err = locationTaken()
+	}
+	return loc, err
+}
+
+// oneRow is the error of a statement meant to change one row: its own,
+// or ErrNotFound when it changed none.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return canceldesk.ErrNotFound
+	}
+	return nil
+}
+
+// locationTaken is the error of a name another location has.
+func locationTaken() error {
+	return &canceldesk.Error{Code: canceldesk.ECONFLICT, Message: "Another location has that name.",
+		Field: "name", Key: "validation.location_name_taken"}
 }
 
 // Locations implements canceldesk.OrderStore.

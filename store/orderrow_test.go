@@ -116,6 +116,13 @@ func TestLoadPathsKeepEveryField(t *testing.T) {
 		if created, err := db.ImportOrders(ctx(t), []*canceldesk.Order{imported}, "test"); err != nil || !created[0] {
 			t.Fatalf("ImportOrders = %v, %v", created, err)
 		}
+		// ImportOrders finds or creates the location an order names; BulkLoad
+		// takes the id of a location that exists.
+		loc, err := db.EnsureLocation(ctx(t), bulk.Location)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bulk.LocationID = loc.ID
 		if err := db.BulkLoad(ctx(t), []*canceldesk.Order{bulk}); err != nil {
 			t.Fatalf("BulkLoad: %v", err)
 		}

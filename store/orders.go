@@ -20,8 +20,12 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 		var (
 			stats []statsDelta
 			facts []cancelFact
+			locs  = map[string]int64{} // the locations named so far, by name
 		)
 		for i, o := range orders {
+			if err := db.orderLocation(ctx, tx, o, locs); err != nil {
+				return err
+			}
 			ok, err := db.insertOrder(ctx, tx, o)
 			if err != nil {
 				return err
@@ -47,6 +51,25 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 		return nil, err
 	}
 	return created, nil
+}
+
+// orderLocation sets o.LocationID to the location o names, creating it
+// the first time; seen caches the ids by name for one transaction.
+func (db *DB) orderLocation(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, seen map[string]int64) error {
+	name := strings.TrimSpace(o.Location)
+	if name == "" {
+		return nil
+	}
+	if id, ok := seen[name]; ok {
+		o.LocationID = id
+		return nil
+	}
+	loc, err := db.ensureLocation(ctx, tx, name)
+	if err != nil {
+		return err
+	}
+	seen[name], o.LocationID, o.Location = loc.ID, loc.ID, loc.Name
+	return nil
 }
 
 // insertOrder writes o, its lines and its search document unless an order
@@ -124,14 +147,17 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		o                                     canceldesk.Order
 		fin, ful, reason, billing, ship, tags string
 		risk                                  string
-		paid, fulfilled, cancelled            sql.NullInt64
+		paid, fulfilled, cancelled, location  sql.NullInt64
+		locationName                          sql.NullString
 		created, updated                      int64
 	)
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`), id).Scan(
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name FROM orders o
+		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
 		&o.Discounts, &o.Total, &o.RefundedAmount, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
-		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated)
+		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated,
+		&location, &locationName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, canceldesk.ErrNotFound
 	} else if err != nil {
@@ -141,6 +167,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	o.CancelReason, o.Risk = canceldesk.CancelReason(reason), canceldesk.RiskLevel(risk)
 	o.PaidAt, o.FulfilledAt, o.CancelledAt = fromNullMicros(paid), fromNullMicros(fulfilled), fromNullMicros(cancelled)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	o.LocationID, o.Location = location.Int64, locationName.String
 	_ = json.Unmarshal([]byte(billing), &o.BillingAddress)
 	_ = json.Unmarshal([]byte(ship), &o.ShippingAddress)
 	for _, t := range strings.Split(tags, ",") {
