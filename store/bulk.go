@@ -37,6 +37,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		if err := checkOrder(o); err != nil {
 			return err
 		}
+		canceldesk.SettleImported(o)
 		if o.UpdatedAt.IsZero() {
 			o.UpdatedAt = now
 		}
@@ -60,7 +61,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 
 		orderCols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
-			total, refunded_amount, shipping_refunded, financial_status, fulfillment_status, payment_method,
+			total, refunded_amount, refunded_succeeded, shipping_refunded, financial_status, fulfillment_status, payment_method,
 			payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
 			shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
 		if db.dialect == postgres {
@@ -103,7 +104,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				doc := searchDoc(o.Name, o.Email, customer, lines)
 				docs = append(docs, doc)
 				args := []any{o.ID, sortKey(o.CreatedAt, o.ID), o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping,
-					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, string(o.FinancialStatus),
+					o.Taxes, o.Discounts, o.Total, o.RefundedAmount, o.RefundedSucceeded, o.ShippingRefunded, string(o.FinancialStatus),
 					string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 					micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 					strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
@@ -144,12 +145,18 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				return err
 			}
 		}
-		// The analytics rollups, summed per row in Go, last (see addStats).
+		// The analytics rollups, summed per row in Go, last (see addStats);
+		// what the orders had refunded is a refund row as an import's is.
 		stats := make([]statsDelta, 0, len(orders))
 		var facts []cancelFact
 		for _, o := range orders {
 			stats = append(stats, orderStats(o)...)
 			facts = append(facts, orderFacts(o)...)
+			if rf := importedRefund(o); rf != nil {
+				if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
+					return err
+				}
+			}
 		}
 		if err := db.addStats(ctx, tx, stats...); err != nil {
 			return err

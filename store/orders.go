@@ -55,6 +55,7 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	if err := checkOrder(o); err != nil {
 		return false, err
 	}
+	canceldesk.SettleImported(o)
 	now := db.Now()
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = now
@@ -76,12 +77,12 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	}
 	id, key := ids[0], sortKey(o.CreatedAt, ids[0])
 	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts, total,
-		refunded_amount, shipping_refunded, tax_refunded, financial_status, fulfillment_status, payment_method,
+		refunded_amount, refunded_succeeded, shipping_refunded, tax_refunded, financial_status, fulfillment_status, payment_method,
 		payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
 		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at`
-	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+	vals := "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
 	args := []any{id, key, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
-		o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, o.TaxRefunded, string(o.FinancialStatus),
+		o.Discounts, o.Total, o.RefundedAmount, o.RefundedSucceeded, o.ShippingRefunded, o.TaxRefunded, string(o.FinancialStatus),
 		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
@@ -117,7 +118,32 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 			return false, err
 		}
 	}
+	if rf := importedRefund(o); rf != nil {
+		if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
+			return false, err
+		}
+	}
 	return true, nil
+}
+
+// importedRefund is the refund row of what o had refunded when it came in
+// (Shopify's "Refunded Amount"), so the analytics and the export count it
+// as they count refunds made here: succeeded, through the manual gateway
+// (given back outside Cancel Desk), at the cancel's time or else the
+// order's; nil when nothing was refunded. Migration 0014 wrote the same for
+// the orders stored before.
+func importedRefund(o *canceldesk.Order) *canceldesk.Refund {
+	if o.RefundedAmount <= 0 {
+		return nil
+	}
+	at := o.CreatedAt
+	if o.CancelledAt != nil {
+		at = *o.CancelledAt
+	}
+	return &canceldesk.Refund{OrderID: o.ID, Kind: canceldesk.RefundKindRefund, Amount: o.RefundedAmount,
+		Currency: o.Currency, Method: canceldesk.MethodOriginal, Gateway: canceldesk.GatewayManual,
+		Status: canceldesk.RefundSucceeded, IdempotencyKey: canceldesk.ImportedRefundKey(o.ID),
+		Actor: BulkActor, CreatedAt: at, UpdatedAt: at}
 }
 
 // customerName is the name the list shows: billing, else shipping name.
@@ -129,7 +155,7 @@ func customerName(o *canceldesk.Order) string {
 }
 
 const orderColumns = `o.id, o.external_id, o.name, o.email, o.currency, o.subtotal, o.shipping, o.taxes,
-	o.discounts, o.total, o.refunded_amount, o.shipping_refunded, o.tax_refunded, o.financial_status, o.fulfillment_status,
+	o.discounts, o.total, o.refunded_amount, o.refunded_succeeded, o.shipping_refunded, o.tax_refunded, o.financial_status, o.fulfillment_status,
 	o.payment_method, o.payment_reference, o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
 	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at`
 
@@ -157,7 +183,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	)
 	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+` FROM orders o WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
-		&o.Discounts, &o.Total, &o.RefundedAmount, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
+		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
 		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
