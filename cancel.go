@@ -440,8 +440,8 @@ type Refund struct {
 	ProviderID     string // the gateway's id, e.g. Stripe's "re_…"
 	Error          string // why the gateway refused, for a failed refund
 	Note           string // staff-only
-	// Lines are the units of each line item (by id) the refund covers;
-	// RefundStore.Refunds fills them in.
+	// Lines are the units of each line item (by id) a pending or failed
+	// refund covers; RefundStore.Refunds fills them in.
 	Lines     map[int64]int
 	Actor     string
 	CreatedAt time.Time

@@ -17,8 +17,9 @@ import (
 	"github.com/canceldesk/canceldesk/store"
 )
 
-// liveServer serves the dashboard with demo data on a loopback port.
-func liveServer(t *testing.T) (string, *store.DB) {
+// liveServer serves the dashboard with demo data on a loopback port; opts
+// change its configuration first.
+func liveServer(t *testing.T, opts ...func(*handlers.Config)) (string, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir()+"/e2e.db")
@@ -51,8 +52,12 @@ func liveServer(t *testing.T) (string, *store.DB) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true,
-		PublicURL: base})
+	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: true,
+		PublicURL: base}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	app, err := handlers.New(cfg)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

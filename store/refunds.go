@@ -611,8 +611,8 @@ func (db *DB) refundReplay(ctx context.Context, tx *sql.Tx, orderID int64, key s
 }
 
 // Refunds implements canceldesk.RefundStore, with the units each refund
-// covers: a cancel's from its cancellation's plan, any other's from its
-// own.
+// pending or failed covers: a cancel's from its cancellation's plan, any
+// other's from its own.
 func (db *DB) Refunds(ctx context.Context, orderID int64) ([]canceldesk.Refund, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -636,6 +636,9 @@ func (db *DB) Refunds(ctx context.Context, orderID int64) ([]canceldesk.Refund, 
 			}
 			r := &out[i]
 			i++
+			if r.Status == canceldesk.RefundSucceeded {
+				return nil // its units are refunded: the line counters say so
+			}
 			r.Lines = map[int64]int{}
 			if r.CancellationID != 0 {
 				var p canceldesk.CancelPlan

@@ -16,7 +16,7 @@ INSERT INTO refunds (order_id, cancellation_id, kind, amount, shipping, currency
     idempotency_key, provider_id, error, note, actor, plan, created_at, updated_at)
 SELECT o.id, NULL, 'refund',
     o.refunded_amount - CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund'), 0) AS BIGINT),
-    o.currency, 'original', 'manual', 'succeeded', 'import:' || o.id, '', '', '', 'import', '{}',
+    0, o.currency, 'original', 'manual', 'succeeded', 'import:' || o.id, '', '', '', 'import', '{}',
     coalesce(o.cancelled_at, o.created_at), coalesce(o.cancelled_at, o.created_at)
 FROM orders o
 WHERE o.refunded_amount > coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund'), 0);
