@@ -3,19 +3,12 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/canceldesk/canceldesk"
-	"github.com/canceldesk/canceldesk/handlers"
-	"github.com/canceldesk/canceldesk/internal/testenv"
-	"github.com/canceldesk/canceldesk/payments"
 )
 
 // TestRefundThroughStripe: a card order refunds through Stripe (the real
@@ -25,24 +18,7 @@ import (
 // it Succeeded and the status follows.
 func TestRefundThroughStripe(t *testing.T) {
 	ctx := context.Background()
-	mock, err := url.Parse(testenv.StripeMockURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // Stripe is down until the proxy listens here
-	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: testenv.StripeMockKey, APIBase: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newTestApp(t, func(c *handlers.Config) {
-		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	})
+	a, up := stripeApp(t)
 	o := &canceldesk.Order{Name: "#S1", Email: "kai@example.com", Currency: "USD", Subtotal: 4000, Total: 4000,
 		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
 		PaymentMethod: "Shopify Payments", PaymentReference: "ch_3QsTest", Risk: canceldesk.RiskLow, CreatedAt: base,
@@ -77,13 +53,7 @@ func TestRefundThroughStripe(t *testing.T) {
 	}
 
 	// Stripe is back.
-	up, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(mock)}
-	go srv.Serve(up)
-	t.Cleanup(func() { srv.Close() })
+	up(nil)
 
 	res, _ = staff.post(t, retry, url.Values{})
 	if res.StatusCode != http.StatusSeeOther {
