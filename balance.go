@@ -104,10 +104,14 @@ func (b RefundBalance) RefundedUnits(li LineItem) int {
 
 // SettleImported makes an order brought in from a shop's export say what
 // the shop already did, as the orders made here say it: its refunded
-// amount was given back (RefundedSucceeded), and when it came in cancelled
-// with no cancelled units, its unshipped units were cancelled. The store
-// calls it for every imported and bulk-loaded order.
+// amount was given back (RefundedSucceeded; an order "refunded" without an
+// amount gave back its total), and when it came in cancelled with no
+// cancelled units, its unshipped units were cancelled. The store calls it
+// for every imported and bulk-loaded order.
 func SettleImported(o *Order) {
+	if o.FinancialStatus == FinancialRefunded && o.RefundedAmount == 0 {
+		o.RefundedAmount = max(o.Total, 0)
+	}
 	o.RefundedSucceeded = o.RefundedAmount
 	if o.CancelledAt == nil {
 		return

@@ -8,6 +8,11 @@
 -- pending and failed refunds so nothing is refunded twice.
 ALTER TABLE orders ADD COLUMN refunded_succeeded BIGINT NOT NULL DEFAULT 0;
 
+-- An order imported "refunded" without an amount gave back its total.
+UPDATE orders SET refunded_amount = total
+WHERE financial_status = 'refunded' AND refunded_amount = 0 AND total > 0
+    AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = orders.id);
+
 -- An import's refunded amount (Shopify's "Refunded Amount") becomes a
 -- refund row of its own, succeeded, through the manual gateway (given back
 -- outside Cancel Desk), at the cancel's time or else the order's: the
