@@ -640,15 +640,18 @@ func (db *DB) Refunds(ctx context.Context, orderID int64) ([]canceldesk.Refund, 
 				return nil // its units are refunded: the line counters say so
 			}
 			r.Lines = map[int64]int{}
+			add := func(id int64, n int) {
+				if n > 0 {
+					r.Lines[id] += n
+				}
+			}
 			if r.CancellationID != 0 {
 				var p canceldesk.CancelPlan
 				if err := json.Unmarshal([]byte(cancel), &p); err != nil {
 					return fmt.Errorf("store: cancellation %d plan: %w", r.CancellationID, err)
 				}
 				for _, l := range p.Lines {
-					if l.RefundQty > 0 {
-						r.Lines[l.LineItemID] += l.RefundQty
-					}
+					add(l.LineItemID, l.RefundQty)
 				}
 				return nil
 			}
@@ -657,9 +660,7 @@ func (db *DB) Refunds(ctx context.Context, orderID int64) ([]canceldesk.Refund, 
 				return fmt.Errorf("store: refund %d plan: %w", r.ID, err)
 			}
 			for _, l := range p.Lines {
-				if l.Quantity > 0 {
-					r.Lines[l.LineItemID] += l.Quantity
-				}
+				add(l.LineItemID, l.Quantity)
 			}
 			return nil
 		})
