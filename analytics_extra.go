@@ -28,7 +28,7 @@ type Feedback struct {
 // ExtraFigures are the figures not kept in the hourly rollups, for a range
 // [from, to).
 type ExtraFigures struct {
-	// Refunded sums the refunds (kind "refund", status not "failed")
+	// Refunded sums the refunds (kind "refund") that succeeded, imported ones among them,
 	// created in the range, per currency, in minor units.
 	Refunded map[string]int64
 	// MedianToCancel is the median of cancelled_at − created_at over the

@@ -440,9 +440,12 @@ type Refund struct {
 	ProviderID     string // the gateway's id, e.g. Stripe's "re_…"
 	Error          string // why the gateway refused, for a failed refund
 	Note           string // staff-only
-	Actor          string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Lines are the units of each line item (by id) a pending or failed
+	// refund covers; RefundStore.Refunds fills them in.
+	Lines     map[int64]int
+	Actor     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Cancellation is the case that ties one cancel together.

@@ -20,17 +20,14 @@ type ExportRow struct {
 	// Source is one of the Source* constants: import (no cancellation
 	// recorded here), auto_approved (the rule) or staff.
 	Source string
-	// RefundStatus is the status of the order's latest refund ("pending",
-	// "succeeded", "failed"), or "none" when it has none.
+	// RefundStatus is the order's RefundBalance.State, as the order page
+	// reads it: none, pending, failed, partial, succeeded or voided.
 	RefundStatus   string
-	Refunded       int64 // every refund (kind "refund") recorded, whatever its status; minor units of Currency
+	Refunded       int64 // given back for certain (Order.RefundedSucceeded); minor units of Currency
 	Currency       string
 	RestockedUnits int // unshipped units restocked plus returned units restocked
 	Actor          string
 }
-
-// RefundStatusNone is ExportRow.RefundStatus of an order without refunds.
-const RefundStatusNone = "none"
 
 // SafeCell neutralises spreadsheet formula injection (OWASP "CSV
 // Injection"): a cell that starts with a tab or a carriage return, or

@@ -404,6 +404,10 @@ type OutboxMessage struct {
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	// WaitsForRefund is the refund a pending message about it waits for:
+	// it goes out once the refund succeeded, never while the refund is
+	// pending or failed. 0 when it waits for nothing.
+	WaitsForRefund int64
 }
 
 // Outbox is what the mail worker needs of the store.

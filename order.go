@@ -138,9 +138,15 @@ type Order struct {
 	// RefundedAmount is every refund recorded, whatever its gateway said
 	// yet (pending and failed ones hold their amount until settled), so
 	// it caps what may still be refunded.
-	RefundedAmount   int64
-	ShippingRefunded int64 // part of Shipping given back
-	TaxRefunded      int64 // part of Taxes given back
+	RefundedAmount int64
+	// RefundedSucceeded is the part of RefundedAmount that was given back
+	// for certain: refunds the gateway confirmed (manual and store credit
+	// at once) and refunds an import brought in. It is the one figure of
+	// money returned every page, chart and export reads (see
+	// BalanceOf); a pending or failed refund is never in it.
+	RefundedSucceeded int64
+	ShippingRefunded  int64 // part of Shipping given back
+	TaxRefunded       int64 // part of Taxes given back
 
 	FinancialStatus   FinancialStatus
 	FulfillmentStatus FulfillmentStatus

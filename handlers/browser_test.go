@@ -17,16 +17,17 @@ import (
 	"github.com/canceldesk/canceldesk/store"
 )
 
-// liveServer serves the dashboard with demo data on a loopback port.
-func liveServer(t *testing.T) (string, *store.DB) {
+// liveServer serves the dashboard with demo data on a loopback port; opts
+// change its configuration first.
+func liveServer(t *testing.T, opts ...func(*handlers.Config)) (string, *store.DB) {
 	t.Helper()
-	return liveServerOf(t, 400)
+	return liveServerOf(t, 400, opts...)
 }
 
 // liveServerOf serves the dashboard with n demo orders on a loopback port;
 // with n 0 the store is empty (no orders, locations or settings), as a new
 // merchant's is, and the sign-in page lists no demo accounts.
-func liveServerOf(t *testing.T, n int) (string, *store.DB) {
+func liveServerOf(t *testing.T, n int, opts ...func(*handlers.Config)) (string, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir()+"/e2e.db")
@@ -61,8 +62,12 @@ func liveServerOf(t *testing.T, n int) (string, *store.DB) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	app, err := handlers.New(handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: n > 0,
-		PublicURL: base})
+	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Demo: n > 0,
+		PublicURL: base}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	app, err := handlers.New(cfg)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

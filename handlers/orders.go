@@ -91,7 +91,9 @@ type orderPage struct {
 	Order  *canceldesk.Order
 	Events []canceldesk.Event
 	Stock  map[string][]canceldesk.StockLevel // by SKU
-	Net    int64
+	// Balance is what the refunds amount to: the Paid card, the line
+	// states and the failed-refund banner read it.
+	Balance canceldesk.RefundBalance
 	// Cancellation is how the order was cancelled, when it was here.
 	Cancellation *canceldesk.Cancellation
 	Refunds      []canceldesk.Refund
@@ -140,7 +142,6 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		Order:     o,
 		Events:    events,
 		Stock:     stock,
-		Net:       o.Total - o.RefundedAmount,
 		CanRefund: canceldesk.HasRefundableBalance(o),
 	}
 	for _, rl := range canceldesk.Refundable(o) {
@@ -148,13 +149,24 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		p.CanRestock = p.CanRestock || canceldesk.ManualRestockable(rl.LineItem) > 0
 	}
 	p.CanReturn = p.CanReturn && p.CanRefund
+	if p.Refunds, err = s.Refunds.Refunds(ctx, id); err != nil {
+		return err
+	}
+	p.Balance = canceldesk.BalanceOf(o, p.Refunds)
 	for _, t := range []string{"cancelled", "recreated", "refunded", "restocked", "retried"} {
 		if c.Query(t) != "" {
 			p.Toast = "toast." + t
 		}
 	}
-	if p.Refunds, err = s.Refunds.Refunds(ctx, id); err != nil {
-		return err
+	// After a cancel or a refund, the toast says when the money did not
+	// move (yet).
+	if c.Query("cancelled") != "" || c.Query("refunded") != "" {
+		switch p.Balance.State() {
+		case canceldesk.RefundStateFailed:
+			p.Toast += "_refund_failed"
+		case canceldesk.RefundStatePending:
+			p.Toast += "_refund_pending"
+		}
 	}
 	if p.Credits, err = s.Refunds.StoreCredits(ctx, id); err != nil {
 		return err

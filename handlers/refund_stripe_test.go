@@ -3,19 +3,12 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/canceldesk/canceldesk"
-	"github.com/canceldesk/canceldesk/handlers"
-	"github.com/canceldesk/canceldesk/internal/testenv"
-	"github.com/canceldesk/canceldesk/payments"
 )
 
 // TestRefundThroughStripe: a card order refunds through Stripe (the real
@@ -25,18 +18,8 @@ import (
 // it Succeeded and the status follows.
 func TestRefundThroughStripe(t *testing.T) {
 	ctx := context.Background()
-	mock, err := url.Parse(testenv.StripeMockURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // Stripe is down until the proxy listens here
-	a := appWithStripeAt(t, addr)
-	o := a.cardOrder(t, "#S1")
+	a, up := stripeApp(t)
+	o := a.lampOrder(t, "#S1")
 	got, _ := a.db.Order(ctx, o.ID)
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 
@@ -64,13 +47,7 @@ func TestRefundThroughStripe(t *testing.T) {
 	}
 
 	// Stripe is back.
-	up, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(mock)}
-	go srv.Serve(up)
-	t.Cleanup(func() { srv.Close() })
+	up(nil)
 
 	res, _ = staff.post(t, retry, url.Values{})
 	if res.StatusCode != http.StatusSeeOther {
@@ -92,14 +69,8 @@ func TestRefundThroughStripe(t *testing.T) {
 // TestBulkCancelStripeDownSaysFailed: a bulk cancel whose card refund
 // Stripe did not take says the refund failed, never "refunded".
 func TestBulkCancelStripeDownSaysFailed(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens: Stripe is down
-	a := appWithStripeAt(t, addr)
-	o := a.cardOrder(t, "#S2")
+	a, _ := stripeApp(t) // never up: Stripe is down
+	o := a.lampOrder(t, "#S2")
 	staff := a.signedIn(t, canceldesk.RoleStaff)
 	ids := url.Values{"ids": {fmt.Sprint(o.ID)}}
 	_, doc := staff.get(t, "/orders/cancel?"+ids.Encode())
@@ -116,22 +87,9 @@ func TestBulkCancelStripeDownSaysFailed(t *testing.T) {
 	}
 }
 
-// appWithStripeAt is a test app whose card refunds go to Stripe at addr.
-func appWithStripeAt(t *testing.T, addr string) *testApp {
-	t.Helper()
-	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: testenv.StripeMockKey, APIBase: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newTestApp(t, func(c *handlers.Config) {
-		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	})
-}
-
-// cardOrder imports a paid card order of US$40.00 (2 × Lamp) whose
+// lampOrder imports a paid card order of US$40.00 (2 × Lamp) whose
 // payment Stripe knows.
-func (a *testApp) cardOrder(t *testing.T, name string) *canceldesk.Order {
+func (a *testApp) lampOrder(t *testing.T, name string) *canceldesk.Order {
 	t.Helper()
 	o := &canceldesk.Order{Name: name, Email: "kai@example.com", Currency: "USD", Subtotal: 4000, Total: 4000,
 		FinancialStatus: canceldesk.FinancialPaid, FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,

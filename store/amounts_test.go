@@ -191,11 +191,12 @@ func TestRefundSumsOutOfRange(t *testing.T) {
 			o.CancelledAt, o.CancelReason = &cancelled, canceldesk.ReasonCustomer
 		})
 		importOrders(t, db, o)
-		for i := range 2 {
+		// Two succeeded (the analytics total), two pending (the export).
+		for i, status := range []string{"succeeded", "succeeded", "pending", "pending"} {
 			q := store.Rebind(`INSERT INTO refunds (order_id, kind, amount, currency, gateway, status, idempotency_key, created_at, updated_at)
-				VALUES (?, 'refund', ?, 'EUR', 'manual', 'succeeded', ?, ?, ?)`)
+				VALUES (?, 'refund', ?, 'EUR', 'manual', ?, ?, ?, ?)`)
 			at := amountsDay.Add(2 * time.Hour).UnixMicro()
-			if _, err := raw.ExecContext(ctx(t), q, o.ID, int64(math.MaxInt64/2+1), "overflow-"+string(rune('a'+i)), at, at); err != nil {
+			if _, err := raw.ExecContext(ctx(t), q, o.ID, int64(math.MaxInt64/2+1), status, "overflow-"+string(rune('a'+i)), at, at); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -22,7 +22,7 @@ var _ canceldesk.AnalyticsStore = (*DB)(nil)
 // are scanned.
 const (
 	extraRefundedQuery = `SELECT currency, CAST(sum(amount) AS BIGINT) FROM refunds
-WHERE kind = 'refund' AND status <> 'failed' AND created_at >= ? AND created_at < ?
+WHERE kind = 'refund' AND status = 'succeeded' AND created_at >= ? AND created_at < ?
 GROUP BY currency`
 
 	// The one or two middle durations: rows (n+1)/2 and (n+2)/2 of n.

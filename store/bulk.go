@@ -36,6 +36,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		if err := checkOrder(o); err != nil {
 			return err
 		}
+		canceldesk.SettleImported(o)
 		if o.UpdatedAt.IsZero() {
 			o.UpdatedAt = now
 		}
@@ -116,12 +117,18 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				return err
 			}
 		}
-		// The analytics rollups, summed per row in Go, last (see addStats).
+		// The analytics rollups, summed per row in Go, last (see addStats);
+		// what the orders had refunded is a refund row as an import's is.
 		stats := make([]statsDelta, 0, len(orders))
 		var facts []cancelFact
 		for _, o := range orders {
 			stats = append(stats, orderStats(o)...)
 			facts = append(facts, orderFacts(o)...)
+			if rf := importedRefund(o); rf != nil {
+				if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
+					return err
+				}
+			}
 		}
 		if err := db.addStats(ctx, tx, stats...); err != nil {
 			return err

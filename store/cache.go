@@ -28,7 +28,7 @@ type Cache struct {
 }
 
 // cacheVersion is part of every key; bump it when the cached shape changes.
-const cacheVersion = "v2"
+const cacheVersion = "v3" // v3: orders carry RefundedSucceeded
 
 // NewCache wraps st with a Redis cache of orders.
 //

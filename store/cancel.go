@@ -238,7 +238,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		}
 		data := canceldesk.CancelMessageData(o, plan, req.Reason, req.Offer, settings)
 		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageOrderCancelled, string(req.Reason), o.Email, data,
-			cancelMessage(o, req, plan, res), now); err != nil {
+			cancelMessage(o, req, plan, res), now, res.Refund); err != nil {
 			return nil, err
 		}
 	}

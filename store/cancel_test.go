@@ -550,7 +550,7 @@ func TestCacheCancelOrderInvalidates(t *testing.T) {
 	loc := stockedLocation(t, db)
 	o := cancelOrder("#cache-cancel-" + time.Now().Format("150405.000000"))
 	importOrders(t, db, o)
-	t.Cleanup(func() { rdb.Del(c, "canceldesk:order:v2:"+itoa(o.ID)) })
+	t.Cleanup(func() { rdb.Del(c, "canceldesk:order:v3:"+itoa(o.ID)) })
 
 	if got, err := cache.Order(c, o.ID); err != nil || got.Cancelled() {
 		t.Fatalf("before: %v, %v", got, err)

@@ -20,8 +20,9 @@ const exportQuery = `SELECT o.id, o.name, o.created_at, o.cancelled_at, o.cancel
 		WHEN c.actor = 'rule' OR substr(c.idempotency_key, 1, 8) = 'request:' THEN 'auto_approved'
 		WHEN substr(c.idempotency_key, 1, 9) = 'approval:' THEN 'customer_request'
 		ELSE 'staff' END,
-	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund'), 0) AS BIGINT),
-	coalesce((SELECT r.status FROM refunds r WHERE r.order_id = o.id ORDER BY r.id DESC LIMIT 1), 'none'),
+	o.total, o.financial_status, o.refunded_succeeded,
+	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'pending'), 0) AS BIGINT),
+	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'failed'), 0) AS BIGINT),
 	CAST(coalesce((SELECT sum(li.restocked_quantity + li.return_restocked_quantity) FROM line_items li
 		WHERE li.order_id = o.id), 0) AS BIGINT)
 FROM orders o
@@ -32,9 +33,8 @@ ORDER BY o.cancelled_at, o.id`
 // ExportCancellations implements canceldesk.ExportStore: in one read-only
 // transaction, it calls fn with the row of every order cancelled in
 // [from, to), oldest cancel first, and stops at fn's first error. The
-// refund status is that of the order's latest refunds row (a refund or a
-// void), "none" without one; Refunded sums the refunds of kind "refund",
-// whatever their status (as orders.refunded_amount does).
+// refund status and amount are the order's canceldesk.RefundBalance, as
+// the order page reads it: money given back for certain only.
 func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn func(canceldesk.ExportRow) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -50,13 +50,21 @@ func (db *DB) ExportCancellations(ctx context.Context, from, to time.Time, fn fu
 		var (
 			r                 canceldesk.ExportRow
 			placed, cancelled int64
-			reason            string
+			reason, fin       string
 			restocked         int64
+			o                 canceldesk.Order
+			pending, failed   canceldesk.Refund
 		)
 		if err := rows.Scan(&r.OrderID, &r.Order, &placed, &cancelled, &reason, &r.Currency,
-			&r.ReasonLabel, &r.StaffNote, &r.Actor, &r.Source, &r.Refunded, &r.RefundStatus, &restocked); err != nil {
+			&r.ReasonLabel, &r.StaffNote, &r.Actor, &r.Source, &o.Total, &fin, &o.RefundedSucceeded,
+			&pending.Amount, &failed.Amount, &restocked); err != nil {
 			return sumOutOfRange(err)
 		}
+		o.Currency, o.FinancialStatus = r.Currency, canceldesk.FinancialStatus(fin)
+		pending.Kind, pending.Status = canceldesk.RefundKindRefund, canceldesk.RefundPending
+		failed.Kind, failed.Status = canceldesk.RefundKindRefund, canceldesk.RefundFailed
+		b := canceldesk.BalanceOf(&o, []canceldesk.Refund{pending, failed})
+		r.Refunded, r.RefundStatus = b.Refunded, b.State()
 		r.PlacedAt, r.CancelledAt = fromMicros(placed), fromMicros(cancelled)
 		r.Reason, r.RestockedUnits = canceldesk.CancelReason(reason), int(restocked)
 		if err := fn(r); err != nil {

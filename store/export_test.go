@@ -113,16 +113,16 @@ func TestExportCancellations(t *testing.T) {
 				RestockedUnits: 3, Actor: staff},
 			{OrderID: later.ID, Order: "#x3", PlacedAt: placed, CancelledAt: from.Add(2 * time.Hour),
 				Reason: canceldesk.ReasonInventory, ReasonLabel: "Item out of stock", Source: canceldesk.SourceStaff,
-				RefundStatus: canceldesk.RefundPending, Refunded: 1100 + 550, Currency: "USD", Actor: staff},
+				RefundStatus: canceldesk.RefundStatePending, Refunded: 1100, Currency: "USD", Actor: staff}, // 5.50 pending
 			{OrderID: rule.ID, Order: "#x4", PlacedAt: placed, CancelledAt: from.Add(4 * time.Hour),
 				Reason: canceldesk.ReasonCustomer, ReasonLabel: "Customer request: changed mind",
 				Source: canceldesk.SourceAutoApproved, RefundStatus: "none", Currency: "USD", Actor: ruleActor},
 			{OrderID: void.ID, Order: "#x5", PlacedAt: placed, CancelledAt: from.Add(5 * time.Hour),
 				Reason: canceldesk.ReasonInventory, ReasonLabel: "Item out of stock", Source: canceldesk.SourceStaff,
-				RefundStatus: canceldesk.RefundSucceeded, Refunded: 0, Currency: "USD", Actor: staff},
+				RefundStatus: canceldesk.RefundStateVoided, Refunded: 0, Currency: "USD", Actor: staff},
 			{OrderID: partial.ID, Order: "#x6", PlacedAt: placed, CancelledAt: from.Add(6 * time.Hour),
 				Reason: canceldesk.ReasonInventory, ReasonLabel: "Item out of stock", Source: canceldesk.SourceStaff,
-				RefundStatus: canceldesk.RefundSucceeded, Refunded: partialRefunded, Currency: "USD",
+				RefundStatus: canceldesk.RefundStatePartial, Refunded: partialRefunded, Currency: "USD", // the shipped bowl is still paid
 				RestockedUnits: 3, Actor: staff},
 		}
 		got := exportAll(t, db, from, to)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -34,9 +35,11 @@ const (
 // order o. listColumns leave out the two bodies, which a list never shows.
 const (
 	messageColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, m.text_body, m.html_body,
-	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at`
+	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
+	coalesce(m.waits_for_refund, 0)`
 	listColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, '', '',
-	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at`
+	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
+	coalesce(m.waits_for_refund, 0)`
 	messageFrom = ` FROM outbox m LEFT JOIN orders o ON o.id = m.order_id `
 )
 
@@ -47,7 +50,7 @@ func scanMessage(sc scanner, m *canceldesk.OutboxMessage) error {
 		sent          sql.NullInt64
 	)
 	if err := sc.Scan(&m.ID, &order, &m.OrderName, &m.Kind, &m.Recipient, &m.Subject, &m.Text, &m.HTML, &m.MessageID,
-		&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent); err != nil {
+		&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &m.WaitsForRefund); err != nil {
 		return err
 	}
 	m.OrderID, m.NextAttemptAt, m.CreatedAt, m.SentAt = order.Int64, fromMicros(next), fromMicros(created), fromNullMicros(sent)
@@ -86,8 +89,13 @@ func newMessageID() (string, error) {
 // own, else the kind's; data fills it (its StoreName from the settings when
 // empty); payload is kept as JSON beside it. The message is pending and due
 // at, with a Message-ID of its own. orderID 0 is a message of no order.
+//
+// A message about a refund still pending at its gateway (waitsFor) waits
+// for it: it is not due until SettleRefund records the refund succeeded
+// (releaseMessages), so a customer is never told of money that did not
+// move; a failed refund's message waits for a retry that succeeds.
 func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kind, variant, recipient string,
-	data canceldesk.MessageData, payload any, at time.Time) error {
+	data canceldesk.MessageData, payload any, at time.Time, waitsFor *canceldesk.Refund) error {
 	ts, err := db.templates(ctx, tx)
 	if err != nil {
 		return err
@@ -113,10 +121,26 @@ func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kin
 		order = orderID
 	}
 	us := at.UnixMicro()
+	due, waits := us, any(nil)
+	if waitsFor != nil && waitsFor.Status == canceldesk.RefundPending {
+		due, waits = heldMessageDue, waitsFor.ID
+	}
 	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts,
-		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?)`),
-		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, us, us, us)
+		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at, waits_for_refund)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
+		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, due, us, us, waits)
+	return err
+}
+
+// heldMessageDue is the next attempt of a message that waits for a refund:
+// never, until releaseMessages makes it due.
+const heldMessageDue = math.MaxInt64
+
+// releaseMessages makes the messages that wait for a refund due now; the
+// refund succeeded in tx.
+func (db *DB) releaseMessages(ctx context.Context, tx *sql.Tx, refundID, at int64) error {
+	_, err := tx.ExecContext(ctx, db.bind(`UPDATE outbox SET waits_for_refund = NULL, next_attempt_at = ?, updated_at = ?
+		WHERE waits_for_refund = ? AND status = 'pending'`), at, at, refundID)
 	return err
 }
 

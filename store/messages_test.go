@@ -53,7 +53,7 @@ func mtEnqueue(t *testing.T, db *DB, orderID int64, n int) []int64 {
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			data := canceldesk.MessageData{CustomerName: fmt.Sprintf("Customer %d", i+1), OrderNumber: "#x"}
 			if err := db.enqueueMessage(ctx, tx, orderID, canceldesk.MessageOrderCancelled, "", fmt.Sprintf("n%d@example.com", i+1),
-				data, map[string]int{"n": i + 1}, db.Now()); err != nil {
+				data, map[string]int{"n": i + 1}, db.Now(), nil); err != nil {
 				return err
 			}
 			var id int64

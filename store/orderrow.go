@@ -15,7 +15,7 @@ import (
 // returns their values; PostgreSQL adds the search document.
 func (db *DB) orderRowColumns() string {
 	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
-		total, refunded_amount, shipping_refunded, tax_refunded, financial_status, fulfillment_status,
+		total, refunded_amount, refunded_succeeded, shipping_refunded, tax_refunded, financial_status, fulfillment_status,
 		payment_method, payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
 		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id`
 	if db.dialect == postgres {
@@ -38,7 +38,7 @@ func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, do
 	doc = searchDoc(o.Name, o.Email, customer, lines)
 	key = sortKey(o.CreatedAt, id)
 	vals = []any{id, key, o.ExternalID, o.Name, o.Email, customer, o.Currency, o.Subtotal, o.Shipping, o.Taxes,
-		o.Discounts, o.Total, o.RefundedAmount, o.ShippingRefunded, o.TaxRefunded, string(o.FinancialStatus),
+		o.Discounts, o.Total, o.RefundedAmount, o.RefundedSucceeded, o.ShippingRefunded, o.TaxRefunded, string(o.FinancialStatus),
 		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),

@@ -78,6 +78,7 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 	if err := checkOrder(o); err != nil {
 		return false, err
 	}
+	canceldesk.SettleImported(o)
 	now := db.Now()
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = now
@@ -112,7 +113,32 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 			return false, err
 		}
 	}
+	if rf := importedRefund(o); rf != nil {
+		if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
+			return false, err
+		}
+	}
 	return true, nil
+}
+
+// importedRefund is the refund row of what o had refunded when it came in
+// (Shopify's "Refunded Amount"), so the analytics and the export count it
+// as they count refunds made here: succeeded, through the manual gateway
+// (given back outside Cancel Desk), at the cancel's time or else the
+// order's; nil when nothing was refunded. Migration 0014 wrote the same for
+// the orders stored before.
+func importedRefund(o *canceldesk.Order) *canceldesk.Refund {
+	if o.RefundedAmount <= 0 {
+		return nil
+	}
+	at := o.CreatedAt
+	if o.CancelledAt != nil {
+		at = *o.CancelledAt
+	}
+	return &canceldesk.Refund{OrderID: o.ID, Kind: canceldesk.RefundKindRefund, Amount: o.RefundedAmount,
+		Currency: o.Currency, Method: canceldesk.MethodOriginal, Gateway: canceldesk.GatewayManual,
+		Status: canceldesk.RefundSucceeded, IdempotencyKey: canceldesk.ImportedRefundKey(o.ID),
+		Actor: BulkActor, CreatedAt: at, UpdatedAt: at}
 }
 
 // customerName is the name the list shows: billing, else shipping name.
@@ -124,7 +150,7 @@ func customerName(o *canceldesk.Order) string {
 }
 
 const orderColumns = `o.id, o.external_id, o.name, o.email, o.currency, o.subtotal, o.shipping, o.taxes,
-	o.discounts, o.total, o.refunded_amount, o.shipping_refunded, o.tax_refunded, o.financial_status, o.fulfillment_status,
+	o.discounts, o.total, o.refunded_amount, o.refunded_succeeded, o.shipping_refunded, o.tax_refunded, o.financial_status, o.fulfillment_status,
 	o.payment_method, o.payment_reference, o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
 	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at`
 
@@ -154,7 +180,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name FROM orders o
 		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
-		&o.Discounts, &o.Total, &o.RefundedAmount, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
+		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
 		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated,
 		&location, &locationName)

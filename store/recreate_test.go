@@ -282,7 +282,7 @@ func TestCacheRecreateOrderInvalidates(t *testing.T) {
 	loc := stockedLocation(t, db)
 	o := cancelOrder("#cache-recreate-" + time.Now().Format("150405.000000"))
 	importOrders(t, db, o)
-	key := "canceldesk:order:v2:" + itoa(o.ID)
+	key := "canceldesk:order:v3:" + itoa(o.ID)
 	t.Cleanup(func() { rdb.Del(c, key) })
 	if _, err := db.CancelOrder(c, cancelReq(o, loc, cancelKey(1))); err != nil {
 		t.Fatal(err)

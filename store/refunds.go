@@ -119,13 +119,14 @@ func (db *DB) insertRefund(ctx context.Context, tx *sql.Tx, rf *canceldesk.Refun
 		rf.CreatedAt.UnixMicro(), rf.UpdatedAt.UnixMicro()).Scan(&rf.ID)
 }
 
-// syncFinancialStatus moves the order's financial status to what the
-// gateways have confirmed, after a refund of kind succeeded: a void makes an
-// authorized order voided; a refund makes a paid order refunded when the
-// confirmed refunds reach what was paid (Total), else partially refunded.
-// Confirmed is the refunded amount less the refund rows not succeeded
-// (pending and failed ones reserve their amount but moved no money yet), so
-// refunds recorded by an import count as confirmed.
+// syncFinancialStatus is the one writer of orders.refunded_succeeded and
+// of the financial status a refund moves, called in the transaction in
+// which a refund of kind succeeded (recorded succeeded, or settled
+// pending→succeeded or failed→succeeded): a void makes an authorized order
+// voided; a refund sets refunded_succeeded to the refunded amount less the
+// refund rows not succeeded (pending and failed ones reserve their amount
+// but moved no money), and a paid order becomes refunded when that reaches
+// what was paid (Total), else partially refunded.
 func (db *DB) syncFinancialStatus(ctx context.Context, tx *sql.Tx, orderID int64, kind string, at int64) error {
 	if kind == canceldesk.RefundKindVoid {
 		_, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = 'voided', updated_at = ?
@@ -142,25 +143,20 @@ func (db *DB) syncFinancialStatus(ctx context.Context, tx *sql.Tx, orderID int64
 	if err != nil {
 		return err
 	}
-	switch canceldesk.FinancialStatus(fin) {
-	case canceldesk.FinancialPaid, canceldesk.FinancialPartiallyRefunded, canceldesk.FinancialRefunded:
-	default:
-		return nil // nothing was paid that a refund could give back
-	}
-	confirmed := refunded - unsettled
+	confirmed := max(refunded-unsettled, 0)
 	next := canceldesk.FinancialStatus(fin)
-	switch {
-	case confirmed <= 0:
-	case confirmed >= total:
-		next = canceldesk.FinancialRefunded
-	default:
-		next = canceldesk.FinancialPartiallyRefunded
+	switch next {
+	case canceldesk.FinancialPaid, canceldesk.FinancialPartiallyRefunded, canceldesk.FinancialRefunded:
+		switch {
+		case confirmed <= 0:
+		case confirmed >= total:
+			next = canceldesk.FinancialRefunded
+		default:
+			next = canceldesk.FinancialPartiallyRefunded
+		}
 	}
-	if string(next) == fin {
-		return nil
-	}
-	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = ?, updated_at = ? WHERE id = ?`),
-		string(next), at, orderID)
+	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = ?, refunded_succeeded = ?, updated_at = ?
+		WHERE id = ?`), string(next), confirmed, at, orderID)
 	return err
 }
 
@@ -368,7 +364,7 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	if plan.Notify {
 		data := canceldesk.RefundMessageData(o, plan, res.Credit, settings, db.zone.Load())
 		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageRefundIssued, "", o.Email, data,
-			refundIssuedMessage(o, plan, res), now); err != nil {
+			refundIssuedMessage(o, plan, res), now, &res.Refund); err != nil {
 			return nil, err
 		}
 	}
@@ -614,9 +610,64 @@ func (db *DB) refundReplay(ctx context.Context, tx *sql.Tx, orderID int64, key s
 	return &res, nil
 }
 
-// Refunds implements canceldesk.RefundStore.
+// Refunds implements canceldesk.RefundStore, with the units each refund
+// pending or failed covers: a cancel's from its cancellation's plan, any
+// other's from its own.
 func (db *DB) Refunds(ctx context.Context, orderID int64) ([]canceldesk.Refund, error) {
-	return db.queryRefunds(ctx, db.read, `WHERE order_id = ? ORDER BY id`, orderID)
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out, err := db.queryRefunds(ctx, tx, `WHERE order_id = ? ORDER BY id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	i := 0
+	err = eachRow(ctx, tx, db.bind(`SELECT r.plan, coalesce(c.plan, '{}') FROM refunds r
+		LEFT JOIN cancellations c ON c.id = r.cancellation_id WHERE r.order_id = ? ORDER BY r.id`), []any{orderID},
+		func(rows *sql.Rows) error {
+			var own, cancel string
+			if err := rows.Scan(&own, &cancel); err != nil {
+				return err
+			}
+			if i >= len(out) {
+				return nil // a refund written after the first read
+			}
+			r := &out[i]
+			i++
+			if r.Status == canceldesk.RefundSucceeded {
+				return nil // its units are refunded: the line counters say so
+			}
+			r.Lines = map[int64]int{}
+			add := func(id int64, n int) {
+				if n > 0 {
+					r.Lines[id] += n
+				}
+			}
+			if r.CancellationID != 0 {
+				var p canceldesk.CancelPlan
+				if err := json.Unmarshal([]byte(cancel), &p); err != nil {
+					return fmt.Errorf("store: cancellation %d plan: %w", r.CancellationID, err)
+				}
+				for _, l := range p.Lines {
+					add(l.LineItemID, l.RefundQty)
+				}
+				return nil
+			}
+			var p canceldesk.RefundPlan
+			if err := json.Unmarshal([]byte(own), &p); err != nil {
+				return fmt.Errorf("store: refund %d plan: %w", r.ID, err)
+			}
+			for _, l := range p.Lines {
+				add(l.LineItemID, l.Quantity)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
 }
 
 // StoreCredits implements canceldesk.RefundStore.
@@ -736,6 +787,9 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 		switch status {
 		case canceldesk.RefundSucceeded:
 			if err := db.syncFinancialStatus(ctx, tx, rf.OrderID, rf.Kind, at); err != nil {
+				return err
+			}
+			if err := db.releaseMessages(ctx, tx, rf.ID, at); err != nil {
 				return err
 			}
 			e = canceldesk.Event{Kind: canceldesk.EventRefund, Message: refundMessage(*rf)}
@@ -936,12 +990,13 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 	return err
 }
 
-// backlogOwed is the condition of the partial index orders_refund_backlog,
-// word for word: cancelled orders with paid money not given back.
-const backlogOwed = `cancelled_at IS NOT NULL AND total > refunded_amount AND financial_status IN ('paid', 'partially_refunded')`
+// backlogOwed is the condition of the partial index orders_refund_backlog
+// (migration 0014), word for word: cancelled orders with paid money not
+// given back for certain, so a pending or failed refund still owes.
+const backlogOwed = `cancelled_at IS NOT NULL AND total > refunded_succeeded AND financial_status IN ('paid', 'partially_refunded')`
 
 // backlogIDs are the backlog's orders, as (cancelled_at, id): those the
-// partial index holds, plus cancelled orders with a failed refund (found
+// partial index holds, plus cancelled orders with a failed void (found
 // from the partial index refunds_failed). UNION removes orders in both.
 // Without statistics SQLite prefers orders_financial (every paid order,
 // then a sort), so there the partial index is named; SQLite fails the
@@ -954,7 +1009,7 @@ func (db *DB) backlogIDs() string {
 	return `SELECT cancelled_at, id FROM ` + orders + ` WHERE ` + backlogOwed + `
 	UNION
 	SELECT o.cancelled_at, o.id FROM refunds f JOIN orders o ON o.id = f.order_id
-	WHERE f.status = 'failed' AND o.cancelled_at IS NOT NULL`
+	WHERE f.status = 'failed' AND f.kind = 'void' AND o.cancelled_at IS NOT NULL`
 }
 
 // backlogCountQuery counts the backlog.
@@ -964,7 +1019,7 @@ func (db *DB) backlogCountQuery() string {
 
 // backlogPageQuery reads the first page of the backlog (one placeholder:
 // the limit), oldest cancel first: what is owed is what was paid and not
-// refunded, plus what failed refunds (and voids) still have to give back.
+// refunded for certain, plus what failed voids still have to release.
 func (db *DB) backlogPageQuery() string {
 	return db.bind(`SELECT o.id, o.name, o.email, o.customer_name, o.cancelled_at, o.cancel_reason, o.currency,
 	` + backlogOwedExpr + `,
@@ -975,15 +1030,15 @@ func (db *DB) backlogPageQuery() string {
 }
 
 // backlogOwedExpr is what a backlog order o is owed: what was paid and not
-// refunded, plus what its failed refunds (and voids) still have to give.
-const backlogOwedExpr = `CASE WHEN o.financial_status IN ('paid', 'partially_refunded') AND o.total > o.refunded_amount
-		THEN o.total - o.refunded_amount ELSE 0 END
-	+ (SELECT coalesce(sum(f.amount), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'failed')`
+// refunded for certain, plus what its failed voids still have to release.
+const backlogOwedExpr = `CASE WHEN o.financial_status IN ('paid', 'partially_refunded') AND o.total > o.refunded_succeeded
+		THEN o.total - o.refunded_succeeded ELSE 0 END
+	+ (SELECT coalesce(sum(f.amount), 0) FROM refunds f WHERE f.order_id = o.id AND f.status = 'failed' AND f.kind = 'void')`
 
 // BacklogSummary implements canceldesk.RefundStore in one read
 // transaction of two sums: the orders still owed what was paid, from the
 // covering partial index alone; then the cancelled orders with failed
-// refunds, which add what those still have to give back (and themselves,
+// voids, which add what those still have to release (and themselves,
 // when the first sum did not count them).
 func (db *DB) BacklogSummary(ctx context.Context) (canceldesk.BacklogSummary, error) {
 	out := canceldesk.BacklogSummary{Value: map[string]int64{}}
@@ -1003,7 +1058,7 @@ func (db *DB) BacklogSummary(ctx context.Context) (canceldesk.BacklogSummary, er
 	if db.dialect == sqlite {
 		orders = "orders INDEXED BY orders_refund_backlog"
 	}
-	err = eachRow(ctx, tx, `SELECT currency, count(*), CAST(sum(total - refunded_amount) AS BIGINT), min(cancelled_at)
+	err = eachRow(ctx, tx, `SELECT currency, count(*), CAST(sum(total - refunded_succeeded) AS BIGINT), min(cancelled_at)
 		FROM `+orders+` WHERE `+backlogOwed+` GROUP BY currency`, nil, func(rows *sql.Rows) error {
 		var (
 			cur         string
@@ -1022,8 +1077,8 @@ func (db *DB) BacklogSummary(ctx context.Context) (canceldesk.BacklogSummary, er
 	err = eachRow(ctx, tx, `SELECT o.currency, o.cancelled_at, CASE WHEN `+backlogOwed+` THEN 1 ELSE 0 END,
 		CAST(sum(f.amount) AS BIGINT)
 		FROM refunds f JOIN orders o ON o.id = f.order_id
-		WHERE f.status = 'failed' AND o.cancelled_at IS NOT NULL
-		GROUP BY o.id, o.currency, o.cancelled_at, o.total, o.refunded_amount, o.financial_status`, nil,
+		WHERE f.status = 'failed' AND f.kind = 'void' AND o.cancelled_at IS NOT NULL
+		GROUP BY o.id, o.currency, o.cancelled_at, o.total, o.refunded_succeeded, o.financial_status`, nil,
 		func(rows *sql.Rows) error {
 			var (
 				cur           string

@@ -334,7 +334,7 @@ func (db *DB) enqueueRequestMessage(ctx context.Context, tx *sql.Tx, o *cancelde
 		recipient = r.Email
 	}
 	return db.enqueueMessage(ctx, tx, o.ID, kind, "", recipient, data,
-		outboxRequest{RequestID: r.ID, OrderID: o.ID, OrderName: o.Name, Status: r.Status, CancellationID: r.CancellationID}, at)
+		outboxRequest{RequestID: r.ID, OrderID: o.ID, OrderName: o.Name, Status: r.Status, CancellationID: r.CancellationID}, at, nil)
 }
 
 // RequestByToken implements canceldesk.RequestStore: ErrNotFound for a
