@@ -150,8 +150,6 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 		res, err := s.Store.CancelOrder(c.UserContext(), req)
 		switch de, ok := err.(*canceldesk.Error); {
 		case err == nil:
-			s.backlog.forget()
-			s.settle(c, res.Refund)
 			p.Results = append(p.Results, bulkResult{Order: o, Refund: res.Refund})
 		case isStaffLimit(err):
 			p.Results = append(p.Results, bulkResult{Order: o, NeedsManager: true,

@@ -15,7 +15,8 @@ func (db *DB) EnsureLocation(ctx context.Context, name string) (canceldesk.Locat
 	if loc.Name == "" {
 		return loc, canceldesk.Errorf(canceldesk.EINVALID, "A location needs a name.")
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings) // the locations settings lists
 		err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO locations (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), loc.Name).Scan(&loc.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return tx.QueryRowContext(ctx, db.bind(`SELECT id FROM locations WHERE name = ?`), loc.Name).Scan(&loc.ID)
@@ -45,11 +46,13 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 
 // AddMovements implements canceldesk.OrderStore.
 func (db *DB) AddMovements(ctx context.Context, ms []canceldesk.InventoryMovement) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		for i := range ms {
 			if err := db.addMovement(ctx, tx, &ms[i]); err != nil {
 				return err
 			}
+			w.changedOrder(ms[i].OrderID)
 		}
 		return nil
 	})
