@@ -64,7 +64,7 @@ func (s *Server) computeRateAlert(ctx context.Context, now time.Time) (*RateAler
 	return &RateAlert{RateBP: f.RateBP(), ThresholdBP: settings.AlertRateBP}, nil
 }
 
-// forget drops the kept alert (the threshold changed).
+// forget drops the kept alert (the threshold or the cancellations changed).
 func (a *alertCache) forget() {
 	a.mu.Lock()
 	a.at = time.Time{}

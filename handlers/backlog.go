@@ -44,8 +44,9 @@ func (s *Server) refundBacklog(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "refunds/backlog", "", p)
 }
 
-// backlogCount keeps the navigation's backlog count for a few seconds, so
-// every page does not count; actions of this instance forget it at once.
+// backlogCount keeps a navigation count for a few seconds, so every page
+// does not count; a write committed on this instance forgets it at once
+// (see committed), one on another instance shows after the TTL.
 type backlogCount struct {
 	mu  sync.Mutex
 	n   int
@@ -73,4 +74,19 @@ func (b *backlogCount) get(ctx context.Context, now time.Time, count func(contex
 	}
 	b.n, b.at = n, now
 	return n
+}
+
+// committed is the server's part of the store's after-commit hook: it
+// forgets the counts and the rate alert a committed write may have
+// changed. Handlers never forget them by hand.
+func (s *Server) committed(_ context.Context, ch canceldesk.Changes) {
+	if ch.Has(canceldesk.ChangedOrders | canceldesk.ChangedRefunds) {
+		s.backlog.forget()
+	}
+	if ch.Has(canceldesk.ChangedRequests) {
+		s.requests.forget()
+	}
+	if ch.Has(canceldesk.ChangedSettings | canceldesk.ChangedOrders) {
+		s.alert.forget()
+	}
 }

@@ -152,8 +152,6 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 		res, err := s.Store.CancelOrder(c.UserContext(), req)
 		switch de, ok := err.(*canceldesk.Error); {
 		case err == nil:
-			s.backlog.forget()
-			s.settle(c, res.Refund)
 			rf, err := s.settledRefund(c, res.Refund)
 			if err != nil {
 				return err
@@ -171,7 +169,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
 }
 
-// settledRefund reads rf again after settle asked its gateway, so the
+// settledRefund reads rf again after the after-commit kick asked its gateway, so the
 // result shows the gateway's answer; nil stays nil.
 func (s *Server) settledRefund(c *fiber.Ctx, rf *canceldesk.Refund) (*canceldesk.Refund, error) {
 	if rf == nil || rf.Status != canceldesk.RefundPending {

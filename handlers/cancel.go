@@ -262,9 +262,6 @@ func (s *Server) cancelled(c *fiber.Ctx, p cancelPage, res *canceldesk.CancelRes
 	default:
 		return err
 	}
-	s.backlog.forget()
-	s.requests.forget()
-	s.settle(c, res.Refund)
 	return redirect(c, "/orders/"+strconv.FormatInt(res.OrderID, 10)+"?cancelled=1")
 }
 

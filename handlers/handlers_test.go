@@ -19,6 +19,7 @@ import (
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/handlers"
 	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/payments"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -79,9 +80,16 @@ func newTestApp(t testing.TB, opts ...func(*handlers.Config)) *testApp {
 		t.Fatal(err)
 	}
 	clock := &testClock{now: time.Now()}
-	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: time.UTC, Now: clock.Now}
+	// The after-commit hook, wired as serve wires it.
+	afterCommit := new(canceldesk.AfterCommit)
+	db.OnCommit(afterCommit.Run)
+	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: time.UTC, Now: clock.Now,
+		AfterCommit: afterCommit}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if p, ok := cfg.Payments.(*payments.Processor); ok {
+		afterCommit.Add(p.Kick)
 	}
 	app, err := handlers.New(cfg)
 	if err != nil {

@@ -290,7 +290,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return s.render(c, fiber.StatusBadRequest, "orders/refund", "orders/_refund", p)
 	}
-	res, err := s.Refunds.RefundOrder(c.UserContext(), req)
+	_, err = s.Refunds.RefundOrder(c.UserContext(), req)
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
@@ -303,8 +303,6 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	default:
 		return err
 	}
-	s.backlog.forget()
-	s.settle(c, &res.Refund)
 	return redirect(c, "/orders/"+strconv.FormatInt(p.Order.ID, 10)+"?refunded=1")
 }
 
@@ -321,7 +319,6 @@ func (s *Server) retryRefund(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.settle(c, rf)
 	return redirect(c, "/orders/"+strconv.FormatInt(rf.OrderID, 10)+"?retried=1")
 }
 
@@ -338,27 +335,6 @@ func (s *Server) gatewayFor(o *canceldesk.Order) string {
 		return canceldesk.GatewayManual
 	}
 	return g
-}
-
-// settle asks the gateway about a refund just recorded as pending, so the
-// page that follows shows its answer; the background worker picks up
-// whatever this misses (a timeout, a crash).
-func (s *Server) settle(c *fiber.Ctx, rf *canceldesk.Refund) {
-	if rf != nil && rf.Status == canceldesk.RefundPending && s.Payments != nil {
-		s.Payments.Settle(c.UserContext(), rf.ID)
-	}
-}
-
-// settleOrder asks the gateways about the order's pending refunds.
-func (s *Server) settleOrder(c *fiber.Ctx, orderID int64) error {
-	rs, err := s.Refunds.Refunds(c.UserContext(), orderID)
-	if err != nil {
-		return err
-	}
-	for i := range rs {
-		s.settle(c, &rs[i])
-	}
-	return nil
 }
 
 // CanSubmit reports whether the refund can be confirmed as it stands.

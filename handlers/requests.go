@@ -73,18 +73,11 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	}
 	// A bot fills the field people never see: it gets the same answer.
 	if c.FormValue("website") == "" {
-		res, err := s.Requests.FileRequest(ctx, f, s.publicLink(statusPath), s.gatewayFor)
-		if err != nil {
+		// Approved by the rule, its refund goes to the gateway after
+		// commit (the store's hook).
+		if _, err := s.Requests.FileRequest(ctx, f, s.publicLink(statusPath), s.gatewayFor); err != nil {
 			return err
 		}
-		if res != nil && res.CancellationID != 0 {
-			// Approved by the rule: its refund goes to the gateway now.
-			s.backlog.forget()
-			if err := s.settleOrder(c, res.OrderID); err != nil {
-				return err
-			}
-		}
-		s.requests.forget()
 	}
 	if wait := requestFloor - time.Since(started); wait > 0 {
 		time.Sleep(wait)
@@ -204,7 +197,6 @@ func (s *Server) declineRequest(c *fiber.Ctx) error {
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
-		s.requests.forget()
 		return redirect(c, "/requests?declined=1")
 	case errors.As(err, &de) && de.Field != "":
 		p.Errors[de.Field] = l.T(de.Key)

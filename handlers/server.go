@@ -49,9 +49,16 @@ type Config struct {
 	// MailDelivering: an SMTP server is configured and a worker sends the
 	// messages; without one they stay on the Messages page.
 	MailDelivering bool
-	// Payments picks refund gateways and asks them; nil records every
-	// refund as issued outside (the manual gateway).
+	// Payments picks refund gateways; nil records every refund as issued
+	// outside (the manual gateway). The gateways are asked after commit,
+	// by the payment worker's part of AfterCommit.
 	Payments Payments
+	// AfterCommit is the store's after-commit hook (serve builds it): the
+	// server adds its part, which drops the navigation counts and the rate
+	// alert this instance keeps when a write changes what they count.
+	// Without it they are recounted after their short TTL only; so they
+	// are on other instances, whose copies are in process.
+	AfterCommit *canceldesk.AfterCommit
 	// Sessions stores sessions (Redis); nil keeps them in process.
 	Sessions fiber.Storage
 	// Limiter counts sign-in attempts; nil counts in process.
@@ -76,9 +83,6 @@ type Config struct {
 type Payments interface {
 	// GatewayFor names the gateway refunds of a payment method go through.
 	GatewayFor(paymentMethod string) string
-	// Settle asks the gateway about a pending refund now and records the
-	// answer on it; failures are recorded there, not returned.
-	Settle(ctx context.Context, refundID int64)
 }
 
 // Limiter counts attempts per key in fixed windows (store.RedisLimiter,
@@ -127,6 +131,9 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}
+	if cfg.AfterCommit != nil {
+		cfg.AfterCommit.Add(s.committed)
+	}
 	var err error
 	if s.sessionIndex, err = newSessionIndex(cfg.Sessions); err != nil {
 		return nil, err

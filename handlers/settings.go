@@ -170,7 +170,6 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 	var de *canceldesk.Error
 	switch {
 	case err == nil:
-		s.alert.forget()
 		return redirect(c, "/settings?saved=1")
 	case errors.As(err, &de) && de.Field != "" && de.Key != "":
 		p.Errors[de.Field] = l.T(de.Key)

@@ -44,6 +44,16 @@ func (p *Processor) Settle(ctx context.Context, refundID int64) {
 	}
 }
 
+// Kick is the payment worker's part of the store's after-commit hook: it
+// asks the gateways about the refunds a committed write recorded pending,
+// at once, so the page that follows shows their answer. What it misses (a
+// timeout, a crash) the next pass of Run picks up.
+func (p *Processor) Kick(ctx context.Context, ch canceldesk.Changes) {
+	for _, id := range ch.Pending {
+		p.Settle(ctx, id)
+	}
+}
+
 // RunOnce asks about every pending refund, oldest first, and returns how
 // many it settled (succeeded or failed).
 func (p *Processor) RunOnce(ctx context.Context) (int, error) {

@@ -47,7 +47,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *canceldesk.Account) error {
 		disabled = &t
 	}
 	var id int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *Tx) error {
 		return tx.QueryRowContext(ctx, db.bind(`INSERT INTO accounts (name, email, role, language, password_hash,
 			disabled_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			a.Name, a.Email, string(a.Role), a.Language, a.PasswordHash, micros(disabled),
@@ -143,7 +143,8 @@ func (db *DB) UpdateAccount(ctx context.Context, id int64, role canceldesk.Role,
 		return nil, errBadRole
 	}
 	var a *canceldesk.Account
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		owners, err := db.activeOwners(ctx, tx)
 		if err != nil {
 			return err
@@ -205,7 +206,8 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 	if hash == "" {
 		return canceldesk.Errorf(canceldesk.EINVALID, "empty password hash")
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		if err := db.updateAccountRow(ctx, tx, id, "password_hash", hash); err != nil {
 			return err
 		}
@@ -219,7 +221,8 @@ func (db *DB) SetLanguage(ctx context.Context, id int64, lang string) error {
 	if !validLanguage(lang) {
 		return errBadLanguage
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		return db.updateAccountRow(ctx, tx, id, "language", lang)
 	})
 }
@@ -254,7 +257,7 @@ func (db *DB) CreateInvite(ctx context.Context, accountID int64, tokenHash []byt
 	if len(tokenHash) != sha256.Size {
 		return canceldesk.Errorf(canceldesk.EINVALID, "an invitation token hash is %d bytes, not %d", sha256.Size, len(tokenHash))
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM accounts WHERE id = ?`), accountID).Scan(&n); err != nil {
 			return err
@@ -277,7 +280,8 @@ func (db *DB) AcceptInvite(ctx context.Context, tokenHash []byte, passwordHash s
 		return nil, canceldesk.Errorf(canceldesk.EINVALID, "empty password hash")
 	}
 	var a *canceldesk.Account
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		var id int64
 		err := tx.QueryRowContext(ctx, db.bind(`UPDATE account_invites SET used_at = ?
 			WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING account_id`),

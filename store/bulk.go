@@ -45,7 +45,9 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 		nLines += len(o.LineItems)
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
+		w.changed(canceldesk.ChangedOrders) // new orders: none is cached
 		orderIDs, err := db.reserveIDs(ctx, tx, "orders", len(orders))
 		if err != nil {
 			return err

@@ -12,10 +12,12 @@ import (
 	"github.com/canceldesk/canceldesk"
 )
 
-// Cache keeps order state in Redis in front of the store (cache-aside). It
-// fails open: when Redis is slow or down, reads go to the database after a
-// short timeout and the dashboard keeps working. Writes that change an order
-// must call Invalidate after their transaction commits.
+// Cache keeps order state in Redis in front of the store: Order reads
+// through it; every other method is the wrapped store's. It fails open:
+// when Redis is slow or down, reads go to the database after a short
+// timeout and the dashboard keeps working. It overrides no write: the
+// store's after-commit hook calls Forget with the orders each committed
+// write changed (serve wires it), so no write can leave an order stale.
 type Cache struct {
 	canceldesk.OrderStore
 	rdb *redis.Client
@@ -93,96 +95,7 @@ func (c *Cache) Invalidate(ctx context.Context, ids ...int64) {
 	}
 }
 
-// CancelOrder cancels through the wrapped store, then drops the cached
-// order: after a cancel, and after a conflict too (the cache may have shown
-// an order that was cancelled meanwhile).
-func (c *Cache) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
-	res, err := c.OrderStore.CancelOrder(ctx, req)
-	switch {
-	case err == nil:
-		c.Invalidate(ctx, res.OrderID)
-	case canceldesk.ErrorCode(err) == canceldesk.ECONFLICT:
-		c.Invalidate(ctx, req.OrderID)
-	}
-	return res, err
-}
-
-// RecreateOrder re-creates through the wrapped store, then drops the cached
-// original: after a re-create, and after a conflict (the cache may have
-// shown an order whose state changed meanwhile).
-func (c *Cache) RecreateOrder(ctx context.Context, orderID int64, actor string) (*canceldesk.Order, error) {
-	o, err := c.OrderStore.RecreateOrder(ctx, orderID, actor)
-	if err == nil || canceldesk.ErrorCode(err) == canceldesk.ECONFLICT {
-		c.Invalidate(ctx, orderID)
-	}
-	return o, err
-}
-
-// RefundCache is a canceldesk.RefundStore that drops the cached order after
-// every write that changes it: refunds, restocks, a gateway's answer and a
-// retry. Reads go straight to the wrapped store.
-type RefundCache struct {
-	canceldesk.RefundStore
-	c *Cache
-}
-
-// NewRefundCache wraps rs so that c forgets the orders rs changes. A nil c
-// caches nothing.
-func NewRefundCache(rs canceldesk.RefundStore, c *Cache) *RefundCache {
-	return &RefundCache{RefundStore: rs, c: c}
-}
-
-func (rc *RefundCache) invalidate(ctx context.Context, err error, ids ...int64) {
-	if rc.c != nil && (err == nil || canceldesk.ErrorCode(err) == canceldesk.ECONFLICT) {
-		rc.c.Invalidate(ctx, ids...)
-	}
-}
-
-// RefundOrder refunds through the wrapped store, then drops the cached
-// order: after a refund, and after a conflict (the cache may have shown an
-// order that changed meanwhile).
-func (rc *RefundCache) RefundOrder(ctx context.Context, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
-	res, err := rc.RefundStore.RefundOrder(ctx, req)
-	rc.invalidate(ctx, err, req.OrderID)
-	return res, err
-}
-
-// RestockOrder restocks through the wrapped store, then drops the cached
-// order.
-func (rc *RefundCache) RestockOrder(ctx context.Context, req canceldesk.RestockRequest) error {
-	err := rc.RefundStore.RestockOrder(ctx, req)
-	rc.invalidate(ctx, err, req.OrderID)
-	return err
-}
-
-// refundOrderIDer finds the order of a refund; *DB is one.
-type refundOrderIDer interface {
-	RefundOrderID(ctx context.Context, refundID int64) (int64, error)
-}
-
-// SettleRefund settles through the wrapped store, then drops the cached
-// order of the refund (its financial status may have changed).
-func (rc *RefundCache) SettleRefund(ctx context.Context, refundID int64, status, providerID, errMsg string) error {
-	err := rc.RefundStore.SettleRefund(ctx, refundID, status, providerID, errMsg)
-	if err != nil || rc.c == nil {
-		return err
-	}
-	if f, ok := rc.RefundStore.(refundOrderIDer); ok {
-		if id, lerr := f.RefundOrderID(ctx, refundID); lerr == nil {
-			rc.c.Invalidate(ctx, id)
-		} else {
-			rc.c.log.Warn("order cache: no order for a settled refund", "err", lerr, "refund", refundID)
-		}
-	}
-	return nil
-}
-
-// RetryRefund retries through the wrapped store, then drops the cached
-// order.
-func (rc *RefundCache) RetryRefund(ctx context.Context, refundID int64, actor string, role canceldesk.Role) (*canceldesk.Refund, error) {
-	rf, err := rc.RefundStore.RetryRefund(ctx, refundID, actor, role)
-	if err == nil {
-		rc.invalidate(ctx, nil, rf.OrderID)
-	}
-	return rf, err
-}
+// Forget is the cache's part of the after-commit hook (see DB.OnCommit):
+// it drops the orders a committed write changed. Every instance reads the
+// same Redis, so a write on one instance is seen at once by all.
+func (c *Cache) Forget(ctx context.Context, ch canceldesk.Changes) { c.Invalidate(ctx, ch.Orders...) }

@@ -86,7 +86,8 @@ func TestCache(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // cachedStore opens a SQLite store in a temp dir with a Redis order cache
-// in front of it (real Redis); both are closed when the test ends.
+// in front of it (real Redis), subscribed to its after-commit hook as
+// serve wires it; both are closed when the test ends.
 func cachedStore(t *testing.T) (*store.DB, *store.Cache, *redis.Client) {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir()+"/cache.db")
@@ -100,5 +101,7 @@ func cachedStore(t *testing.T) (*store.DB, *store.Cache, *redis.Client) {
 	}
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	return db, store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil))), rdb
+	cache := store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db.OnCommit(cache.Forget)
+	return db, cache, rdb
 }

@@ -38,8 +38,10 @@ func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*c
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) {
-		return db.cancel(ctx, tx, req, staffLimited)
+	return keyedTx(ctx, db, func(tx *Tx) (*canceldesk.CancelResult, error) {
+		res, err := db.cancel(ctx, tx.Tx, req, staffLimited)
+		tx.cancelled(res)
+		return res, err
 	})
 }
 
@@ -59,10 +61,10 @@ const (
 // (both passed the replay check before either committed) are retried once,
 // after the rollback, and the second then replays. A missing location
 // (deleted meanwhile, or never there) comes back beside its field.
-func keyedTx[T any](ctx context.Context, db *DB, fn func(*sql.Tx) (T, error)) (T, error) {
+func keyedTx[T any](ctx context.Context, db *DB, fn func(*Tx) (T, error)) (T, error) {
 	for attempt := 0; ; attempt++ {
 		var res T
-		err := db.tx(ctx, func(tx *sql.Tx) (err error) {
+		err := db.tx(ctx, func(tx *Tx) (err error) {
 			res, err = fn(tx)
 			return err
 		})

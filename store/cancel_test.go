@@ -555,7 +555,7 @@ func TestCacheCancelOrderInvalidates(t *testing.T) {
 	if got, err := cache.Order(c, o.ID); err != nil || got.Cancelled() {
 		t.Fatalf("before: %v, %v", got, err)
 	}
-	res, err := cache.CancelOrder(c, cancelReq(o, loc, cancelKey(1)))
+	res, err := db.CancelOrder(c, cancelReq(o, loc, cancelKey(1)))
 	if err != nil || res.Replayed {
 		t.Fatalf("CancelOrder: %+v, %v", res, err)
 	}

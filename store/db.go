@@ -21,6 +21,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/canceldesk/canceldesk"
 )
 
 //go:embed migrations
@@ -37,6 +39,8 @@ type DB struct {
 	// zone is the time zone of the daily analytics rollups (nil: UTC);
 	// see SetStatsZone.
 	zone atomic.Pointer[time.Location]
+	// onCommit is the after-commit hook (see OnCommit).
+	onCommit atomic.Pointer[func(context.Context, canceldesk.Changes)]
 }
 
 // Open connects to dsn and applies pending migrations. A dsn starting with
@@ -124,7 +128,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	// Under the lock too: concurrent CREATE TABLE IF NOT EXISTS on
 	// PostgreSQL can fail with a unique violation in pg_type.
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *Tx) error {
 		if db.dialect == postgres {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`); err != nil {
 				return err
@@ -145,7 +149,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
+		err = db.tx(ctx, func(tx *Tx) error {
 			if db.dialect == postgres {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`); err != nil {
 					return err
@@ -169,19 +173,6 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// tx runs fn in a write transaction, committing when it returns nil.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // micros converts a time for storage; nil stays NULL.

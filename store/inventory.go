@@ -12,9 +12,10 @@ import (
 // EnsureLocation implements canceldesk.OrderStore.
 func (db *DB) EnsureLocation(ctx context.Context, name string) (canceldesk.Location, error) {
 	var loc canceldesk.Location
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings) // the locations Settings lists
 		var err error
-		loc, err = db.ensureLocation(ctx, tx, name)
+		loc, err = db.ensureLocation(ctx, tx.Tx, name)
 		return err
 	})
 	return loc, err
@@ -54,7 +55,8 @@ func (db *DB) saveLocation(ctx context.Context, id int64, name string) (cancelde
 		return canceldesk.Location{}, err
 	}
 	loc := canceldesk.Location{ID: id, Name: name}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings)
 		var n int
 		err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM locations WHERE lower(name) = lower(?) AND id <> ?`), name, id).Scan(&n)
 		if err != nil {
@@ -114,11 +116,13 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 
 // AddMovements implements canceldesk.OrderStore.
 func (db *DB) AddMovements(ctx context.Context, ms []canceldesk.InventoryMovement) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		for i := range ms {
 			if err := db.addMovement(ctx, tx, &ms[i]); err != nil {
 				return err
 			}
+			w.changedOrder(ms[i].OrderID)
 		}
 		return nil
 	})

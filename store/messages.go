@@ -210,7 +210,8 @@ func (db *DB) SaveTemplate(ctx context.Context, t canceldesk.Template) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings)
 		_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO message_templates (kind, variant, subject, body, updated_by, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, variant) DO UPDATE SET subject = excluded.subject,
 			body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
@@ -258,7 +259,8 @@ func (db *DB) Message(ctx context.Context, id int64) (*canceldesk.OutboxMessage,
 // A message that is not failed is ECONFLICT message.not_failed; an
 // unknown one ErrNotFound.
 func (db *DB) ResendMessage(ctx context.Context, id int64, actor string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		q := `SELECT order_id, kind, recipient, status, subject, payload FROM outbox WHERE id = ?`
 		if db.dialect == postgres {
 			q += ` FOR UPDATE`
@@ -381,7 +383,7 @@ func (db *DB) ClaimMessages(ctx context.Context, n int, lease time.Duration) ([]
 	}
 	n = min(n, maxClaim)
 	var out []canceldesk.OutboxMessage
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx *Tx) error {
 		now := db.Now()
 		at, until := now.UnixMicro(), now.Add(lease).UnixMicro()
 		lock := ""
@@ -425,7 +427,8 @@ func (db *DB) ClaimMessages(ctx context.Context, n int, lease time.Duration) ([]
 // its claim and error cleared. A message no longer pending stays as it is
 // (no error); an unknown one is ErrNotFound.
 func (db *DB) MarkSent(ctx context.Context, id int64) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		at := db.Now().UnixMicro()
 		r, err := tx.ExecContext(ctx, db.bind(`UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = 0,
 			last_error = '', updated_at = ? WHERE id = ? AND status = 'pending'`), at, at, id)
@@ -442,7 +445,8 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, errMsg string, retryAt *
 	if utf8.RuneCountInString(errMsg) > maxLastErrorLen {
 		errMsg = string([]rune(errMsg)[:maxLastErrorLen])
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		at := db.Now().UnixMicro()
 		var (
 			r   sql.Result

@@ -50,7 +50,8 @@ func mtEnqueue(t *testing.T, db *DB, orderID int64, n int) []int64 {
 	var ids []int64
 	ctx := rtCtx(t)
 	for i := range n {
-		err := db.tx(ctx, func(tx *sql.Tx) error {
+		err := db.tx(ctx, func(w *Tx) error {
+			tx := w.Tx
 			data := canceldesk.MessageData{CustomerName: fmt.Sprintf("Customer %d", i+1), OrderNumber: "#x"}
 			if err := db.enqueueMessage(ctx, tx, orderID, canceldesk.MessageOrderCancelled, "", fmt.Sprintf("n%d@example.com", i+1),
 				data, map[string]int{"n": i + 1}, db.Now(), nil); err != nil {

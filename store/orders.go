@@ -16,7 +16,8 @@ var _ canceldesk.OrderStore = (*DB)(nil)
 // ImportOrders implements canceldesk.OrderStore.
 func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
 	created := make([]bool, len(orders))
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		var (
 			stats []statsDelta
 			facts []cancelFact
@@ -34,6 +35,7 @@ func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, acto
 			if !ok {
 				continue
 			}
+			w.changedOrder(o.ID)
 			stats = append(stats, orderStats(o)...)
 			facts = append(facts, orderFacts(o)...)
 			e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}

@@ -34,8 +34,12 @@ var errRecreatedMeanwhile = errors.New("store: re-created meanwhile")
 //  6. the "recreated" and "recreated_from" events.
 func (db *DB) RecreateOrder(ctx context.Context, orderID int64, actor string) (*canceldesk.Order, error) {
 	var out *canceldesk.Order
-	err := db.tx(ctx, func(tx *sql.Tx) (err error) {
+	err := db.tx(ctx, func(w *Tx) (err error) {
+		tx := w.Tx
 		out, err = db.recreate(ctx, tx, orderID, actor)
+		if out != nil {
+			w.changedOrder(orderID, out.ID)
+		}
 		return err
 	})
 	if errors.Is(err, errRecreatedMeanwhile) {

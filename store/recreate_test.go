@@ -290,7 +290,7 @@ func TestCacheRecreateOrderInvalidates(t *testing.T) {
 	if _, err := cache.Order(c, o.ID); err != nil {
 		t.Fatal(err)
 	}
-	n, err := cache.RecreateOrder(c, o.ID, recreator)
+	n, err := db.RecreateOrder(c, o.ID, recreator)
 	if err != nil || n.Name != o.Name+"-R1" {
 		t.Fatalf("RecreateOrder: %+v, %v", n, err)
 	}

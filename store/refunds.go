@@ -235,7 +235,13 @@ func nothingToRefund() error {
 // Two requests with one key that still collide on its unique index are
 // retried once, after the rollback, and then replay.
 func (db *DB) RefundOrder(ctx context.Context, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
-	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.RefundResult, error) { return db.refundOrder(ctx, tx, req) })
+	return keyedTx(ctx, db, func(tx *Tx) (*canceldesk.RefundResult, error) {
+		res, err := db.refundOrder(ctx, tx.Tx, req)
+		if res != nil {
+			tx.queuedRefund(&res.Refund)
+		}
+		return res, err
+	})
 }
 
 func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.RefundRequest) (*canceldesk.RefundResult, error) {
@@ -730,16 +736,6 @@ func qualify(cols, alias string) string {
 	return strings.Join(fields, ", ")
 }
 
-// RefundOrderID returns the order a refund belongs to, or ErrNotFound.
-func (db *DB) RefundOrderID(ctx context.Context, refundID int64) (int64, error) {
-	var id int64
-	err := db.read.QueryRowContext(ctx, db.bind(`SELECT order_id FROM refunds WHERE id = ?`), refundID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, canceldesk.ErrNotFound
-	}
-	return id, err
-}
-
 // SettleRefund implements canceldesk.RefundStore. Only a pending refund
 // changes, or a failed one that succeeded after all (a retry answered
 // late); a refund already final stays as it is and nothing is written. A
@@ -752,7 +748,8 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "status", Key: "validation.refund_status",
 			Message: "A refund is pending, succeeded or failed."}
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		rf, err := db.lockRefund(ctx, tx, refundID)
 		if err != nil {
 			return err
@@ -783,6 +780,7 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 			return errors.Join(err, fmt.Errorf("store: refund %d changed while it was settled", rf.ID))
 		}
 		rf.Status, rf.ProviderID, rf.Error = status, providerID, errMsg
+		w.changedRefund(rf)
 		var e canceldesk.Event
 		switch status {
 		case canceldesk.RefundSucceeded:
@@ -836,7 +834,8 @@ func (db *DB) lockRefund(ctx context.Context, tx *sql.Tx, refundID int64) (*canc
 // (EFORBIDDEN).
 func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string, role canceldesk.Role) (*canceldesk.Refund, error) {
 	var out *canceldesk.Refund
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		rf, err := db.lockRefund(ctx, tx, refundID)
 		if err != nil {
 			return err
@@ -865,6 +864,7 @@ func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string, rol
 			return errors.Join(err, fmt.Errorf("store: refund %d changed while it was retried", rf.ID))
 		}
 		rf.Status, rf.Error, rf.UpdatedAt = canceldesk.RefundPending, "", fromMicros(now.UnixMicro())
+		w.queuedRefund(rf)
 		money := canceldesk.Money{Amount: rf.Amount, Currency: rf.Currency}
 		e := canceldesk.Event{OrderID: rf.OrderID, Kind: canceldesk.EventRefundRetry, Actor: actor, CreatedAt: now,
 			Message: fmt.Sprintf("%s %s · %s", rf.Currency, money.Decimal(), rf.Gateway)}
@@ -888,7 +888,10 @@ func nothingToRestock() error {
 // "manual" ledger rows, the timeline and the restock row that makes a
 // second submission of the same key write nothing.
 func (db *DB) RestockOrder(ctx context.Context, req canceldesk.RestockRequest) error {
-	_, err := keyedTx(ctx, db, func(tx *sql.Tx) (struct{}, error) { return struct{}{}, db.restockOrder(ctx, tx, req) })
+	_, err := keyedTx(ctx, db, func(tx *Tx) (struct{}, error) {
+		tx.changedOrder(req.OrderID)
+		return struct{}{}, db.restockOrder(ctx, tx.Tx, req)
+	})
 	return err
 }
 

@@ -125,7 +125,8 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 		return nil, err
 	}
 	var out *canceldesk.CancellationRequest
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		var orderID int64
 		err := tx.QueryRowContext(ctx, db.bind(`SELECT id FROM orders WHERE name = ? AND lower(email) = lower(?)`),
 			f.OrderNumber, f.Email).Scan(&orderID)
@@ -213,6 +214,9 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 		if err := db.enqueueRequestMessage(ctx, tx, o, r, kind, data, now); err != nil {
 			return err
 		}
+		w.changedOrder(o.ID)
+		w.changed(canceldesk.ChangedRequests)
+		w.cancelled(res)
 		out = r
 		return nil
 	})
@@ -408,7 +412,8 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 	}
 	// The key says where the cancel came from (see cancelSource).
 	req.IdempotencyKey = approvalKeyPrefix + req.IdempotencyKey
-	return keyedTx(ctx, db, func(tx *sql.Tx) (*canceldesk.CancelResult, error) {
+	return keyedTx(ctx, db, func(w *Tx) (*canceldesk.CancelResult, error) {
+		tx := w.Tx
 		r, err := db.request(ctx, tx, `id = ?`, true, id)
 		if err != nil {
 			return nil, err
@@ -466,6 +471,8 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 		if err := db.enqueueRequestMessage(ctx, tx, o, r, canceldesk.MessageRequestApproved, data, now); err != nil {
 			return nil, err
 		}
+		w.cancelled(res)
+		w.changed(canceldesk.ChangedRequests)
 		return res, nil
 	})
 }
@@ -481,7 +488,8 @@ func (db *DB) DeclineRequest(ctx context.Context, id int64, message, actor strin
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "message", Key: "validation.decline_message",
 			Message: "Write a message to the customer (at most 1,000 characters)."}
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		r, err := db.request(ctx, tx, `id = ?`, true, id)
 		if err != nil {
 			return err
@@ -501,6 +509,8 @@ func (db *DB) DeclineRequest(ctx context.Context, id int64, message, actor strin
 			return requestDecided()
 		}
 		r.Status, r.Decision = canceldesk.RequestDeclined, message
+		w.changed(canceldesk.ChangedRequests)
+		w.changedOrder(r.OrderID)
 		if r.OrderID == 0 {
 			return nil // the order is gone: no timeline, no one to write to
 		}
@@ -595,7 +605,8 @@ func (db *DB) SaveAutoApproval(ctx context.Context, r canceldesk.AutoApproval, a
 	if err != nil {
 		return err
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings)
 		_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO settings (key, value, actor, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, actor = excluded.actor, updated_at = excluded.updated_at`),
 			autoApprovalKey, string(value), actor, db.Now().UnixMicro())

@@ -110,7 +110,8 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 	if err != nil {
 		return err
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx *Tx) error {
+		tx.changed(canceldesk.ChangedSettings)
 		if s.DefaultLocationID > 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, db.bind(`SELECT count(*) FROM locations WHERE id = ?`), s.DefaultLocationID).Scan(&n); err != nil {

@@ -66,7 +66,8 @@ func (db *DB) keptDays(from, to time.Time) (*time.Location, bool) {
 // sharing a database must share the zone, or each start rebuilds the days
 // in its own.
 func (db *DB) SetStatsZone(ctx context.Context, loc *time.Location) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(w *Tx) error {
+		tx := w.Tx
 		if db.dialect == postgres {
 			// Writers wait until the days are rebuilt, so none adds to a
 			// day of the old zone after the rebuild read the hours.

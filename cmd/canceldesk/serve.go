@@ -86,10 +86,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("seeding demo accounts: %w", err)
 		}
 	}
+	// The one after-commit hook: every committed write hands it what it
+	// changed; the order cache, the payment worker and the server's
+	// navigation counts each add their part below.
+	afterCommit := new(canceldesk.AfterCommit)
+	db.OnCommit(afterCommit.Run)
 	hc := handlers.Config{
 		Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
 		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies, PublicURL: cfg.PublicURL,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, AfterCommit: afterCommit,
 	}
 	if cfg.Redis == "" {
 		log.Info("no REDIS_URL: sessions and sign-in limits are kept in process, orders are not cached; run a single instance only")
@@ -100,15 +105,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer rdb.Close()
 		cache := store.NewCache(db, rdb, log)
-		hc.Store, hc.Refunds = cache, store.NewRefundCache(db, cache)
+		afterCommit.Add(cache.Forget)
+		hc.Store = cache
 		hc.Sessions = redisstorage.NewFromConnection(rdb)
 		hc.Limiter = store.NewRedisLimiter(rdb)
 		log.Info("Redis: sessions, sign-in limits and the order cache", "addr", rdb.Options().Addr)
 	}
-	payments, err := newPayments(cfg, hc.Refunds, log)
+	payments, err := newPayments(cfg, db, log)
 	if err != nil {
 		return err
 	}
+	afterCommit.Add(payments.Kick)
 	hc.Payments = payments
 	go payments.Run(ctx, refundPollInterval)
 	worker, err := newMailWorker(cfg.SMTP, db, log)
