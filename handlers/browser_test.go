@@ -67,6 +67,7 @@ func liveServerOf(t *testing.T, n int, opts ...func(*handlers.Config)) (string, 
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	wireAfterCommit(db, &cfg)
 	app, err := handlers.New(cfg)
 	if err != nil {
 		ln.Close()

@@ -423,7 +423,9 @@ func FuzzTemplateForms(f *testing.F) {
 		a.get(t, "/settings/messages")
 		form := url.Values{"subject": {subject}, "body": {body}, "order": {order}}
 		sent := []string{subject, body, order}
-		if !isText(key) { // an address that is not text is refused before its form is read
+		// an address that is not text, or holds a control character, is
+		// refused before its form is read
+		if !isText(key) || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			res, doc, _ := postForm(t, a.client, path+"/preview", form, "HX-Request", "true")
 			if msg := doc.Find(".error-page").Text(); res.StatusCode != 400 || !strings.Contains(msg, "address of this page can't be read") {
 				t.Fatalf("key %q: got %d %q, want the 400 page about the address", key, res.StatusCode, strings.TrimSpace(msg))

@@ -80,17 +80,12 @@ func newTestApp(t testing.TB, opts ...func(*handlers.Config)) *testApp {
 		t.Fatal(err)
 	}
 	clock := &testClock{now: time.Now()}
-	// The after-commit hook, wired as serve wires it.
-	afterCommit := new(canceldesk.AfterCommit)
-	db.OnCommit(afterCommit.Run)
 	cfg := handlers.Config{Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: time.UTC, Now: clock.Now,
-		AfterCommit: afterCommit}
+		AfterCommit: new(canceldesk.AfterCommit)} // options may add to it
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if p, ok := cfg.Payments.(*payments.Processor); ok {
-		afterCommit.Add(p.Kick)
-	}
+	wireAfterCommit(db, &cfg)
 	app, err := handlers.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -463,4 +458,17 @@ func TestImportUpload(t *testing.T) {
 			t.Fatalf("status %d, message %q", res.StatusCode, doc.Find("#file-error").Text())
 		}
 	})
+}
+
+// wireAfterCommit gives the store the one after-commit hook, wired as serve
+// wires it: the payment worker's kick (when cfg has one) and the server's
+// part, which handlers.New adds.
+func wireAfterCommit(db *store.DB, cfg *handlers.Config) {
+	if cfg.AfterCommit == nil {
+		cfg.AfterCommit = new(canceldesk.AfterCommit)
+	}
+	db.OnCommit(cfg.AfterCommit.Run)
+	if p, ok := cfg.Payments.(*payments.Processor); ok {
+		cfg.AfterCommit.Add(p.Kick)
+	}
 }

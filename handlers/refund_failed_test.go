@@ -21,9 +21,19 @@ import (
 
 // stripeApp is a test app whose card refunds go through Stripe at a
 // loopback address nothing listens on yet (Stripe unreachable); up starts
-// a proxy to the real stripe-mock there, which rewrite (when not nil) may
-// change each request of first, e.g. to make stripe-mock refuse it.
+// a proxy to the real stripe-mock there (see stripeProxy).
 func stripeApp(t *testing.T) (a *testApp, up func(rewrite func(*http.Request))) {
+	t.Helper()
+	processor, up := stripeProxy(t)
+	a = newTestApp(t, func(c *handlers.Config) { c.Payments = processor(c.Refunds) })
+	return a, up
+}
+
+// stripeProxy makes the payment worker of an app whose card refunds go to
+// Stripe at a loopback address nothing listens on yet; up starts a proxy to
+// the real stripe-mock there, which rewrite (when not nil) may change each
+// request of first, e.g. to make stripe-mock refuse it.
+func stripeProxy(t *testing.T) (processor func(canceldesk.RefundStore) *payments.Processor, up func(rewrite func(*http.Request))) {
 	t.Helper()
 	mock, err := url.Parse(testenv.StripeMockURL(t))
 	if err != nil {
@@ -39,11 +49,11 @@ func stripeApp(t *testing.T) (a *testApp, up func(rewrite func(*http.Request))) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	a = newTestApp(t, func(c *handlers.Config) {
-		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
+	processor = func(refunds canceldesk.RefundStore) *payments.Processor {
+		return &payments.Processor{Store: refunds, Registry: payments.NewRegistry(st),
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	})
-	return a, func(rewrite func(*http.Request)) {
+	}
+	return processor, func(rewrite func(*http.Request)) {
 		up, err := net.Listen("tcp", addr)
 		if err != nil {
 			t.Fatal(err)

@@ -86,7 +86,7 @@ func TestRedisOutage(t *testing.T) {
 	cache := store.NewCache(db, rdb, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// The order is in Redis before Redis fails (a busy machine may make
 	// the cache give up on Redis once or twice: it then reads the database).
-	key := "canceldesk:order:v2:" + strconv.FormatInt(orderID, 10)
+	key := "canceldesk:order:v3:" + strconv.FormatInt(orderID, 10)
 	for i := 0; ; i++ {
 		cacheReads(t, cache, orderID, "Redis up")
 		n, err := rdb.Exists(context.Background(), key).Result()
