@@ -153,10 +153,10 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 	res := &canceldesk.CancelResult{OrderID: o.ID, Plan: plan}
 	err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO cancellations (order_id, reason, reason_label, staff_note,
-		refund_choice, restock, location_id, notify, idempotency_key, actor, plan, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		refund_choice, restock, location_id, notify, idempotency_key, actor, source, plan, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		o.ID, string(req.Reason), req.ReasonLabel, req.StaffNote, string(req.Refund), plan.Restock, location,
-		plan.Notify, req.IdempotencyKey, req.Actor, string(planJSON), at).Scan(&res.CancellationID)
+		plan.Notify, req.IdempotencyKey, req.Actor, canceldesk.CancelSource(req), string(planJSON), at).Scan(&res.CancellationID)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (11) The analytics rollups, last (see addStats).
-	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, cancelSource(req))...); err != nil {
+	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, canceldesk.CancelSource(req))...); err != nil {
 		return nil, err
 	}
 	cancelledNow := make(map[int64]int, len(plan.Lines))
