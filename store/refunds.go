@@ -160,21 +160,6 @@ func (db *DB) syncFinancialStatus(ctx context.Context, tx *sql.Tx, orderID int64
 	return err
 }
 
-// lockOrder locks the order's row on PostgreSQL (SQLite's single writer
-// connection already serializes write transactions). ErrNotFound when the
-// order does not exist.
-func (db *DB) lockOrder(ctx context.Context, tx *sql.Tx, orderID int64) error {
-	if db.dialect != postgres {
-		return nil
-	}
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return canceldesk.ErrNotFound
-	}
-	return err
-}
-
 // checkStaffRefund holds actor's new refund of amount on the order to the
 // staff refund limit (canceldesk.CheckStaffRefund), counting what actor
 // refunded on the order before. The caller holds the order: its row is
@@ -399,83 +384,17 @@ func (db *DB) reserveRefund(ctx context.Context, tx *sql.Tx, orderID, total, shi
 	return nil
 }
 
-// updateRefundLine adds a refund plan line to its line's counters. The
-// WHERE clause checks every invariant a counter of this line could break,
-// so a plan made on a stale read changes nothing (ECONFLICT):
-//
-//	refunded ≤ quantity; refunded − refunded shipped ≤ quantity − fulfilled
-//	fulfilled + cancelled ≤ quantity; restocked ≤ cancelled
-//	return restocked ≤ returned ≤ fulfilled; refunded shipped ≤ fulfilled
-//
-// Only the invariants of the counters that grow are checked, so a line
-// imported with odd counters can still be refunded in other ways.
+// updateRefundLine adds a refund plan line to its line's counters
+// (updateLine): a plan made on a stale read, or one that would break an
+// invariant of the line, changes nothing and is ECONFLICT.
 func (db *DB) updateRefundLine(ctx context.Context, tx *sql.Tx, orderID int64, l canceldesk.RefundPlanLine) error {
-	var (
-		sets, guards []string
-		setArgs      []any
-		guardArgs    []any
-	)
-	add := func(col string, n int) {
-		if n != 0 {
-			sets, setArgs = append(sets, col+" = "+col+" + ?"), append(setArgs, n)
-		}
-	}
-	guard := func(when bool, cond string, args ...any) {
-		if when {
-			guards, guardArgs = append(guards, cond), append(guardArgs, args...)
-		}
-	}
-	add("refunded_quantity", l.Quantity)
-	add("cancelled_quantity", l.Cancel)
-	add("restocked_quantity", l.Restocked)
-	add("returned_quantity", l.Returned)
-	add("return_restocked_quantity", l.ReturnRestocked)
-	add("refunded_shipped_quantity", l.RefundedShipped)
-	guard(l.Quantity > 0, "refunded_quantity + ? <= quantity", l.Quantity)
-	guard(l.Quantity > l.RefundedShipped,
-		"refunded_quantity + ? - refunded_shipped_quantity <= quantity - fulfilled_quantity", l.Quantity-l.RefundedShipped)
-	guard(l.Cancel > 0, "fulfilled_quantity + cancelled_quantity + ? <= quantity", l.Cancel)
-	guard(l.Restocked > 0, "restocked_quantity + ? <= cancelled_quantity + ?", l.Restocked, l.Cancel)
-	guard(l.Returned > 0, "returned_quantity + ? <= fulfilled_quantity", l.Returned)
-	guard(l.ReturnRestocked > 0, "return_restocked_quantity + ? <= returned_quantity + ?", l.ReturnRestocked, l.Returned)
-	guard(l.RefundedShipped > 0, "refunded_shipped_quantity + ? <= fulfilled_quantity", l.RefundedShipped)
-	if len(sets) == 0 {
-		return nothingToRefund()
-	}
-	q := `UPDATE line_items SET ` + strings.Join(sets, ", ") + ` WHERE id = ? AND order_id = ?`
-	for _, g := range guards {
-		q += " AND " + g
-	}
-	args := append(append(setArgs, l.LineItemID, orderID), guardArgs...)
-	r, err := tx.ExecContext(ctx, db.bind(q), args...)
-	if err != nil {
-		return err
-	}
-	if n, err := r.RowsAffected(); err != nil {
-		return err
-	} else if n != 1 {
+	err := db.updateLine(ctx, tx, orderID, lineDelta{LineItemID: l.LineItemID, Refunded: l.Quantity, Cancelled: l.Cancel,
+		Restocked: l.Restocked, Returned: l.Returned, ReturnRestocked: l.ReturnRestocked, RefundedShipped: l.RefundedShipped})
+	if errors.Is(err, errLineConflict) {
 		return &canceldesk.Error{Code: canceldesk.ECONFLICT, Key: "refund.blocked.nothing",
 			Message: fmt.Sprintf("%s changed meanwhile: nothing is left to refund this way.", l.Name)}
 	}
-	return nil
-}
-
-// applyMovements writes ledger rows sorted by SKU (then location), the
-// same order in every transaction, so two writers restocking the same SKUs
-// never deadlock on PostgreSQL.
-func (db *DB) applyMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) error {
-	sort.SliceStable(moves, func(i, j int) bool {
-		if moves[i].SKU != moves[j].SKU {
-			return moves[i].SKU < moves[j].SKU
-		}
-		return moves[i].LocationID < moves[j].LocationID
-	})
-	for i := range moves {
-		if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 // actionEvents writes the timeline of a cancel or refund of o: its own

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -74,32 +73,15 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 	at := now.UnixMicro()
 	var moves []canceldesk.InventoryMovement
 	for _, l := range lines {
-		var (
-			sets   []string
-			guards []string
-			args   []any
-			gargs  []any
-		)
-		if l.Restocked > 0 {
-			sets, args = append(sets, "restocked_quantity = restocked_quantity + ?"), append(args, l.Restocked)
-			guards, gargs = append(guards, "restocked_quantity + ? <= cancelled_quantity"), append(gargs, l.Restocked)
-		}
-		if l.ReturnRestocked > 0 {
-			sets, args = append(sets, "return_restocked_quantity = return_restocked_quantity + ?"), append(args, l.ReturnRestocked)
-			guards, gargs = append(guards, "return_restocked_quantity + ? <= returned_quantity"), append(gargs, l.ReturnRestocked)
-		}
-		if len(sets) == 0 {
+		if l.Restocked == 0 && l.ReturnRestocked == 0 {
 			continue
 		}
-		q := `UPDATE line_items SET ` + strings.Join(sets, ", ") + ` WHERE id = ? AND order_id = ? AND ` + strings.Join(guards, " AND ")
-		r, err := tx.ExecContext(ctx, db.bind(q), append(append(args, l.LineItemID, o.ID), gargs...)...)
-		if err != nil {
-			return err
-		}
-		if n, err := r.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
+		err := db.updateLine(ctx, tx, o.ID, lineDelta{LineItemID: l.LineItemID, Restocked: l.Restocked,
+			ReturnRestocked: l.ReturnRestocked})
+		if errors.Is(err, errLineConflict) {
 			return nothingToRestock()
+		} else if err != nil {
+			return err
 		}
 		moves = append(moves, canceldesk.InventoryMovement{SKU: l.SKU, LocationID: l.LocationID,
 			Delta: l.Restocked + l.ReturnRestocked, Kind: canceldesk.MovementManual, OrderID: o.ID, Actor: req.Actor, CreatedAt: now})
