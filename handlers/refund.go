@@ -322,19 +322,13 @@ func (s *Server) retryRefund(c *fiber.Ctx) error {
 	return redirect(c, "/orders/"+strconv.FormatInt(rf.OrderID, 10)+"?retried=1")
 }
 
-// gatewayFor is the gateway refunds of an order go through: its payment
-// method's, when a payment provider is configured for it and the order
-// carries the payment's id there (orders imported from a Shopify export do
-// not); else "manual", recorded as given back outside Cancel Desk.
+// gatewayFor is the gateway refunds of an order go through
+// (canceldesk.RefundGateway with the configured payment providers).
 func (s *Server) gatewayFor(o *canceldesk.Order) string {
 	if s.Payments == nil {
-		return canceldesk.GatewayManual
+		return canceldesk.OrderRefundGateway(o, nil)
 	}
-	g := s.Payments.GatewayFor(o.PaymentMethod)
-	if g != canceldesk.GatewayManual && o.PaymentReference == "" {
-		return canceldesk.GatewayManual
-	}
-	return g
+	return canceldesk.OrderRefundGateway(o, s.Payments.GatewayFor)
 }
 
 // CanSubmit reports whether the refund can be confirmed as it stands.
