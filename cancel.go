@@ -313,10 +313,7 @@ func FinancialStatusAfter(o *Order, p CancelPlan) FinancialStatus {
 	case RefundKindVoid:
 		return FinancialVoided
 	case RefundKindRefund:
-		if o.RefundedAmount+p.RefundTotal >= paidAmount(o) {
-			return FinancialRefunded
-		}
-		return FinancialPartiallyRefunded
+		return FinancialStatusAfterRefund(paidAmount(o), o.RefundedAmount+p.RefundTotal)
 	}
 	return o.FinancialStatus
 }

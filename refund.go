@@ -258,11 +258,7 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 	// The preview counts this refund alone; the store counts what the
 	// actor refunded on the order before too (CheckStaffRefund).
 	p.NeedsManager = CheckStaffRefund(req.ActorRole, staffLimit, 0, p.Total) != nil
-	if o.RefundedAmount+p.Total >= paidAmount(o) {
-		p.FinancialStatusOnSuccess = FinancialRefunded
-	} else {
-		p.FinancialStatusOnSuccess = FinancialPartiallyRefunded
-	}
+	p.FinancialStatusOnSuccess = FinancialStatusAfterRefund(paidAmount(o), o.RefundedAmount+p.Total)
 	return p, nil
 }
 
@@ -569,4 +565,16 @@ func OrderRefundGateway(o *Order, configured func(paymentMethod string) string) 
 		return GatewayManual
 	}
 	return g
+}
+
+// FinancialStatusAfterRefund is the one rule for an order's financial
+// status once money has been given back: refunded when what was given
+// back (refunded, > 0) reaches what was paid, else partially refunded.
+// The refund dialog's preview, a cancel's plan and the store's
+// syncFinancialStatus (on what gateways confirmed) all ask it.
+func FinancialStatusAfterRefund(paid, refunded int64) FinancialStatus {
+	if refunded >= paid {
+		return FinancialRefunded
+	}
+	return FinancialPartiallyRefunded
 }

@@ -147,12 +147,8 @@ func (db *DB) syncFinancialStatus(ctx context.Context, tx *sql.Tx, orderID int64
 	next := canceldesk.FinancialStatus(fin)
 	switch next {
 	case canceldesk.FinancialPaid, canceldesk.FinancialPartiallyRefunded, canceldesk.FinancialRefunded:
-		switch {
-		case confirmed <= 0:
-		case confirmed >= total:
-			next = canceldesk.FinancialRefunded
-		default:
-			next = canceldesk.FinancialPartiallyRefunded
+		if confirmed > 0 {
+			next = canceldesk.FinancialStatusAfterRefund(total, confirmed)
 		}
 	}
 	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = ?, refunded_succeeded = ?, updated_at = ?

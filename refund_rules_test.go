@@ -26,3 +26,20 @@ func TestOrderRefundGateway(t *testing.T) {
 		}
 	}
 }
+
+func TestFinancialStatusAfterRefund(t *testing.T) {
+	for _, tc := range []struct {
+		paid, refunded int64
+		want           FinancialStatus
+	}{
+		{3050, 1, FinancialPartiallyRefunded},
+		{3050, 3049, FinancialPartiallyRefunded},
+		{3050, 3050, FinancialRefunded},
+		{3050, 4000, FinancialRefunded},
+		{0, 100, FinancialRefunded},
+	} {
+		if got := FinancialStatusAfterRefund(tc.paid, tc.refunded); got != tc.want {
+			t.Errorf("FinancialStatusAfterRefund(%d, %d) = %s, want %s", tc.paid, tc.refunded, got, tc.want)
+		}
+	}
+}
