@@ -129,6 +129,23 @@ type RefundableLine struct {
 	Returnable        int // shipped units not returned (and not refunded)
 }
 
+// RestockOptions is the one rule for what may happen to the refunded
+// units of the line, in the dialog's order: never restocked; back to
+// stock as cancelled units while unshipped units are left to restock;
+// returned (restocked or not) while shipped units are left to return.
+// The refund dialog offers these, and PlanRefund holds each to the same
+// counts (CancelRestockable, Returnable).
+func (rl RefundableLine) RestockOptions() []RestockType {
+	out := []RestockType{RestockNone}
+	if rl.CancelRestockable > 0 {
+		out = append(out, RestockCancel)
+	}
+	if rl.Returnable > 0 {
+		out = append(out, RestockReturn, RestockReturnNoRestock)
+	}
+	return out
+}
+
 // Refundable lists the order's lines with what may still be refunded,
 // restocked and returned.
 func Refundable(o *Order) []RefundableLine {

@@ -1,6 +1,9 @@
 package canceldesk
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestOrderRefundGateway(t *testing.T) {
 	stripe := func(method string) string {
@@ -40,6 +43,27 @@ func TestFinancialStatusAfterRefund(t *testing.T) {
 	} {
 		if got := FinancialStatusAfterRefund(tc.paid, tc.refunded); got != tc.want {
 			t.Errorf("FinancialStatusAfterRefund(%d, %d) = %s, want %s", tc.paid, tc.refunded, got, tc.want)
+		}
+	}
+}
+
+func TestRestockOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		li   LineItem
+		want []RestockType
+	}{
+		{"unshipped", LineItem{SKU: "MUG", Quantity: 2}, []RestockType{RestockNone, RestockCancel}},
+		{"shipped", LineItem{SKU: "MUG", Quantity: 2, FulfilledQuantity: 2}, []RestockType{RestockNone, RestockReturn, RestockReturnNoRestock}},
+		{"partly shipped", LineItem{SKU: "MUG", Quantity: 2, FulfilledQuantity: 1},
+			[]RestockType{RestockNone, RestockCancel, RestockReturn, RestockReturnNoRestock}},
+		{"unshipped, all restocked", LineItem{SKU: "MUG", Quantity: 2, CancelledQuantity: 2, RestockedQuantity: 2}, []RestockType{RestockNone}},
+		{"no SKU: never back to stock as cancelled", LineItem{Quantity: 2}, []RestockType{RestockNone}},
+		{"shipped, all returned", LineItem{SKU: "MUG", Quantity: 1, FulfilledQuantity: 1, ReturnedQuantity: 1}, []RestockType{RestockNone}},
+	} {
+		o := &Order{LineItems: []LineItem{tc.li}}
+		if got := Refundable(o)[0].RestockOptions(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: RestockOptions = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -209,13 +209,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 		v := refundLineView{RefundableLine: rl, Restock: canceldesk.RestockType(p.Form.Restock[rl.ID]),
 			QtyField: fmt.Sprintf("qty_%d", rl.ID), RestockField: fmt.Sprintf("restock_%d", rl.ID)}
 		v.Qty, _ = strconv.Atoi(p.Form.Qty[rl.ID])
-		v.Options = []canceldesk.RestockType{canceldesk.RestockNone}
-		if rl.CancelRestockable > 0 {
-			v.Options = append(v.Options, canceldesk.RestockCancel)
-		}
-		if rl.Returnable > 0 {
-			v.Options = append(v.Options, canceldesk.RestockReturn, canceldesk.RestockReturnNoRestock)
-		}
+		v.Options = rl.RestockOptions()
 		p.Lines = append(p.Lines, v)
 	}
 	req, errs := p.Form.request(o, currentAccount(c), p.Gateway, s.Location, s.Now())
