@@ -29,13 +29,19 @@ const (
 	BasisCancelled RateBasis = "cancelled"
 )
 
-// Cancellation sources, as the analytics tell them apart.
+// Cancellation sources, as the analytics tell them apart: where a cancel
+// came from, stored with it (cancellations.source) when it is made.
 const (
-	SourceStaff           = "staff"
-	SourceCustomerRequest = "customer_request"
-	SourceAutoApproved    = "auto_approved"
-	SourceImport          = "import"
+	SourceStaff           = "staff"            // the cancel dialog
+	SourceCustomerRequest = "customer_request" // staff approving a customer's request
+	SourceAutoApproved    = "auto_approved"    // the auto-approval rule
+	SourceBulk            = "bulk"             // a bulk cancel from the list
+	SourceImport          = "import"           // came in cancelled (no cancellation row)
 )
+
+// CancelSources are the sources a cancel made here can carry, in the
+// order the analytics list them (then SourceImport).
+var CancelSources = []string{SourceStaff, SourceBulk, SourceCustomerRequest, SourceAutoApproved}
 
 // StatsRow is one period (a UTC hour, or a day of the store's time zone)
 // of the analytics rollups for one currency, reason and source. Placed rows have no reason and no source;

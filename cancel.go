@@ -3,6 +3,7 @@ package canceldesk
 import (
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,6 +77,18 @@ type CancelRequest struct {
 	// ActorRole is the actor's role: below manager, a refund now is held
 	// to the staff refund limit (CheckStaffRefund).
 	ActorRole Role
+	// Source is where the cancel came from, one of CancelSources; "" is
+	// SourceStaff. It is stored with the cancellation (see CancelSource).
+	Source string
+}
+
+// CancelSource is where the cancel req came from, as stored with it and
+// counted by the analytics: req.Source, or SourceStaff when unset.
+func CancelSource(req CancelRequest) string {
+	if req.Source == "" {
+		return SourceStaff
+	}
+	return req.Source
 }
 
 // Validate checks the request's choices and returns the first problem as
@@ -95,6 +108,9 @@ func (r *CancelRequest) Validate() error {
 	}
 	if err := r.Offer.Validate(); err != nil {
 		return err
+	}
+	if r.Source != "" && !slices.Contains(CancelSources, r.Source) {
+		return &Error{Code: EINVALID, Message: "Unknown cancel source " + strconv.Quote(r.Source) + "."}
 	}
 	if utf8.RuneCountInString(r.StaffNote) > MaxStaffNoteLen {
 		return fieldError(EINVALID, "note", "validation.note_long", "The note is too long (at most 255 characters).")
@@ -297,10 +313,7 @@ func FinancialStatusAfter(o *Order, p CancelPlan) FinancialStatus {
 	case RefundKindVoid:
 		return FinancialVoided
 	case RefundKindRefund:
-		if o.RefundedAmount+p.RefundTotal >= paidAmount(o) {
-			return FinancialRefunded
-		}
-		return FinancialPartiallyRefunded
+		return FinancialStatusAfterRefund(paidAmount(o), o.RefundedAmount+p.RefundTotal)
 	}
 	return o.FinancialStatus
 }

@@ -17,8 +17,8 @@ type ExportRow struct {
 	Reason      CancelReason
 	ReasonLabel string // the label staff picked; "" for an order imported cancelled
 	StaffNote   string
-	// Source is one of the Source* constants: import (no cancellation
-	// recorded here), auto_approved (the rule) or staff.
+	// Source is one of the Source* constants: the cancellation's stored
+	// source, or import (no cancellation recorded here).
 	Source string
 	// RefundStatus is the order's RefundBalance.State, as the order page
 	// reads it: none, pending, failed, partial, succeeded or voided.

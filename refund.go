@@ -129,6 +129,23 @@ type RefundableLine struct {
 	Returnable        int // shipped units not returned (and not refunded)
 }
 
+// RestockOptions is the one rule for what may happen to the refunded
+// units of the line, in the dialog's order: never restocked; back to
+// stock as cancelled units while unshipped units are left to restock;
+// returned (restocked or not) while shipped units are left to return.
+// The refund dialog offers these, and PlanRefund holds each to the same
+// counts (CancelRestockable, Returnable).
+func (rl RefundableLine) RestockOptions() []RestockType {
+	out := []RestockType{RestockNone}
+	if rl.CancelRestockable > 0 {
+		out = append(out, RestockCancel)
+	}
+	if rl.Returnable > 0 {
+		out = append(out, RestockReturn, RestockReturnNoRestock)
+	}
+	return out
+}
+
 // Refundable lists the order's lines with what may still be refunded,
 // restocked and returned.
 func Refundable(o *Order) []RefundableLine {
@@ -258,11 +275,7 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 	// The preview counts this refund alone; the store counts what the
 	// actor refunded on the order before too (CheckStaffRefund).
 	p.NeedsManager = CheckStaffRefund(req.ActorRole, staffLimit, 0, p.Total) != nil
-	if o.RefundedAmount+p.Total >= paidAmount(o) {
-		p.FinancialStatusOnSuccess = FinancialRefunded
-	} else {
-		p.FinancialStatusOnSuccess = FinancialPartiallyRefunded
-	}
+	p.FinancialStatusOnSuccess = FinancialStatusAfterRefund(paidAmount(o), o.RefundedAmount+p.Total)
 	return p, nil
 }
 
@@ -551,4 +564,34 @@ type RefundStore interface {
 	Settings(ctx context.Context) (Settings, error)
 	// SaveSettings stores them.
 	SaveSettings(ctx context.Context, s Settings, actor string) error
+}
+
+// OrderRefundGateway is the one rule for which gateway refunds (or voids) o:
+// its payment method's, as configured (configured maps a payment method
+// to a gateway; nil when no payment provider is configured), when that is
+// not manual and the order carries the payment's id there (orders
+// imported from a Shopify export do not); else GatewayManual, recorded as
+// given back outside Cancel Desk. The cancel dialog, the refund dialog,
+// bulk cancel and request approval all ask it.
+func OrderRefundGateway(o *Order, configured func(paymentMethod string) string) string {
+	if configured == nil {
+		return GatewayManual
+	}
+	g := configured(o.PaymentMethod)
+	if g == "" || (g != GatewayManual && o.PaymentReference == "") {
+		return GatewayManual
+	}
+	return g
+}
+
+// FinancialStatusAfterRefund is the one rule for an order's financial
+// status once money has been given back: refunded when what was given
+// back (refunded, > 0) reaches what was paid, else partially refunded.
+// The refund dialog's preview, a cancel's plan and the store's
+// syncFinancialStatus (on what gateways confirmed) all ask it.
+func FinancialStatusAfterRefund(paid, refunded int64) FinancialStatus {
+	if refunded >= paid {
+		return FinancialRefunded
+	}
+	return FinancialPartiallyRefunded
 }

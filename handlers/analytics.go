@@ -209,7 +209,7 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	f := readAnalyticsForm(c)
 	p := analyticsPage{Page: s.page(c, l.T("analytics.title"), "analytics"), Form: f, Errors: map[string]string{},
 		Ranges: analyticsRanges, Alert: s.rateAlert(c),
-		Sources: []string{canceldesk.SourceStaff, canceldesk.SourceCustomerRequest, canceldesk.SourceAutoApproved, canceldesk.SourceImport}}
+		Sources: append(slices.Clone(canceldesk.CancelSources), canceldesk.SourceImport)}
 	status := fiber.StatusOK
 	filter, errs := f.filter(s.Now(), s.Location, defaultAnalyticsFilter(s.Now(), s.Location))
 	if len(errs) > 0 {

@@ -141,6 +141,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	for _, o := range p.Orders {
 		req := p.Form.request(o.ID, acct, s.gatewayFor(o), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
+		req.Source = canceldesk.SourceBulk
 		if err := req.Validate(); err != nil {
 			de, ok := err.(*canceldesk.Error)
 			if !ok {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -233,6 +234,20 @@ func TestBulkCancel(t *testing.T) {
 	}
 	if got, _ := a.db.Order(ctx, orders[0].ID); got.Cancelled() {
 		t.Error("an order that was not selected was cancelled")
+	}
+	// Each cancel is stored as a bulk cancel, and the export says so.
+	sources := map[int64]string{}
+	err := a.db.ExportCancellations(ctx, time.Unix(0, 0), time.Now().Add(48*time.Hour), func(r canceldesk.ExportRow) error {
+		sources[r.OrderID] = r.Source
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range orders[2:4] {
+		if sources[o.ID] != canceldesk.SourceBulk {
+			t.Errorf("%s: source %q, want %q", o.Name, sources[o.ID], canceldesk.SourceBulk)
+		}
 	}
 }
 

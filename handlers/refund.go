@@ -209,13 +209,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 		v := refundLineView{RefundableLine: rl, Restock: canceldesk.RestockType(p.Form.Restock[rl.ID]),
 			QtyField: fmt.Sprintf("qty_%d", rl.ID), RestockField: fmt.Sprintf("restock_%d", rl.ID)}
 		v.Qty, _ = strconv.Atoi(p.Form.Qty[rl.ID])
-		v.Options = []canceldesk.RestockType{canceldesk.RestockNone}
-		if rl.CancelRestockable > 0 {
-			v.Options = append(v.Options, canceldesk.RestockCancel)
-		}
-		if rl.Returnable > 0 {
-			v.Options = append(v.Options, canceldesk.RestockReturn, canceldesk.RestockReturnNoRestock)
-		}
+		v.Options = rl.RestockOptions()
 		p.Lines = append(p.Lines, v)
 	}
 	req, errs := p.Form.request(o, currentAccount(c), p.Gateway, s.Location, s.Now())
@@ -322,19 +316,13 @@ func (s *Server) retryRefund(c *fiber.Ctx) error {
 	return redirect(c, "/orders/"+strconv.FormatInt(rf.OrderID, 10)+"?retried=1")
 }
 
-// gatewayFor is the gateway refunds of an order go through: its payment
-// method's, when a payment provider is configured for it and the order
-// carries the payment's id there (orders imported from a Shopify export do
-// not); else "manual", recorded as given back outside Cancel Desk.
+// gatewayFor is the gateway refunds of an order go through
+// (canceldesk.RefundGateway with the configured payment providers).
 func (s *Server) gatewayFor(o *canceldesk.Order) string {
 	if s.Payments == nil {
-		return canceldesk.GatewayManual
+		return canceldesk.OrderRefundGateway(o, nil)
 	}
-	g := s.Payments.GatewayFor(o.PaymentMethod)
-	if g != canceldesk.GatewayManual && o.PaymentReference == "" {
-		return canceldesk.GatewayManual
-	}
-	return g
+	return canceldesk.OrderRefundGateway(o, s.Payments.GatewayFor)
 }
 
 // CanSubmit reports whether the refund can be confirmed as it stands.

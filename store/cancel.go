@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -86,11 +85,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		return res, err
 	}
 	if db.dialect == postgres {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, req.OrderID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, canceldesk.ErrNotFound
-		} else if err != nil {
+		if err := db.lockOrder(ctx, tx, req.OrderID); err != nil {
 			return nil, err
 		}
 		// A twin request may have committed while this one waited.
@@ -153,10 +148,10 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 	res := &canceldesk.CancelResult{OrderID: o.ID, Plan: plan}
 	err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO cancellations (order_id, reason, reason_label, staff_note,
-		refund_choice, restock, location_id, notify, idempotency_key, actor, plan, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		refund_choice, restock, location_id, notify, idempotency_key, actor, source, plan, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		o.ID, string(req.Reason), req.ReasonLabel, req.StaffNote, string(req.Refund), plan.Restock, location,
-		plan.Notify, req.IdempotencyKey, req.Actor, string(planJSON), at).Scan(&res.CancellationID)
+		plan.Notify, req.IdempotencyKey, req.Actor, canceldesk.CancelSource(req), string(planJSON), at).Scan(&res.CancellationID)
 	if err != nil {
 		return nil, err
 	}
@@ -188,34 +183,20 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	// (7) Line quantities, never past what was ordered; (8) the ledger.
 	var moves []canceldesk.InventoryMovement
 	for _, l := range plan.Lines {
-		r, err := tx.ExecContext(ctx, db.bind(`UPDATE line_items SET cancelled_quantity = cancelled_quantity + ?,
-			restocked_quantity = restocked_quantity + ?, refunded_quantity = refunded_quantity + ?
-			WHERE id = ? AND order_id = ?
-			AND fulfilled_quantity + cancelled_quantity + ? <= quantity AND refunded_quantity + ? <= quantity
-			AND (? = 0 OR restocked_quantity + ? <= cancelled_quantity + ?)
-			AND (? = 0 OR refunded_quantity + ? - refunded_shipped_quantity <= quantity - fulfilled_quantity)`),
-			l.CancelQty, l.RestockQty, l.RefundQty, l.LineItemID, o.ID, l.CancelQty, l.RefundQty,
-			l.RestockQty, l.RestockQty, l.CancelQty, l.RefundQty, l.RefundQty)
-		if err != nil {
-			return nil, err
-		}
-		if n, err := r.RowsAffected(); err != nil {
-			return nil, err
-		} else if n != 1 {
+		err := db.updateLine(ctx, tx, o.ID, lineDelta{LineItemID: l.LineItemID, Cancelled: l.CancelQty,
+			Restocked: l.RestockQty, Refunded: l.RefundQty})
+		if errors.Is(err, errLineConflict) {
 			return nil, blocked(canceldesk.BlockedNothingToCancel)
+		} else if err != nil {
+			return nil, err
 		}
 		if l.RestockQty > 0 {
 			moves = append(moves, canceldesk.InventoryMovement{SKU: l.SKU, LocationID: plan.LocationID, Delta: l.RestockQty,
 				Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: req.Actor, CreatedAt: now})
 		}
 	}
-	// Stock rows are locked in SKU order, the same in every transaction, so
-	// two cancels restocking the same SKUs never deadlock on PostgreSQL.
-	sort.SliceStable(moves, func(i, j int) bool { return moves[i].SKU < moves[j].SKU })
-	for i := range moves {
-		if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
-			return nil, err
-		}
+	if err := db.applyMovements(ctx, tx, moves); err != nil {
+		return nil, err
 	}
 
 	// (9) The timeline.
@@ -246,7 +227,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (11) The analytics rollups, last (see addStats).
-	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, cancelSource(req))...); err != nil {
+	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, canceldesk.CancelSource(req))...); err != nil {
 		return nil, err
 	}
 	cancelledNow := make(map[int64]int, len(plan.Lines))

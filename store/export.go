@@ -9,17 +9,11 @@ import (
 )
 
 // exportQuery lists the cancelled orders of a range with their latest
-// cancellation, refunds and restocked units. The source follows
-// cancelSource and migration 0007: no cancellation row is an import, the
-// rule (actor 'rule' or a 'request:' key) is auto_approved, a staff
-// approval of a customer request (an 'approval:' key) customer_request,
-// anything else staff. The range reads orders_cancelled_at (migration 0008).
+// cancellation, refunds and restocked units. The source is the
+// cancellation's (migration 0016); no cancellation row is an import. The range reads orders_cancelled_at (migration 0008).
 const exportQuery = `SELECT o.id, o.name, o.created_at, o.cancelled_at, o.cancel_reason, o.currency,
 	coalesce(c.reason_label, ''), coalesce(c.staff_note, ''), coalesce(c.actor, ''),
-	CASE WHEN c.id IS NULL THEN 'import'
-		WHEN c.actor = 'rule' OR substr(c.idempotency_key, 1, 8) = 'request:' THEN 'auto_approved'
-		WHEN substr(c.idempotency_key, 1, 9) = 'approval:' THEN 'customer_request'
-		ELSE 'staff' END,
+	coalesce(c.source, 'import'),
 	o.total, o.financial_status, o.refunded_succeeded,
 	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'pending'), 0) AS BIGINT),
 	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'failed'), 0) AS BIGINT),

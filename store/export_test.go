@@ -91,6 +91,7 @@ func TestExportCancellations(t *testing.T) {
 		// The auto-approval rule.
 		req = rtCancelReq(rule, loc.ID, "request:"+strings.Repeat("ab", 16), canceldesk.RefundLater, false)
 		req.Actor, req.Reason, req.ReasonLabel = ruleActor, canceldesk.ReasonCustomer, "Customer request: changed mind"
+		req.Source = canceldesk.SourceAutoApproved
 		cancel(from.Add(4*time.Hour), req)
 		// An authorization voided: a refunds row, but no money refunded.
 		res := cancel(from.Add(5*time.Hour), rtCancelReq(void, loc.ID, rtKey(5), canceldesk.RefundNow, false))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sort"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -58,14 +57,8 @@ func (db *DB) RecreateOrder(ctx context.Context, orderID int64, actor string) (*
 func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor string) (*canceldesk.Order, error) {
 	// (1) Lock, so two re-creates of one order run one after the other and
 	// the second sees the first's row.
-	if db.dialect == postgres {
-		var id int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, canceldesk.ErrNotFound
-		} else if err != nil {
-			return nil, err
-		}
+	if err := db.lockOrder(ctx, tx, orderID); err != nil {
+		return nil, err
 	}
 	orig, err := db.order(ctx, tx, orderID)
 	if err != nil {
@@ -136,11 +129,8 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 					Kind: canceldesk.MovementSale, OrderID: n.ID, Actor: actor, CreatedAt: now})
 			}
 		}
-		sort.SliceStable(moves, func(i, j int) bool { return moves[i].SKU < moves[j].SKU })
-		for i := range moves {
-			if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
-				return nil, err
-			}
+		if err := db.applyMovements(ctx, tx, moves); err != nil {
+			return nil, err
 		}
 	}
 

@@ -24,6 +24,10 @@ const (
 	eventRequestDeclined = "request_declined"
 )
 
+// approvalKeyPrefix starts the idempotency key of a cancel that approves
+// a customer's request (ApproveRequest adds it).
+const approvalKeyPrefix = "approval:"
+
 // ruleActor is who decides a request the auto-approval rule approves.
 const ruleActor = "rule"
 
@@ -237,7 +241,7 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 		NotifyCustomer: false,
 		// The caller knows the payment gateways and asks them after commit.
 		Gateway:        gateway,
-		IdempotencyKey: "request:" + hashHex[:32], Actor: ruleActor}
+		IdempotencyKey: "request:" + hashHex[:32], Actor: ruleActor, Source: canceldesk.SourceAutoApproved}
 	if settings.RestockOnCancel {
 		loc, err := db.cancelLocation(ctx, tx, settings.DefaultLocationID)
 		if err != nil {
@@ -410,8 +414,9 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	// The key says where the cancel came from (see cancelSource).
+	// An approval's key never collides with a dialog's.
 	req.IdempotencyKey = approvalKeyPrefix + req.IdempotencyKey
+	req.Source = canceldesk.SourceCustomerRequest
 	return keyedTx(ctx, db, func(w *Tx) (*canceldesk.CancelResult, error) {
 		tx := w.Tx
 		r, err := db.request(ctx, tx, `id = ?`, true, id)

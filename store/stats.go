@@ -155,26 +155,6 @@ func orderStats(o *canceldesk.Order) []statsDelta {
 	return out
 }
 
-// approvalKeyPrefix starts the idempotency key of a cancel that approves
-// a customer's request (ApproveRequest adds it), so the cancel's source
-// can be told later.
-const approvalKeyPrefix = "approval:"
-
-// cancelSource is the rollups' source of a cancel asked by req: the
-// auto-approval rule (actor "rule", or a key "request:…") is auto_approved,
-// a staff approval of a customer request (a key "approval:…") is
-// customer_request, anything else staff. Migrations 0007 and the export
-// read cancellations the same way.
-func cancelSource(req canceldesk.CancelRequest) string {
-	switch {
-	case req.Actor == ruleActor || strings.HasPrefix(req.IdempotencyKey, "request:"):
-		return StatsSourceAutoApproved
-	case strings.HasPrefix(req.IdempotencyKey, approvalKeyPrefix):
-		return StatsSourceCustomerRequest
-	}
-	return StatsSourceStaff
-}
-
 // statsChunk is how many rows one upsert carries (9 parameters each).
 const statsChunk = 500
 

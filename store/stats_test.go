@@ -199,7 +199,7 @@ func TestStatsRollups(t *testing.T) {
 			req := canceldesk.CancelRequest{OrderID: o.ID, Reason: stReasons[rng.IntN(len(stReasons))],
 				Refund: canceldesk.RefundLater, IdempotencyKey: fmt.Sprintf("stats-dialog-%08d", key), Actor: "staff@example.com"}
 			if rng.IntN(3) == 0 {
-				req.Actor = ruleActor
+				req.Actor, req.Source = ruleActor, canceldesk.SourceAutoApproved
 				rule++
 			} else {
 				staff++
@@ -323,7 +323,8 @@ func TestStatsBackfillFrom0006(t *testing.T) {
 			if o.CancelledAt == nil && n < 10 {
 				n++
 				req := canceldesk.CancelRequest{OrderID: o.ID, Reason: canceldesk.ReasonFraud, Refund: canceldesk.RefundLater,
-					IdempotencyKey: fmt.Sprintf("request:%016d", n), Actor: "staff@example.com"}
+					IdempotencyKey: fmt.Sprintf("request:%016d", n), Actor: "staff@example.com",
+					Source: canceldesk.SourceAutoApproved}
 				if _, err := db.CancelOrder(rtCtx(t), req); err != nil {
 					t.Fatal(err)
 				}
