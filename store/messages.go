@@ -299,7 +299,7 @@ func (db *DB) ResendMessage(ctx context.Context, id int64, actor string) error {
 		if !order.Valid {
 			return nil
 		}
-		return db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: order.Int64, Kind: eventMessageResent, Message: recipient,
+		return db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: order.Int64, Kind: eventMessageResent, Data: canceldesk.EventData{Recipient: recipient},
 			Actor: actor, CreatedAt: now})
 	})
 }
