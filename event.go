@@ -19,10 +19,18 @@ type EventData struct {
 	Reason     string      `json:"reason,omitempty"`      // a reason code (cancel or request)
 	Note       string      `json:"note,omitempty"`        // staff note, customer comment or message, as written
 	Order      string      `json:"order,omitempty"`       // the related order's name ("#4000-R1")
-	Rule       string      `json:"rule,omitempty"`        // the auto-approval rule
-	Limit      int64       `json:"limit,omitempty"`       // the staff refund limit passed by a rule, in Currency
-	Recipient  string      `json:"recipient,omitempty"`   // a message's recipient
-	Template   string      `json:"template,omitempty"`    // a message template's name
+	// ReasonOption is the key of the reason the staff picked
+	// (cancel.reason_option.<key>), finer than the code Reason.
+	ReasonOption string `json:"reason_option,omitempty"`
+	// Auto-approval rule of a request approved by the store: orders placed
+	// within RuleMinutes, total at most RuleTotal (Currency), no tag of
+	// RuleTags; Limit is the staff refund limit it refunded above.
+	RuleMinutes int      `json:"rule_minutes,omitempty"`
+	RuleTotal   int64    `json:"rule_total,omitempty"`
+	RuleTags    []string `json:"rule_tags,omitempty"`
+	Limit       int64    `json:"limit,omitempty"`
+	Recipient   string   `json:"recipient,omitempty"` // a message's recipient
+	Template    string   `json:"template,omitempty"`  // a message template's name
 	// WaitsForRefund: the customer message is held until the refund
 	// RefundID succeeds.
 	WaitsForRefund bool `json:"waits_for_refund,omitempty"`

@@ -219,7 +219,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (9) The timeline.
-	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Data: canceldesk.EventData{Reason: string(req.Reason), Note: req.StaffNote}}}
+	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Data: canceldesk.EventData{Reason: string(req.Reason), ReasonOption: req.ReasonKey, Note: req.StaffNote}}}
 	if rf := res.Refund; rf != nil {
 		kind := canceldesk.EventRefund
 		if rf.Kind == canceldesk.RefundKindVoid {

@@ -51,11 +51,12 @@ func notificationEventData(email string, events []canceldesk.Event) canceldesk.E
 }
 
 // ruleEventData is the data of a request approved by the store's rule: the
-// rule, and the staff refund limit it passed when it refunded above one.
-func ruleEventData(rule string, rf *canceldesk.Refund, settings canceldesk.Settings) canceldesk.EventData {
-	d := canceldesk.EventData{Rule: rule}
+// rule's terms in currency, and the staff refund limit it passed when it refunded above one.
+func ruleEventData(rule canceldesk.AutoApproval, currency string, rf *canceldesk.Refund, settings canceldesk.Settings) canceldesk.EventData {
+	d := canceldesk.EventData{RuleMinutes: rule.MaxAgeMinutes, RuleTotal: rule.MaxTotal[currency], Currency: currency,
+		RuleTags: rule.ExcludeTags}
 	if rf != nil && rf.Kind == canceldesk.RefundKindRefund && settings.StaffRefundLimit[rf.Currency] > 0 {
-		d.Limit, d.Currency = settings.StaffRefundLimit[rf.Currency], rf.Currency
+		d.Limit = settings.StaffRefundLimit[rf.Currency]
 	}
 	return d
 }

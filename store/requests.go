@@ -206,7 +206,7 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 				Data: canceldesk.EventData{Reason: r.Reason, Note: truncateRunes(r.Comment, maxEventTextLen)}, CreatedAt: now})
 		case canceldesk.RequestApproved:
 			err = db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestApproved, Actor: ruleActor,
-				Data: ruleEventData(r.Rule, res.Refund, settings), CreatedAt: now})
+				Data: ruleEventData(rule, o.Currency, res.Refund, settings), CreatedAt: now})
 		}
 		if err != nil {
 			return err
