@@ -37,10 +37,10 @@ func TestTimelineEveryKindRendersInBothLanguages(t *testing.T) {
 			t.Errorf("event.%s is missing from a catalogue", kind)
 		}
 		for _, data := range []canceldesk.EventData{{}, fullEventData()} {
-			e := canceldesk.Event{Kind: kind, Data: data}
-			if e.Data.IsZero() {
-				e.Message = ""
+			if kind == canceldesk.EventRequestReceived && data.Reason != "" {
+				data.Reason = "changed_mind" // a customer's reason
 			}
+			e := canceldesk.Event{Kind: kind, Data: data}
 			got := map[string]string{"en": handlers.EventText(en, e), "zh-TW": handlers.EventText(zh, e)}
 			for lang, text := range got {
 				if text == "" || strings.Contains(text, "⟦") || strings.Contains(text, "<no value>") {

@@ -60,6 +60,9 @@ func eventSummary(e canceldesk.Event) string {
 			return ""
 		}
 		s := fmt.Sprintf("within %d min, total ≤ %s", d.RuleMinutes, money(d.RuleTotal))
+		if len(d.RuleTags) > 0 {
+			s += ", no tag of " + strings.Join(d.RuleTags, ", ")
+		}
 		if d.Limit != 0 {
 			s += " · limit " + money(d.Limit)
 		}

@@ -312,9 +312,9 @@ func TestRecreationsMigrationKeepsEarlierRecreations(t *testing.T) {
 			`DROP TABLE recreations`,
 			`DELETE FROM schema_migrations WHERE version = 11`,
 			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'a@example.com', '%s', 1)`,
-				orig.ID, canceldesk.RecreatedMessage(r1.Name, r1.ID)),
+				orig.ID, fmt.Sprintf("Re-created as %s (order %d)", r1.Name, r1.ID)),
 			fmt.Sprintf(`INSERT INTO events (order_id, kind, actor, message, created_at) VALUES (%d, 'recreated', 'b@example.com', '%s', 2)`,
-				orig.ID, canceldesk.RecreatedMessage(r2.Name, r2.ID)),
+				orig.ID, fmt.Sprintf("Re-created as %s (order %d)", r2.Name, r2.ID)),
 		} {
 			if _, err := raw.Exec(stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
