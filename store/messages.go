@@ -21,7 +21,7 @@ var _ canceldesk.MessageStore = (*DB)(nil)
 
 // eventMessageResent is the timeline's kind for a failed message a manager
 // sent again.
-const eventMessageResent = "message_resent"
+const eventMessageResent = canceldesk.EventMessageResent
 
 // Bounds of the Messages page and of one claim.
 const (

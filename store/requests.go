@@ -19,9 +19,9 @@ var _ canceldesk.RequestStore = (*DB)(nil)
 
 // Timeline kinds written by customer requests.
 const (
-	eventRequestReceived = "request_received"
-	eventRequestApproved = "request_approved"
-	eventRequestDeclined = "request_declined"
+	eventRequestReceived = canceldesk.EventRequestReceived
+	eventRequestApproved = canceldesk.EventRequestApproved
+	eventRequestDeclined = canceldesk.EventRequestDeclined
 )
 
 // ruleActor is who decides a request the auto-approval rule approves.
