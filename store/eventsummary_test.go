@@ -64,7 +64,7 @@ func eventSummary(e canceldesk.Event) string {
 			s += ", no tag of " + strings.Join(d.RuleTags, ", ")
 		}
 		if d.Limit != 0 {
-			s += " · limit " + money(d.Limit)
+			s += " · refund without the staff refund limit (" + money(d.Limit) + ")"
 		}
 		return s
 	}
