@@ -62,6 +62,7 @@ type CancelRequest struct {
 	OrderID        int64
 	Reason         CancelReason // Shopify code
 	ReasonLabel    string       // the label the staff picked, as shown (e.g. "Item out of stock")
+	ReasonKey      string       // the key of the reason picked (see ReasonByKey), if any
 	Refund         RefundChoice
 	Restock        bool
 	LocationID     int64  // where restocked units go; required when Restock

@@ -250,31 +250,3 @@ func FuzzValidateAccount(f *testing.F) {
 		}
 	})
 }
-
-// FuzzParseRecreateLink: a timeline message is a re-create link only when
-// it is exactly one the re-create writes, and every one it writes (for an
-// order name on one line) reads back to the same name and id.
-func FuzzParseRecreateLink(f *testing.F) {
-	f.Add("#1001-R1", int64(42), "Re-created as #1001-R1 (order 42)")
-	f.Add("#1001 (order 7)", int64(8), "Re-created from #1001 (order 7) (order 8)")
-	f.Add("x", int64(0), "Re-created as x (order 0)")
-	f.Add("x", int64(-3), "Re-created as x (order 99999999999999999999)")
-	for _, s := range hostile {
-		f.Add(s, int64(1), "Re-created as "+s+" (order 1)")
-	}
-	f.Fuzz(func(t *testing.T, name string, id int64, message string) {
-		if got, gotID, ok := canceldesk.ParseRecreateLink(message); ok {
-			if gotID <= 0 || (message != canceldesk.RecreatedMessage(got, gotID) && message != canceldesk.RecreatedFromMessage(got, gotID)) {
-				t.Fatalf("%q parses to %q, %d", message, got, gotID)
-			}
-		}
-		if id <= 0 || strings.Contains(name, "\n") {
-			return
-		}
-		for _, msg := range []string{canceldesk.RecreatedMessage(name, id), canceldesk.RecreatedFromMessage(name, id)} {
-			if got, gotID, ok := canceldesk.ParseRecreateLink(msg); !ok || got != name || gotID != id {
-				t.Fatalf("%q parses to %q, %d, %v", msg, got, gotID, ok)
-			}
-		}
-	})
-}

@@ -290,9 +290,10 @@ func DeriveFulfillment(lines []LineItem) FulfillmentStatus {
 type Event struct {
 	ID        int64
 	OrderID   int64
-	Kind      string // e.g. "imported", "created", "cancelled"
-	Actor     string // who did it: an account email, "import", "system"
-	Message   string
+	Kind      string    // e.g. "imported", "created", "cancelled"
+	Actor     string    // who did it: an account email, "import", "system"
+	Message   string    // legacy English text of rows written before Data; empty on new rows
+	Data      EventData // what the entry says, rendered in the reader's language
 	CreatedAt time.Time
 }
 

@@ -1,7 +1,6 @@
 package canceldesk
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,9 +9,8 @@ import (
 )
 
 // Event kinds written by a re-create: "recreated" on the original order,
-// "recreated_from" on the new one. Each message names the other order and
-// carries its id (see RecreatedMessage, RecreatedFromMessage and
-// ParseRecreateLink), so the timelines link both ways.
+// "recreated_from" on the new one. Each names the other order by name in
+// its data (EventData.Order), so the timelines link both ways.
 const (
 	EventRecreated     = "recreated"
 	EventRecreatedFrom = "recreated_from"
@@ -92,33 +90,4 @@ func NewRecreatedOrder(o *Order, name string, now time.Time) *Order {
 		n.LineItems = append(n.LineItems, LineItem{Name: li.Name, SKU: li.SKU, Quantity: li.Quantity, Price: li.Price})
 	}
 	return n
-}
-
-// RecreatedMessage is the message of the "recreated" event on the original:
-// "Re-created as #1001-R1 (order 42)".
-func RecreatedMessage(newName string, newID int64) string {
-	return fmt.Sprintf("Re-created as %s (order %d)", newName, newID)
-}
-
-// RecreatedFromMessage is the message of the "recreated_from" event on the
-// new order: "Re-created from #1001 (order 7)".
-func RecreatedFromMessage(origName string, origID int64) string {
-	return fmt.Sprintf("Re-created from %s (order %d)", origName, origID)
-}
-
-var recreateLink = regexp.MustCompile(`^Re-created (?:as|from) (.*) \(order ([1-9][0-9]*)\)$`)
-
-// ParseRecreateLink returns the other order's name and id from the message
-// of a "recreated" or "recreated_from" event; ok is false for any other
-// message.
-func ParseRecreateLink(message string) (name string, id int64, ok bool) {
-	m := recreateLink.FindStringSubmatch(message)
-	if m == nil {
-		return "", 0, false
-	}
-	id, err := strconv.ParseInt(m[2], 10, 64)
-	if err != nil || id <= 0 {
-		return "", 0, false
-	}
-	return m[1], id, true
 }

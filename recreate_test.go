@@ -54,20 +54,3 @@ func TestNewRecreatedOrder(t *testing.T) {
 		t.Errorf("original tags changed: %q", o.Tags)
 	}
 }
-
-func TestParseRecreateLink(t *testing.T) {
-	for _, msg := range []string{RecreatedMessage("#1001-R1", 42), RecreatedFromMessage("#1001-R1", 42)} {
-		if name, id, ok := ParseRecreateLink(msg); !ok || name != "#1001-R1" || id != 42 {
-			t.Errorf("ParseRecreateLink(%q) = %q, %d, %v", msg, name, id, ok)
-		}
-	}
-	if RecreatedMessage("#1001-R1", 42) != "Re-created as #1001-R1 (order 42)" ||
-		RecreatedFromMessage("#1001", 7) != "Re-created from #1001 (order 7)" {
-		t.Error("message format changed")
-	}
-	for _, msg := range []string{"", "Re-created as #1", "Re-created as #1 (order 0)", "Cancelled (order 3)"} {
-		if _, _, ok := ParseRecreateLink(msg); ok {
-			t.Errorf("ParseRecreateLink(%q) ok", msg)
-		}
-	}
-}

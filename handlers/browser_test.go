@@ -404,6 +404,32 @@ func TestJourneyCancelOrder(t *testing.T) {
 		t.Errorf("link = %q", link)
 	}
 	browsertest.Screenshot(t, ctx, "recreated-original")
+
+	// A zh-TW reader sees the same timeline in Chinese, from its data.
+	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+path+"?lang=zh-TW")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('.timeline') !== null`)
+	tl := text(t, ctx, ".timeline")
+	for _, want := range []string{"已取消訂單", "已退款", "商品已補回庫存", "已重新建立為 " + name + "-R1"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("zh-TW timeline lacks %q: %q", want, tl)
+		}
+	}
+	for _, english := range []string{"Order cancelled", "Refund issued", "Re-created as", "Items restocked"} {
+		if strings.Contains(tl, english) {
+			t.Errorf("zh-TW timeline holds %q: %q", english, tl)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "timeline-zh")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+path+"?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('a.recreated-link') !== null`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a.recreated-link`))); err != nil {
 		t.Fatal(err)
 	}

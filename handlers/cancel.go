@@ -83,7 +83,7 @@ func (f cancelForm) request(orderID int64, acct *canceldesk.Account, gateway str
 	if r.Key != "" {
 		label = l.T("cancel.reason_option." + r.Key)
 	}
-	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label,
+	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label, ReasonKey: r.Key,
 		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
 		StaffNote: f.Note, NotifyCustomer: f.Notify, Offer: canceldesk.Offer{Kind: f.OfferKind, Text: f.OfferText},
 		Gateway: gateway, IdempotencyKey: f.Key, Actor: acct.Email, ActorRole: acct.Role}
@@ -278,13 +278,4 @@ func (s *Server) recreateOrder(c *fiber.Ctx) error {
 		return err
 	}
 	return redirect(c, "/orders/"+strconv.FormatInt(o.ID, 10)+"?recreated=1")
-}
-
-// recreateLink is the template function that turns a re-create event's
-// message into a link to the other order ("" when it is not one).
-func recreateLink(msg string) string {
-	if _, id, ok := canceldesk.ParseRecreateLink(msg); ok {
-		return "/orders/" + strconv.FormatInt(id, 10)
-	}
-	return ""
 }

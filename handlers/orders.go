@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 
@@ -103,6 +104,8 @@ type orderPage struct {
 	// Recreation is the order re-created from this one, if any: the page
 	// links to it instead of offering to re-create.
 	Recreation *canceldesk.Recreation
+	// RelatedOrders are the ids of the orders the timeline names (by name).
+	RelatedOrders map[string]int64
 	// Toast is the catalogue key of what the last action did, if any.
 	Toast string
 }
@@ -179,5 +182,34 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if p.RelatedOrders, err = s.relatedOrders(ctx, events, p.Recreation); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "orders/show", "", p)
+}
+
+// relatedOrders finds the ids of the orders the timeline's entries name
+// (re-created as / from), so they link to their pages; a name that no
+// longer exists stays text.
+func (s *Server) relatedOrders(ctx context.Context, events []canceldesk.Event, rec *canceldesk.Recreation) (map[string]int64, error) {
+	ids := map[string]int64{}
+	if rec != nil {
+		ids[rec.OrderName] = rec.OrderID
+	}
+	for _, e := range events {
+		name := e.Data.Order
+		if _, ok := ids[name]; ok || name == "" {
+			continue
+		}
+		page, err := s.Store.ListOrders(ctx, canceldesk.OrderFilter{Query: name, Limit: 20})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Orders {
+			if o.Name == name {
+				ids[name] = o.ID
+			}
+		}
+	}
+	return ids, nil
 }

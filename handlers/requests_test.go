@@ -10,8 +10,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/handlers"
+	"github.com/canceldesk/canceldesk/i18n"
 )
 
 // requestOrder imports an open, paid, unshipped order #R<n> for
@@ -265,9 +268,11 @@ func TestAutoApproval(t *testing.T) {
 		t.Fatal("the rule did not approve a young small unshipped order")
 	}
 	events, _ := a.db.Events(ctx, small.ID)
+	bundle, _ := i18n.New()
+	en := bundle.Localizer("en", time.UTC)
 	named := false
 	for _, e := range events {
-		named = named || (e.Kind == "request_approved" && e.Actor == "rule" && strings.Contains(e.Message, "30 min"))
+		named = named || (e.Kind == "request_approved" && e.Actor == "rule" && strings.Contains(handlers.EventText(en, e), "30 min"))
 	}
 	if !named {
 		t.Errorf("the timeline does not name the rule: %+v", events)

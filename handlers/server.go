@@ -144,7 +144,7 @@ func New(cfg Config) (*fiber.App, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFunc("asset", s.assets.url)
 	engine.AddFunc("int64", func(n int) int64 { return int64(n) })
-	engine.AddFunc("recreateLink", recreateLink)
+	engine.AddFunc("timelineEntry", timelineEntry)
 	engine.AddFunc("gatewayKey", gatewayKey)
 	engine.AddFunc("age", age)
 	engine.AddFunc("add", func(a, b int) int { return a + b })

@@ -64,7 +64,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		ins := []*bulkInsert{
 			db.newBulkInsert(ctx, tx, "orders", db.orderRowColumns()),
 			db.newBulkInsert(ctx, tx, "line_items", "id, "+lineRowColumns),
-			db.newBulkInsert(ctx, tx, "events", `id, order_id, kind, actor, message, created_at`),
+			db.newBulkInsert(ctx, tx, "events", `id, order_id, kind, actor, message, data, created_at`),
 		}
 		if db.dialect == sqlite {
 			ins = append(ins, db.newBulkInsert(ctx, tx, "order_search", `rowid, doc`))
@@ -104,7 +104,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 						return err
 					}
 				}
-				if err := eventsIns.add(eventIDs[start+i], o.ID, canceldesk.EventImported, BulkActor, "", now.UnixMicro()); err != nil {
+				if err := eventsIns.add(eventIDs[start+i], o.ID, canceldesk.EventImported, BulkActor, "", "", now.UnixMicro()); err != nil {
 					return err
 				}
 				if db.dialect == sqlite {

@@ -200,13 +200,13 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (9) The timeline.
-	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Message: joinNonEmpty(" — ", req.ReasonLabel, req.StaffNote)}}
+	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Data: canceldesk.EventData{Reason: string(req.Reason), ReasonOption: req.ReasonKey, Note: req.StaffNote}}}
 	if rf := res.Refund; rf != nil {
 		kind := canceldesk.EventRefund
 		if rf.Kind == canceldesk.RefundKindVoid {
 			kind = canceldesk.EventVoid
 		}
-		events = append(events, canceldesk.Event{Kind: kind, Message: refundMessage(*rf)})
+		events = append(events, canceldesk.Event{Kind: kind, Data: refundEventData(*rf)})
 	}
 	if err := db.actionEvents(ctx, tx, events, moves, plan.Notify, o, req.Actor, now); err != nil {
 		return nil, err
@@ -375,14 +375,4 @@ func isForeignKeyViolation(err error) bool {
 		return pgErr.Code == "23503"
 	}
 	return strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}
-
-func joinNonEmpty(sep string, ss ...string) string {
-	var out []string
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, sep)
 }

@@ -21,7 +21,7 @@ var _ canceldesk.MessageStore = (*DB)(nil)
 
 // eventMessageResent is the timeline's kind for a failed message a manager
 // sent again.
-const eventMessageResent = "message_resent"
+const eventMessageResent = canceldesk.EventMessageResent
 
 // Bounds of the Messages page and of one claim.
 const (
@@ -299,7 +299,7 @@ func (db *DB) ResendMessage(ctx context.Context, id int64, actor string) error {
 		if !order.Valid {
 			return nil
 		}
-		return db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: order.Int64, Kind: eventMessageResent, Message: recipient,
+		return db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: order.Int64, Kind: eventMessageResent, Data: canceldesk.EventData{Recipient: recipient},
 			Actor: actor, CreatedAt: now})
 	})
 }

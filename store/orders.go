@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -317,7 +318,7 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 
 // Events implements canceldesk.OrderStore.
 func (db *DB) Events(ctx context.Context, orderID int64) ([]canceldesk.Event, error) {
-	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, order_id, kind, actor, message, created_at
+	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, order_id, kind, actor, message, data, created_at
 		FROM events WHERE order_id = ? ORDER BY id`), orderID)
 	if err != nil {
 		return nil, err
@@ -327,8 +328,14 @@ func (db *DB) Events(ctx context.Context, orderID int64) ([]canceldesk.Event, er
 	for rows.Next() {
 		var e canceldesk.Event
 		var at int64
-		if err := rows.Scan(&e.ID, &e.OrderID, &e.Kind, &e.Actor, &e.Message, &at); err != nil {
+		var data string
+		if err := rows.Scan(&e.ID, &e.OrderID, &e.Kind, &e.Actor, &e.Message, &data, &at); err != nil {
 			return nil, err
+		}
+		if data != "" {
+			if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+				return nil, fmt.Errorf("store: event %d data: %w", e.ID, err)
+			}
 		}
 		e.CreatedAt = fromMicros(at)
 		out = append(out, e)
@@ -337,8 +344,12 @@ func (db *DB) Events(ctx context.Context, orderID int64) ([]canceldesk.Event, er
 }
 
 func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *canceldesk.Event) error {
-	return tx.QueryRowContext(ctx, db.bind(`INSERT INTO events (order_id, kind, actor, message, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`), e.OrderID, e.Kind, e.Actor, e.Message, e.CreatedAt.UnixMicro()).Scan(&e.ID)
+	data, err := eventDataJSON(e.Data)
+	if err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, db.bind(`INSERT INTO events (order_id, kind, actor, message, data, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), e.OrderID, e.Kind, e.Actor, e.Message, data, e.CreatedAt.UnixMicro()).Scan(&e.ID)
 }
 
 // insertEvents writes an action's timeline entries on order orderID (0

@@ -136,8 +136,8 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 
 	// (6) The timelines, linked both ways.
 	events := []canceldesk.Event{
-		{OrderID: orig.ID, Kind: canceldesk.EventRecreated, Message: canceldesk.RecreatedMessage(n.Name, n.ID)},
-		{OrderID: n.ID, Kind: canceldesk.EventRecreatedFrom, Message: canceldesk.RecreatedFromMessage(orig.Name, orig.ID)},
+		{OrderID: orig.ID, Kind: canceldesk.EventRecreated, Data: canceldesk.EventData{Order: n.Name}},
+		{OrderID: n.ID, Kind: canceldesk.EventRecreatedFrom, Data: canceldesk.EventData{Order: orig.Name}},
 	}
 	if err := db.insertEvents(ctx, tx, events, 0, actor, now); err != nil {
 		return nil, err

@@ -63,15 +63,12 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 			if err := db.releaseMessages(ctx, tx, rf.ID, at); err != nil {
 				return err
 			}
-			e = canceldesk.Event{Kind: canceldesk.EventRefund, Message: refundMessage(*rf)}
+			e = canceldesk.Event{Kind: canceldesk.EventRefund, Data: refundEventData(*rf)}
 			if rf.Kind == canceldesk.RefundKindVoid {
 				e.Kind = canceldesk.EventVoid
 			}
 		case canceldesk.RefundFailed:
-			e = canceldesk.Event{Kind: canceldesk.EventRefundFailed, Message: refundMessage(*rf)}
-			if errMsg != "" {
-				e.Message += ": " + errMsg
-			}
+			e = canceldesk.Event{Kind: canceldesk.EventRefundFailed, Data: withError(refundEventData(*rf), errMsg)}
 		default:
 			return nil // still pending: the provider's id is kept, the timeline waits
 		}
@@ -138,9 +135,8 @@ func (db *DB) RetryRefund(ctx context.Context, refundID int64, actor string, rol
 		}
 		rf.Status, rf.Error, rf.UpdatedAt = canceldesk.RefundPending, "", fromMicros(now.UnixMicro())
 		w.queuedRefund(rf)
-		money := canceldesk.Money{Amount: rf.Amount, Currency: rf.Currency}
 		e := canceldesk.Event{OrderID: rf.OrderID, Kind: canceldesk.EventRefundRetry, Actor: actor, CreatedAt: now,
-			Message: fmt.Sprintf("%s %s · %s", rf.Currency, money.Decimal(), rf.Gateway)}
+			Data: refundEventData(*rf)}
 		if err := db.insertEvent(ctx, tx, &e); err != nil {
 			return err
 		}

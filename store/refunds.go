@@ -328,19 +328,15 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	}
 
 	// (9) The timeline.
-	msg := refundMessage(rf)
-	if res.Credit != nil {
-		msg += " · store credit " + res.Credit.Code
-	}
-	events := []canceldesk.Event{{Kind: canceldesk.EventRefund, Message: msg}}
-	var returned []string
+	events := []canceldesk.Event{{Kind: canceldesk.EventRefund, Data: withCredit(refundEventData(rf), res.Credit)}}
+	var returned []canceldesk.EventItem
 	for _, l := range plan.Lines {
 		if l.Returned > 0 {
-			returned = append(returned, fmt.Sprintf("%d × %s", l.Returned, lineLabel(l.SKU, l.Name)))
+			returned = append(returned, canceldesk.EventItem{Label: lineLabel(l.SKU, l.Name), Quantity: l.Returned})
 		}
 	}
 	if len(returned) > 0 {
-		events = append(events, canceldesk.Event{Kind: canceldesk.EventReturned, Message: strings.Join(returned, ", ")})
+		events = append(events, canceldesk.Event{Kind: canceldesk.EventReturned, Data: canceldesk.EventData{Items: returned}})
 	}
 	if err := db.actionEvents(ctx, tx, events, moves, plan.Notify, o, req.Actor, now); err != nil {
 		return nil, err
@@ -404,7 +400,7 @@ func (db *DB) actionEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.
 	}
 	events = append(events, restocked...)
 	if notify {
-		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Message: o.Email})
+		events = append(events, canceldesk.Event{Kind: canceldesk.EventNotificationOwed, Data: notificationEventData(o.Email, events)})
 	}
 	return db.insertEvents(ctx, tx, events, o.ID, actor, now)
 }
@@ -414,13 +410,13 @@ func (db *DB) actionEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.
 func (db *DB) restockEvents(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) ([]canceldesk.Event, error) {
 	var (
 		locs  []int64
-		parts = map[int64][]string{}
+		parts = map[int64][]canceldesk.EventItem{}
 	)
 	for _, m := range moves {
 		if _, ok := parts[m.LocationID]; !ok {
 			locs = append(locs, m.LocationID)
 		}
-		parts[m.LocationID] = append(parts[m.LocationID], fmt.Sprintf("%d × %s", m.Delta, m.SKU))
+		parts[m.LocationID] = append(parts[m.LocationID], canceldesk.EventItem{Label: m.SKU, Quantity: m.Delta})
 	}
 	sort.Slice(locs, func(i, j int) bool { return locs[i] < locs[j] })
 	var out []canceldesk.Event
@@ -432,7 +428,7 @@ func (db *DB) restockEvents(ctx context.Context, tx *sql.Tx, moves []canceldesk.
 		} else if err != nil {
 			return nil, err
 		}
-		out = append(out, canceldesk.Event{Kind: canceldesk.EventRestocked, Message: strings.Join(parts[loc], ", ") + " → " + name})
+		out = append(out, canceldesk.Event{Kind: canceldesk.EventRestocked, Data: canceldesk.EventData{Items: parts[loc], Location: name}})
 	}
 	return out, nil
 }
@@ -442,13 +438,6 @@ func lineLabel(sku, name string) string {
 		return sku
 	}
 	return name
-}
-
-// refundMessage is the timeline's line for a refund: "USD 12.50 · manual ·
-// succeeded".
-func refundMessage(rf canceldesk.Refund) string {
-	money := canceldesk.Money{Amount: rf.Amount, Currency: rf.Currency}
-	return fmt.Sprintf("%s %s · %s · %s", rf.Currency, money.Decimal(), rf.Gateway, rf.Status)
 }
 
 // outboxRefundIssued is the payload of a refund_issued message. It never

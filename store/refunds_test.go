@@ -218,7 +218,7 @@ func rtEvents(t *testing.T, db *DB, id int64) (kinds []string, msgs map[string][
 	msgs = map[string][]string{}
 	for _, e := range events {
 		kinds = append(kinds, e.Kind)
-		msgs[e.Kind] = append(msgs[e.Kind], e.Message)
+		msgs[e.Kind] = append(msgs[e.Kind], eventSummary(e))
 	}
 	return kinds, msgs
 }

@@ -19,9 +19,9 @@ var _ canceldesk.RequestStore = (*DB)(nil)
 
 // Timeline kinds written by customer requests.
 const (
-	eventRequestReceived = "request_received"
-	eventRequestApproved = "request_approved"
-	eventRequestDeclined = "request_declined"
+	eventRequestReceived = canceldesk.EventRequestReceived
+	eventRequestApproved = canceldesk.EventRequestApproved
+	eventRequestDeclined = canceldesk.EventRequestDeclined
 )
 
 // approvalKeyPrefix starts the idempotency key of a cancel that approves
@@ -207,10 +207,10 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 		switch r.Status {
 		case canceldesk.RequestPending:
 			err = db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestReceived, Actor: r.Email,
-				Message: joinNonEmpty(" — ", reasonWords(r.Reason), truncateRunes(r.Comment, maxEventTextLen)), CreatedAt: now})
+				Data: canceldesk.EventData{Reason: r.Reason, Note: truncateRunes(r.Comment, maxEventTextLen)}, CreatedAt: now})
 		case canceldesk.RequestApproved:
 			err = db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestApproved, Actor: ruleActor,
-				Message: joinNonEmpty(" · ", r.Rule, ruleLimitNote(res.Refund, settings)), CreatedAt: now})
+				Data: ruleEventData(rule, o.Currency, res.Refund, settings), CreatedAt: now})
 		}
 		if err != nil {
 			return err
@@ -269,19 +269,6 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 	}
 	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_approval`)
 	return nil, err
-}
-
-// ruleLimitNote says, for the timeline of an automatic approval, that its
-// refund was not held to the staff refund limit set for its currency (the
-// rule is the store's, not a staff member's); "" when no limit is set or
-// no money moved.
-func ruleLimitNote(rf *canceldesk.Refund, settings canceldesk.Settings) string {
-	if rf == nil || rf.Kind != canceldesk.RefundKindRefund || settings.StaffRefundLimit[rf.Currency] <= 0 {
-		return ""
-	}
-	limit := canceldesk.Money{Amount: settings.StaffRefundLimit[rf.Currency], Currency: rf.Currency}
-	return fmt.Sprintf("refund without the staff refund limit (%s %s): approved by the store's rule, not staff",
-		rf.Currency, limit.Decimal())
 }
 
 // cancelLocation is where an automatic cancel restocks: the settings'
@@ -524,7 +511,7 @@ func (db *DB) DeclineRequest(ctx context.Context, id int64, message, actor strin
 			return err
 		}
 		if err := db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestDeclined, Actor: actor,
-			Message: truncateRunes(message, maxEventTextLen), CreatedAt: now}); err != nil {
+			Data: canceldesk.EventData{Note: truncateRunes(message, maxEventTextLen)}, CreatedAt: now}); err != nil {
 			return err
 		}
 		settings, err := db.settings(ctx, tx)

@@ -193,7 +193,7 @@ func TestRequestFileEnumeration(t *testing.T) {
 		if n := strings.Count(strings.Join(kinds, ","), eventRequestReceived); n != 2 {
 			t.Errorf("events %v, want two request_received", kinds)
 		}
-		if got := msgs[eventRequestReceived][0]; got != "changed mind — Ordered the wrong size." {
+		if got := msgs[eventRequestReceived][0]; got != "changed_mind — Ordered the wrong size." {
 			t.Errorf("received event message %q", got)
 		}
 		if a := rtString(t, db, `SELECT actor FROM events WHERE kind = 'request_received' ORDER BY id LIMIT 1`); a != "OLIVIA.STONE@example.COM" {
@@ -303,7 +303,7 @@ func TestRequestAutoApproval(t *testing.T) {
 			t.Errorf("cancellation label %q", label)
 		}
 		kinds, msgs := rtEvents(t, db, o.ID)
-		if len(msgs[eventRequestApproved]) != 1 || msgs[eventRequestApproved][0] != desc {
+		if len(msgs[eventRequestApproved]) != 1 || msgs[eventRequestApproved][0] != "within 60 min, total ≤ USD 50.00, no tag of wholesale" {
 			t.Errorf("events %v %v, want request_approved naming the rule %q", kinds, msgs[eventRequestApproved], desc)
 		}
 		if a := rtString(t, db, `SELECT actor FROM events WHERE order_id = ? AND kind = 'request_approved'`, o.ID); a != "rule" {
