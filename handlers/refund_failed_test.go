@@ -22,8 +22,9 @@ import (
 // stripeApp is a test app whose card refunds go through Stripe at a
 // loopback address nothing listens on yet (Stripe unreachable); up starts
 // a proxy to the real stripe-mock there, which rewrite (when not nil) may
-// change each request of first, e.g. to make stripe-mock refuse it.
-func stripeApp(t *testing.T) (a *testApp, up func(rewrite func(*http.Request))) {
+// change each request of first, e.g. to make stripe-mock refuse it. opts
+// change the app's configuration first (another store, say).
+func stripeApp(t *testing.T, opts ...func(*handlers.Config)) (a *testApp, up func(rewrite func(*http.Request))) {
 	t.Helper()
 	mock, err := url.Parse(testenv.StripeMockURL(t))
 	if err != nil {
@@ -39,10 +40,10 @@ func stripeApp(t *testing.T) (a *testApp, up func(rewrite func(*http.Request))) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	a = newTestApp(t, func(c *handlers.Config) {
+	a = newTestApp(t, append(opts, func(c *handlers.Config) {
 		c.Payments = &payments.Processor{Store: c.Refunds, Registry: payments.NewRegistry(st),
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	})
+	})...)
 	return a, func(rewrite func(*http.Request)) {
 		up, err := net.Listen("tcp", addr)
 		if err != nil {
