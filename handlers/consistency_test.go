@@ -68,6 +68,7 @@ type pageFigures struct {
 	name                      string
 	total                     int64
 	refunded, pending, failed int64
+	net                       int64  // the net payment, shown once something was refunded
 	financial                 string // badge-fin-X
 	cancelled                 bool
 	refunds                   []pageRefund
@@ -108,8 +109,13 @@ func readOrderPage(t *testing.T, c *client, id int64) pageFigures {
 			p.failed = cents(t, s.Find("dd").Text())
 		case strings.TrimSpace(s.Find("dt").Text()) == "Refunded":
 			p.refunded = cents(t, s.Find("dd").Text())
+		case strings.TrimSpace(s.Find("dt").Text()) == "Net payment":
+			p.net = cents(t, s.Find("dd").Text())
 		}
 	})
+	if p.refunded > 0 && p.net != p.total-p.refunded {
+		t.Errorf("%s: net payment %d; total %d − refunded %d", p.name, p.net, p.total, p.refunded)
+	}
 	head := doc.Find(".page-head")
 	head.Find(".badge").Each(func(_ int, s *goquery.Selection) {
 		for _, cl := range strings.Fields(s.AttrOr("class", "")) {
