@@ -487,6 +487,9 @@ type BacklogEntry struct {
 	Reason      CancelReason
 	ReasonLabel string
 	Refundable  Money
+	// RefundFailed: a refund of the order was refused and waits for a
+	// Retry on the order page (RefundBalance.FailedRefund).
+	RefundFailed bool
 }
 
 // BacklogSummary is the refund-later backlog as a whole: how many orders,

@@ -21,11 +21,13 @@ import (
 
 // stripeApp is a test app whose card refunds go through Stripe at a
 // loopback address nothing listens on yet (Stripe unreachable); up starts
-// a proxy to the real stripe-mock there (see stripeProxy).
-func stripeApp(t *testing.T) (a *testApp, up func(rewrite func(*http.Request))) {
+// a proxy to the real stripe-mock there, which rewrite (when not nil) may
+// change each request of first, e.g. to make stripe-mock refuse it. opts
+// change the app's configuration first (another store, say).
+func stripeApp(t *testing.T, opts ...func(*handlers.Config)) (a *testApp, up func(rewrite func(*http.Request))) {
 	t.Helper()
 	processor, up := stripeProxy(t)
-	a = newTestApp(t, func(c *handlers.Config) { c.Payments = processor(c.Refunds) })
+	a = newTestApp(t, append(opts, func(c *handlers.Config) { c.Payments = processor(c.Refunds) })...)
 	return a, up
 }
 

@@ -40,7 +40,8 @@ func (db *DB) backlogCountQuery() string {
 func (db *DB) backlogPageQuery() string {
 	return db.bind(`SELECT o.id, o.name, o.email, o.customer_name, o.cancelled_at, o.cancel_reason, o.currency,
 	` + backlogOwedExpr + `,
-	coalesce((SELECT c.reason_label FROM cancellations c WHERE c.order_id = o.id ORDER BY c.id DESC LIMIT 1), '')
+	coalesce((SELECT c.reason_label FROM cancellations c WHERE c.order_id = o.id ORDER BY c.id DESC LIMIT 1), ''),
+	EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.id AND f.kind = 'refund' AND f.status = 'failed')
 	FROM (` + db.backlogIDs() + ` ORDER BY 1, 2 LIMIT ?) b
 	JOIN orders o ON o.id = b.id
 	ORDER BY b.cancelled_at, b.id`)
@@ -142,7 +143,7 @@ func (db *DB) RefundBacklog(ctx context.Context, limit int) ([]canceldesk.Backlo
 			reason    string
 		)
 		if err := rows.Scan(&e.OrderID, &e.Name, &e.Email, &e.Customer, &cancelled, &reason, &e.Refundable.Currency,
-			&e.Refundable.Amount, &e.ReasonLabel); err != nil {
+			&e.Refundable.Amount, &e.ReasonLabel, &e.RefundFailed); err != nil {
 			return nil, 0, err
 		}
 		e.CancelledAt, e.Reason = fromMicros(cancelled.Int64), canceldesk.CancelReason(reason)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,7 +27,12 @@ type Cache struct {
 	reads   *redis.Client
 	ttl     time.Duration
 	timeout time.Duration
-	log     *slog.Logger
+	// settle is how long after a commit Forget drops the orders again: a
+	// read that loaded an order before the commit can put it back in
+	// Redis right after the first DEL; the second one, once such a read
+	// has finished (it waits at most timeout for Redis), removes it.
+	settle time.Duration
+	log    *slog.Logger
 }
 
 // cacheVersion is part of every key; bump it when the cached shape changes.
@@ -43,7 +49,8 @@ const cacheVersion = "v3" // v3: orders carry RefundedSucceeded
 // would leave a stale order in the cache until it expires.
 func NewCache(st canceldesk.OrderStore, rdb *redis.Client, log *slog.Logger) *Cache {
 	const timeout = 50 * time.Millisecond
-	return &Cache{OrderStore: st, rdb: rdb, reads: rdb.WithTimeout(timeout), ttl: 10 * time.Minute, timeout: timeout, log: log}
+	return &Cache{OrderStore: st, rdb: rdb, reads: rdb.WithTimeout(timeout), ttl: 10 * time.Minute, timeout: timeout,
+		settle: time.Second, log: log}
 }
 
 func orderKey(id int64) string {
@@ -97,5 +104,13 @@ func (c *Cache) Invalidate(ctx context.Context, ids ...int64) {
 
 // Forget is the cache's part of the after-commit hook (see DB.OnCommit):
 // it drops the orders a committed write changed. Every instance reads the
-// same Redis, so a write on one instance is seen at once by all.
-func (c *Cache) Forget(ctx context.Context, ch canceldesk.Changes) { c.Invalidate(ctx, ch.Orders...) }
+// same Redis, so a write on one instance is seen at once by all. It drops
+// them a second time after settle, for a read that raced the commit.
+func (c *Cache) Forget(ctx context.Context, ch canceldesk.Changes) {
+	if len(ch.Orders) == 0 {
+		return
+	}
+	c.Invalidate(ctx, ch.Orders...)
+	ids := slices.Clone(ch.Orders)
+	time.AfterFunc(c.settle, func() { c.Invalidate(context.WithoutCancel(ctx), ids...) })
+}
