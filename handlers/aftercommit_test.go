@@ -62,15 +62,7 @@ func TestApprovalWithOrderCache(t *testing.T) {
 	})
 
 	t.Run("ApprovedByRule", func(t *testing.T) {
-		manager := a.signedIn(t, canceldesk.RoleManager)
-		_, doc := manager.get(t, "/settings")
-		form := formOf(doc, "form.rule-form")
-		form.Set("rule_enabled", "1")
-		form.Set("max_age", "30")
-		form.Set("max_total_USD", "50.00")
-		if res, _ := manager.post(t, "/settings/auto-approval", form); res.StatusCode != http.StatusSeeOther {
-			t.Fatalf("saving the rule: %d", res.StatusCode)
-		}
+		a.autoApprove(t)
 		o := a.requestOrder(t, "#C2")
 		if struck(t, o) {
 			t.Fatal("cancelled before the request")

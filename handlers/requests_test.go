@@ -252,15 +252,7 @@ func TestRequestQueue(t *testing.T) {
 func TestAutoApproval(t *testing.T) {
 	ctx := context.Background()
 	a := newTestApp(t)
-	manager := a.signedIn(t, canceldesk.RoleManager)
-	_, doc := manager.get(t, "/settings")
-	form := formOf(doc, "form.rule-form")
-	form.Set("rule_enabled", "1")
-	form.Set("max_age", "30")
-	form.Set("max_total_USD", "50.00")
-	if res, _ := manager.post(t, "/settings/auto-approval", form); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("saving the rule: %d", res.StatusCode)
-	}
+	manager, form := a.autoApprove(t)
 	small := a.requestOrder(t, "#A1")
 	fileRequest(t, a, "10.5.0.1", requestForm("#A1", "buyer@example.com"))
 	got, _ := a.db.Order(ctx, small.ID)
@@ -292,4 +284,21 @@ func TestAutoApproval(t *testing.T) {
 		strings.TrimSpace(page.Find("#max_age-error").Text()) == "" {
 		t.Fatalf("a bad age: %d", res.StatusCode)
 	}
+}
+
+// autoApprove turns the auto-approval rule on through Settings, as a
+// manager: requests for orders under 30 minutes old and US$50.00 are
+// approved at once. It returns the manager's client and the form it sent.
+func (a *testApp) autoApprove(t *testing.T) (*client, url.Values) {
+	t.Helper()
+	manager := a.signedIn(t, canceldesk.RoleManager)
+	_, doc := manager.get(t, "/settings")
+	form := formOf(doc, "form.rule-form")
+	form.Set("rule_enabled", "1")
+	form.Set("max_age", "30")
+	form.Set("max_total_USD", "50.00")
+	if res, _ := manager.post(t, "/settings/auto-approval", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the rule: %d", res.StatusCode)
+	}
+	return manager, form
 }
