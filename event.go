@@ -55,7 +55,16 @@ var EventKinds = []string{
 	EventReturned, EventStoreCredit, EventRefundFailed, EventRefundRetry,
 	EventRecreated, EventRecreatedFrom,
 	EventMessageResent, EventRequestReceived, EventRequestApproved, EventRequestDeclined,
+	EventShopifyCancelSent, EventShopifyRefused, EventShopifyCancelled, EventShopifyRestockSent,
 }
+
+// Event kinds written by the Shopify connection.
+const (
+	EventShopifyCancelSent  = "shopify_cancel_sent"  // a cancel was sent to Shopify; the order waits for its job
+	EventShopifyRefused     = "shopify_refused"      // Shopify refused a call; Note holds its messages
+	EventShopifyCancelled   = "shopify_cancelled"    // cancelled in Shopify's own admin, seen through the API
+	EventShopifyRestockSent = "shopify_restock_sent" // a restock was sent to Shopify
+)
 
 // Event kinds written by customer requests and the outbox.
 const (

@@ -168,6 +168,10 @@ type Order struct {
 	// creates the location; LocationID is its id once stored (0: none).
 	Location   string
 	LocationID int64
+	// ShopifyUpdatedAt is when Shopify last changed the order, as its Admin
+	// API said; nil for an order the API has not shown (a CSV import, the
+	// demo). See ShopifyOrder.
+	ShopifyUpdatedAt *time.Time
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -192,6 +196,9 @@ type LineItem struct {
 	ReturnedQuantity        int
 	ReturnRestockedQuantity int
 	RefundedShippedQuantity int
+	// ExternalID is Shopify's id of the line (gid://shopify/LineItem/…),
+	// "" when unknown (a CSV import): refundCreate names lines by it.
+	ExternalID string
 }
 
 // Cancelled reports whether the order has been cancelled.
@@ -308,6 +315,9 @@ const (
 type Location struct {
 	ID   int64
 	Name string
+	// ExternalID is Shopify's id of the location (gid://shopify/Location/…),
+	// "" for a location made here.
+	ExternalID string
 }
 
 // DefaultLocationName is the location an import creates when its orders

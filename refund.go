@@ -522,6 +522,18 @@ func DefaultSettings() Settings {
 type RefundJob struct {
 	Refund
 	Reference string // the order's payment reference at the provider
+	// For GatewayShopify: the order's numeric id at Shopify, and the lines
+	// the refund covers with their Shopify ids (restocked units say where).
+	ExternalID string
+	Lines      []RefundJobLine
+}
+
+// RefundJobLine is one line of a refund sent to Shopify.
+type RefundJobLine struct {
+	ExternalID         string // gid://shopify/LineItem/…
+	Quantity           int
+	Restock            bool
+	LocationExternalID string // gid://shopify/Location/… where restocked units go, "" when none
 }
 
 // RefundStore is the system of record for refunds, restocks and settings.
