@@ -59,6 +59,10 @@ type Config struct {
 	// Without it they are recounted after their short TTL only; so they
 	// are on other instances, whose copies are in process.
 	AfterCommit *canceldesk.AfterCommit
+	// Shopify is the live Shopify connection, nil when SHOPIFY_SHOP is
+	// unset; ShopifyStore keeps its queue, calls and state.
+	Shopify      ShopifyConn
+	ShopifyStore canceldesk.ShopifyStore
 	// Sessions stores sessions (Redis); nil keeps them in process.
 	Sessions fiber.Storage
 	// Limiter counts sign-in attempts; nil counts in process.
