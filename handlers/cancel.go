@@ -22,6 +22,8 @@ type cancelPage struct {
 	Locations []canceldesk.Location
 	Errors    map[string]string
 	Error     string // about the cancel as a whole, e.g. cancelled meanwhile
+	// Refused is Shopify's refusal of the cancel, with its messages.
+	Refused string
 	// LocationName is where restocked units go, for the preview.
 	LocationName string
 	Gateway      string // where the refund goes: "manual", "stripe"
@@ -232,8 +234,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
-	res, err := s.Store.CancelOrder(c.UserContext(), req)
-	return s.cancelled(c, p, res, err)
+	return s.cancelNow(c, p, req, s.Store.CancelOrder)
 }
 
 // cancelled answers a cancel from the dialog: the order page after it,

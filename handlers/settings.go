@@ -34,6 +34,8 @@ type settingsPage struct {
 	RuleTags  string
 	RuleAge   string
 	AlertRate string // the alert threshold as typed, in percent
+	// Shopify is the card of the Shopify connection.
+	Shopify *shopifyCard
 }
 
 // limitRow is one currency's staff refund limit, as typed.
@@ -66,8 +68,11 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
 		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved",
 		DefaultLocationID: defaultLocation(st, locs)}
-	if c.Query("saved") == "location" {
+	switch c.Query("saved") {
+	case "location":
 		p.SavedKey = "settings.location_saved"
+	case "shopify":
+		p.SavedKey = "settings.shopify.sync_started"
 	}
 	for _, loc := range locs {
 		p.LocationRows = append(p.LocationRows, locationRow{ID: loc.ID, Name: loc.Name, Field: "location_" + strconv.FormatInt(loc.ID, 10)})
@@ -83,6 +88,9 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	}
 	slices.Sort(curs)
 	if p.Rule, err = s.Requests.AutoApproval(ctx); err != nil {
+		return settingsPage{}, err
+	}
+	if err := s.shopifySettings(c, &p); err != nil {
 		return settingsPage{}, err
 	}
 	p.RuleAge, p.RuleTags = strconv.Itoa(p.Rule.MaxAgeMinutes), strings.Join(p.Rule.ExcludeTags, ", ")
@@ -135,6 +143,7 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 		st.AlertRateBP = bp
 	}
 	st.DefaultLocationID, _ = strconv.ParseInt(c.FormValue("default_location"), 10, 64)
+	st.ShopifyNotifies = s.shopifyNotifies(c, p.Settings.ShopifyNotifies)
 	for i := range p.Limits {
 		row := &p.Limits[i]
 		row.Amount = strings.TrimSpace(c.FormValue(row.Field))

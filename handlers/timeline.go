@@ -116,6 +116,17 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 		}
 	case canceldesk.EventRequestDeclined:
 		add(esc(d.Note))
+	case canceldesk.EventShopifyCancelSent, canceldesk.EventShopifyCancelled:
+		if d.Reason != "" || d.ReasonOption != "" {
+			add(esc(reasonText(l, d)))
+		}
+		add(esc(d.Note))
+	case canceldesk.EventShopifyRestockSent:
+		add(esc(itemsText(l, d.Items)))
+	case canceldesk.EventShopifyRefused:
+		if d.Note != "" {
+			add(esc(l.T("event.detail.shopify_said", "Message", d.Note)))
+		}
 	}
 	if d.WaitsForRefund && d.RefundID != 0 && links != nil && links.refund != nil {
 		add(link(links.refund(d.RefundID), esc(l.T("event.detail.see_refund"))))
