@@ -24,6 +24,9 @@ type cancelPage struct {
 	Error     string // about the cancel as a whole, e.g. cancelled meanwhile
 	// Refused is Shopify's refusal of the cancel, with its messages.
 	Refused string
+	// ViaShopify: the cancel goes to Shopify, which emails the customer
+	// when ShopifyNotifies (Settings) instead of Cancel Desk.
+	ViaShopify, ShopifyNotifies bool
 	// LocationName is where restocked units go, for the preview.
 	LocationName string
 	Gateway      string // where the refund goes: "manual", "stripe"
@@ -140,6 +143,9 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 		}
 	}
 	p.Gateway = s.gatewayFor(o)
+	if p.ViaShopify = s.viaShopify(o); p.ViaShopify {
+		p.Gateway, p.ShopifyNotifies = canceldesk.GatewayShopify, settings.ShopifyNotifies
+	}
 	req := form.request(o.ID, currentAccount(c), p.Gateway, l)
 	p.Plan = canceldesk.PlanCancel(o, req)
 	over, limit, err := s.overStaffLimit(ctx, o, req, settings)
@@ -273,6 +279,12 @@ func (s *Server) recreateOrder(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return fiber.ErrNotFound
+	}
+	if o, err := s.Store.Order(c.UserContext(), id); err != nil {
+		return err
+	} else if o.ShopifyOrder() {
+		// A copy made here would be an order the shop never had.
+		return errShopifyRecreate
 	}
 	o, err := s.Store.RecreateOrder(c.UserContext(), id, currentAccount(c).Email)
 	if err != nil {

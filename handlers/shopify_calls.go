@@ -16,6 +16,10 @@ import (
 // worker sends it.
 const shopifySendWait = 8 * time.Second
 
+// errShopifyRecreate refuses to re-create a Shopify order here.
+var errShopifyRecreate = &canceldesk.Error{Code: canceldesk.ECONFLICT, Key: "shopify.no_recreate",
+	Message: "A Shopify order is re-created in Shopify, not here."}
+
 // viaShopify reports whether o is cancelled and restocked through Shopify:
 // the connection is live and the order is the shop's. Nothing local claims
 // such an order cancelled before Shopify has done it.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/store"
 )
 
 // EventText is a timeline entry in l's language, as plain text: its title
@@ -25,6 +26,9 @@ func EventText(l *i18n.Localizer, e canceldesk.Event) string {
 func eventTitle(l *i18n.Localizer, e canceldesk.Event) string {
 	if e.Kind == canceldesk.EventNotificationOwed && e.Data.WaitsForRefund {
 		return l.T("event.notification_held")
+	}
+	if e.Kind == canceldesk.EventImported && e.Actor == store.ShopifyActor {
+		return l.T("event.synced")
 	}
 	return l.T("event." + e.Kind)
 }
