@@ -150,15 +150,10 @@ func (c *Client) do(ctx context.Context, query string, vars map[string]any, out 
 		if busy == nil {
 			return err
 		}
-		if try >= attempts {
-			return busy
+		if busy.RetryAfter == 0 { // 5xx or the network: exponential backoff
+			busy.RetryAfter, backoff = backoff, min(2*backoff, maxBackoff)
 		}
-		wait := busy.RetryAfter
-		if wait == 0 { // 5xx or the network: exponential backoff
-			wait, backoff = backoff, min(2*backoff, maxBackoff)
-			busy.RetryAfter = wait
-		}
-		if ctx.Err() != nil || c.Sleep(ctx, wait) != nil {
+		if try >= attempts || ctx.Err() != nil || c.Sleep(ctx, busy.RetryAfter) != nil {
 			return busy
 		}
 	}

@@ -15,13 +15,14 @@ var _ API = (*Client)(nil)
 // Query cost. Shopify prices a query before running it: an object costs 1,
 // a connection 2 plus first × the cost of one node, and a query may not
 // ask for more than 1,000 points at once (MAX_COST_EXCEEDED). One order as
-// orderFields selects it costs about 28 points plus 3 a line item; with
-// ten line items a page of 16 orders asks for about 930. An order with
+// orderFields selects it costs about 28 points, its lineItems connection 2
+// plus 3 a line item; with ten line items a page of 16 orders asks for
+// about 960. An order with
 // more lines is read again on its own (Order pages through its lines).
 const (
 	maxQueryCost       = 1000
 	listLineItems      = 10
-	orderCostEstimate  = 28 + 3*listLineItems
+	orderCostEstimate  = 28 + 2 + 3*listLineItems
 	maxOrdersPerPage   = (maxQueryCost - 2) / orderCostEstimate
 	orderLineItemsPage = 100
 )

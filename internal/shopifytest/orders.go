@@ -412,13 +412,17 @@ func (s *Server) opOrders(query string, vars map[string]any) (any, int, []gqlErr
 	if err != nil {
 		return nil, 0, []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}
 	}
-	all := make([]*shopify.OrderNode, 0, len(s.orders))
+	type keyed struct {
+		key string
+		o   *shopify.OrderNode
+	}
+	all := make([]keyed, 0, len(s.orders))
 	for _, o := range s.orders {
 		if !o.UpdatedAt.Before(since) {
-			all = append(all, o)
+			all = append(all, keyed{sortKey(o), o})
 		}
 	}
-	slices.SortFunc(all, func(a, b *shopify.OrderNode) int { return strings.Compare(sortKey(a), sortKey(b)) })
+	slices.SortFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
 	start := 0
 	if after := stringVar(vars, "after"); after != "" {
 		key, err := base64.StdEncoding.DecodeString(after)
@@ -426,8 +430,8 @@ func (s *Server) opOrders(query string, vars map[string]any) (any, int, []gqlErr
 			return nil, 0, []gqlError{{Message: "Invalid cursor for current pagination sort.",
 				Extensions: map[string]any{"code": "BAD_REQUEST"}}}
 		}
-		start, _ = slices.BinarySearchFunc(all, string(key), func(o *shopify.OrderNode, k string) int {
-			if sortKey(o) <= k {
+		start, _ = slices.BinarySearchFunc(all, string(key), func(k keyed, after string) int {
+			if k.key <= after {
 				return -1
 			}
 			return 1
@@ -437,14 +441,14 @@ func (s *Server) opOrders(query string, vars map[string]any) (any, int, []gqlErr
 	lines := lineItemsAsked(query)
 	nodes := []*shopify.OrderNode{}
 	actual := 2
-	for _, o := range page {
-		v := view(o, lines, 0)
+	for _, k := range page {
+		v := view(k.o, lines, 0)
 		nodes = append(nodes, v)
 		actual += actualOrderCost(len(v.LineItems.Nodes))
 	}
 	pi := shopify.PageInfo{HasNextPage: start+len(page) < len(all)}
 	if len(page) > 0 {
-		pi.EndCursor = base64.StdEncoding.EncodeToString([]byte(sortKey(page[len(page)-1])))
+		pi.EndCursor = base64.StdEncoding.EncodeToString([]byte(page[len(page)-1].key))
 	}
 	return map[string]any{"orders": map[string]any{"nodes": nodes, "pageInfo": pi}}, actual, nil
 }
