@@ -256,7 +256,11 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 		o.ShippingAddress = address(n.ShippingAddress)
 	}
 	if len(n.FulfillmentOrders.Nodes) > 0 {
-		o.Location = n.FulfillmentOrders.Nodes[0].AssignedLocation.Name
+		at := n.FulfillmentOrders.Nodes[0].AssignedLocation
+		o.Location = at.Name
+		if at.Location != nil { // restocks and refunds name the location by this id
+			o.LocationExternalID = at.Location.ID
+		}
 	}
 	for i, li := range n.LineItems.Nodes {
 		price, err := amount(li.OriginalUnitPriceSet, cur)

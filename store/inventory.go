@@ -98,7 +98,7 @@ func locationTaken() error {
 
 // Locations implements canceldesk.OrderStore.
 func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name FROM locations ORDER BY name`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, external_id FROM locations ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 	var out []canceldesk.Location
 	for rows.Next() {
 		var l canceldesk.Location
-		if err := rows.Scan(&l.ID, &l.Name); err != nil {
+		if err := rows.Scan(&l.ID, &l.Name, &l.ExternalID); err != nil {
 			return nil, err
 		}
 		out = append(out, l)
