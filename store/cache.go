@@ -36,7 +36,7 @@ type Cache struct {
 }
 
 // cacheVersion is part of every key; bump it when the cached shape changes.
-const cacheVersion = "v4" // v4: orders carry Shopify's ids and updated_at
+const cacheVersion = "v3" // v3: orders carry RefundedSucceeded
 
 // NewCache wraps st with a Redis cache of orders.
 //

@@ -33,7 +33,7 @@ func TestCacheForgetsAgainAfterARacingRead(t *testing.T) {
 	ctx := context.Background()
 	db, _, rdb := cachedStore(t)
 	o := cacheOrder(t, db, "#race-"+time.Now().Format("150405.000000"))
-	key := "canceldesk:order:v4:" + itoa(o.ID)
+	key := "canceldesk:order:v3:" + itoa(o.ID)
 	rdb.Del(ctx, key)
 	t.Cleanup(func() { rdb.Del(ctx, key) })
 

@@ -32,7 +32,7 @@ func TestCache(t *testing.T) {
 	db, cache, rdb := cachedStore(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	o := cacheOrder(t, db, "#cache-"+time.Now().Format("150405.000000"))
-	key := "canceldesk:order:v4:" + itoa(o.ID)
+	key := "canceldesk:order:v3:" + itoa(o.ID)
 	rdb.Del(ctx, key)
 	t.Cleanup(func() { rdb.Del(ctx, key) })
 
