@@ -256,10 +256,10 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 		o.ShippingAddress = address(n.ShippingAddress)
 	}
 	if len(n.FulfillmentOrders.Nodes) > 0 {
-		at := n.FulfillmentOrders.Nodes[0].AssignedLocation
-		o.Location = at.Name
-		if at.Location != nil { // restocks and refunds name the location by this id
-			o.LocationExternalID = at.Location.ID
+		o.Location = n.FulfillmentOrders.Nodes[0].AssignedLocation.Name
+		// Restocks name the location by its id (refundCreate's locationId).
+		if l := n.FulfillmentOrders.Nodes[0].AssignedLocation.Location; l != nil {
+			o.LocationExternalID = l.ID
 		}
 	}
 	// A line's shipped units are what is no longer left to ship. Units a
