@@ -503,7 +503,8 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 					o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonInventory
 					o.RefundedAmount, o.FinancialStatus = 2050, canceldesk.FinancialPartiallyRefunded
 				}))
-				if got := storedOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 {
+				if got := storedOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 ||
+					got.FinancialStatus != canceldesk.FinancialPaid {
 					t.Fatalf("the sync applied what the open call owns: %+v", got)
 				}
 				if err := db.ShopifyCallAccepted(ctx(t), call.ID, "gid://shopify/Job/1"); err != nil {
