@@ -96,9 +96,10 @@ func locationTaken() error {
 		Field: "name", Key: "validation.location_name_taken"}
 }
 
-// Locations implements canceldesk.OrderStore.
+// Locations implements canceldesk.OrderStore, with Shopify's id of each
+// location an order synced from the shop named.
 func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name FROM locations ORDER BY name`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, external_id FROM locations ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 	var out []canceldesk.Location
 	for rows.Next() {
 		var l canceldesk.Location
-		if err := rows.Scan(&l.ID, &l.Name); err != nil {
+		if err := rows.Scan(&l.ID, &l.Name, &l.ExternalID); err != nil {
 			return nil, err
 		}
 		out = append(out, l)
