@@ -162,7 +162,7 @@ func sameSiteReferer(c *fiber.Ctx) string {
 	if err != nil || u.Host != c.Hostname() || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return ""
 	}
-	if u.Path == c.Path() {
+	if u.Path == c.Path() || u.Path == "/login" { // after signing in, "back" is not the sign-in form
 		return ""
 	}
 	return u.RequestURI()
