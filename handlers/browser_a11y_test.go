@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -71,6 +72,10 @@ func newA11yFixture(t *testing.T) *a11yFixture {
 	return f
 }
 
+// a11yTimeout bounds each browser of TestAxeEveryPage: one visits up to
+// twenty pages and runs axe-core on each, on a machine shared with others.
+const a11yTimeout = 3 * time.Minute
+
 // a11yCases are the viewport widths and languages every page is checked in.
 var a11yCases = []struct {
 	lang          string
@@ -109,7 +114,7 @@ func TestAxeEveryPage(t *testing.T) {
 	for _, c := range a11yCases {
 		prefix := fmt.Sprintf("axe-%s-%d-", c.lang, c.width)
 		t.Run(fmt.Sprintf("%s/%d/public", c.lang, c.width), func(t *testing.T) {
-			b := browsertest.NewSized(t, c.width, c.height)
+			b := browsertest.NewSizedFor(t, c.width, c.height, a11yTimeout)
 			for _, p := range []struct{ name, url string }{
 				{"login", "/login"},
 				{"request-form", "/cancel"},
@@ -132,7 +137,7 @@ func TestAxeEveryPage(t *testing.T) {
 			checkPage(t, b, prefix+"forbidden")
 		})
 		t.Run(fmt.Sprintf("%s/%d/pages", c.lang, c.width), func(t *testing.T) {
-			b := browsertest.NewSized(t, c.width, c.height)
+			b := browsertest.NewSizedFor(t, c.width, c.height, a11yTimeout)
 			if err := chromedp.Do(b, chromedp.Navigate(f.url+withLang("/orders", c.lang))); err != nil {
 				t.Fatal(err)
 			}
@@ -161,6 +166,14 @@ func TestAxeEveryPage(t *testing.T) {
 				}
 				checkPage(t, b, prefix+p.name)
 			}
+			if c.width == browsertest.MobileWidth {
+				// The navigation folded behind the menu button, opened.
+				if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(".nav-toggle"))); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, b, `document.querySelector('.nav-toggle').getAttribute('aria-expanded') === 'true'`)
+				checkPage(t, b, prefix+"menu-open")
+			}
 			// The one error expected: the missing order's 404.
 			for _, e := range browsertest.ConsoleErrors(b) {
 				if !strings.Contains(e, "404") {
@@ -169,7 +182,7 @@ func TestAxeEveryPage(t *testing.T) {
 			}
 		})
 		t.Run(fmt.Sprintf("%s/%d/dialogs", c.lang, c.width), func(t *testing.T) {
-			b := browsertest.NewSized(t, c.width, c.height)
+			b := browsertest.NewSizedFor(t, c.width, c.height, a11yTimeout)
 			if err := chromedp.Do(b, chromedp.Navigate(f.url+withLang(fmt.Sprintf("/orders/%d", f.open.ID), c.lang))); err != nil {
 				t.Fatal(err)
 			}

@@ -176,3 +176,53 @@ func TestKeyboardCancelDialog(t *testing.T) {
 	}
 	browsertest.NoConsoleErrors(t, b)
 }
+
+// TestKeyboardOrderDialogs: the refund and restock dialogs open from More
+// actions by keyboard, keep focus inside them both ways round, close with
+// Escape or their Keep link, and give focus back to the menu's button.
+func TestKeyboardOrderDialogs(t *testing.T) {
+	f := newA11yFixture(t)
+	b := browsertest.New(t)
+	page := f.url + fmt.Sprintf("/orders/%d?lang=zh-TW", f.cancelled.ID)
+	if err := chromedp.Do(b, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, b, canceldesk.RoleManager)
+	for _, d := range []struct{ dialog, close string }{
+		{"#refund-dialog", kb.Escape},
+		{"#restock-dialog", kb.Escape},
+		{"#refund-dialog", "keep"},
+		{"#restock-dialog", "keep"},
+	} {
+		waitFor(t, b, `document.querySelector('details.menu summary') !== null`)
+		tabTo(t, b, "details.menu summary")
+		pressKey(t, b, kb.Enter, false)
+		waitFor(t, b, `document.querySelector('details.menu').open`)
+		tabTo(t, b, fmt.Sprintf(`.menu-item[hx-target=%q]`, d.dialog))
+		pressKey(t, b, kb.Enter, false)
+		waitFor(t, b, `document.querySelector(`+jsString(d.dialog)+`).open && document.querySelector(`+jsString(d.dialog+" h2")+`) !== null && !document.querySelector('.htmx-request')`)
+		if ok, _ := chromedp.Run(b, chromedp.Evaluate[bool](focusIn(d.dialog))); !ok {
+			t.Fatalf("%s opened without focus inside it", d.dialog)
+		}
+		stops, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelector(`+jsString(d.dialog)+`).querySelectorAll('a[href], button, input, select, textarea').length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range stops + 2 {
+			keyInDialog(t, b, d.dialog, kb.Tab, false)
+		}
+		for range stops + 2 {
+			keyInDialog(t, b, d.dialog, kb.Tab, true)
+		}
+		if d.close == "keep" {
+			tabInDialogTo(t, b, d.dialog, "a[data-close-dialog]")
+			pressKey(t, b, kb.Enter, false)
+		} else {
+			pressKey(t, b, d.close, false)
+		}
+		waitFor(t, b, `!document.querySelector(`+jsString(d.dialog)+`).open && document.activeElement === document.querySelector('details.menu summary')`)
+		// Still on the order: the Keep link closed the dialog, no page load.
+		waitFor(t, b, `location.pathname === `+jsString(fmt.Sprintf("/orders/%d", f.cancelled.ID)))
+	}
+	browsertest.NoConsoleErrors(t, b)
+}
