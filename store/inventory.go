@@ -96,7 +96,8 @@ func locationTaken() error {
 		Field: "name", Key: "validation.location_name_taken"}
 }
 
-// Locations implements canceldesk.OrderStore.
+// Locations implements canceldesk.OrderStore, with Shopify's id of each
+// location an order synced from the shop named.
 func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT id, name, external_id FROM locations ORDER BY name`)
 	if err != nil {
