@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,11 +14,14 @@ import (
 // ordersPage is the view of the orders list.
 type ordersPage struct {
 	Page
-	Form         filterForm
-	Errors       map[string]string // field → message
-	Orders       []canceldesk.OrderSummary
-	NextURL      string
-	FirstURL     string // set when not on the first page
+	Form     filterForm
+	Errors   map[string]string // field → message
+	Orders   []canceldesk.OrderSummary
+	NextURL  string
+	PrevURL  string // set when newer orders come before this page
+	FirstURL string // set when not on the first page
+	// Count is the number of matching orders, at most CountBound+1.
+	Count        int
 	Financials   []canceldesk.FinancialStatus
 	Fulfillments []canceldesk.FulfillmentStatus
 	Filtered     bool // any search or filter is active
@@ -65,25 +69,43 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
 	}
+	f.Count = true
 	result, err := s.Store.ListOrders(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	p.Orders = result.Orders
+	p.Orders, p.Count = result.Orders, result.Count
 	values := f.Values(s.Location)
 	p.Filtered = len(values) > 0
-	if result.Next != nil {
-		next := f.Values(s.Location)
-		next.Set("after", result.Next.String())
-		p.NextURL = "/orders?" + next.Encode()
-	}
-	if f.After != nil {
+	p.NextURL = pageURL(f, "after", result.Next, s.Location)
+	p.PrevURL = pageURL(f, "before", result.Prev, s.Location)
+	if f.After != nil || p.PrevURL != "" {
 		p.FirstURL = "/orders"
 		if len(values) > 0 {
 			p.FirstURL += "?" + values.Encode()
 		}
 	}
 	return s.render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
+}
+
+// CountText is the number of matching orders in words: exact up to
+// CountBound, then "10,000+ orders".
+func (p ordersPage) CountText() string {
+	if p.Count > canceldesk.CountBound {
+		return p.L.N("orders.count_more", canceldesk.CountBound)
+	}
+	return p.L.N("orders.count", p.Count)
+}
+
+// pageURL links the page at cursor cur in direction dir ("after" or
+// "before"), keeping the search and filters; "" without a cursor.
+func pageURL(f canceldesk.OrderFilter, dir string, cur *canceldesk.Cursor, loc *time.Location) string {
+	if cur == nil {
+		return ""
+	}
+	v := f.Values(loc)
+	v.Set(dir, cur.String())
+	return "/orders?" + v.Encode()
 }
 
 // orderPage is the view of one order.
