@@ -210,6 +210,22 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "orders/show", "", p)
 }
 
+// RefundsTitle heads the order's list of refunds: a void released an
+// authorization and gave nothing back, so it is never called a refund.
+func (p orderPage) RefundsTitle() string {
+	var refunds, voids bool
+	for _, r := range p.Refunds {
+		refunds, voids = refunds || r.Kind != canceldesk.RefundKindVoid, voids || r.Kind == canceldesk.RefundKindVoid
+	}
+	switch {
+	case voids && refunds:
+		return "order.refunds_and_voids"
+	case voids:
+		return "order.voids"
+	}
+	return "order.refunds"
+}
+
 // relatedOrders finds the ids of the orders the timeline's entries name
 // (re-created as / from), so they link to their pages; a name that no
 // longer exists stays text.
