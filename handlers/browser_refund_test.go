@@ -75,7 +75,7 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 	}
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`details.menu summary`)),
-		chromedp.Click(chromedp.CSS(`.menu-item[href$="/refund"]`)),
+		chromedp.Click(chromedp.CSS(`.menu-item[href$="/refund?owed=1"]`)),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +90,10 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Opened on a refund-later order, the dialog proposed what is owed,
+	// shipping included.
 	total := `document.querySelector('[data-total=total]').textContent.trim()`
-	waitFor(t, ctx, total+` === 'US$22.00'`)
+	waitFor(t, ctx, total+` === 'US$30.00'`)
 	err = chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`select[name=`+restock+`]`), "cancel"))
 	if err == nil {
 		_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('select[name=`+restock+`]').dispatchEvent(new Event('change', {bubbles: true}))`))
