@@ -73,17 +73,10 @@ func TestJourneyRefundFromBacklog(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/orders/"+strconv.FormatInt(o.ID, 10))); err != nil {
 		t.Fatal(err)
 	}
-	err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`details.menu summary`)),
-		chromedp.Click(chromedp.CSS(`.menu-item[href$="/refund?owed=1"]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('#refund-dialog').open && document.querySelector('#refund-totals') !== null`)
+	openOwedRefund(t, ctx)
 	mug := "qty_" + strconv.FormatInt(o.LineItems[0].ID, 10)
 	restock := "restock_" + strconv.FormatInt(o.LineItems[0].ID, 10)
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS(`input[name=`+mug+`]`), ""),
 		chromedp.SendKeys(chromedp.CSS(`input[name=`+mug+`]`), "2"),
 	)

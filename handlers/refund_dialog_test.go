@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,12 +38,12 @@ func TestRefundDialogDetails(t *testing.T) {
 
 	t.Run("FromRefundLaterProposesWhatIsOwed", func(t *testing.T) {
 		_, backlog := staff.get(t, "/refunds")
-		link := backlog.Find(`.backlog a[href^="` + base + `"]`).AttrOr("href", "")
+		link := backlog.Find(`.backlog a[href^="`+base+`"]`).AttrOr("href", "")
 		if link != base+"?owed=1" {
 			t.Fatalf("backlog links the refund as %q", link)
 		}
 		_, doc := staff.get(t, link)
-		if v := doc.Find("input[name=qty_" + mug + "]").AttrOr("value", ""); v != "2" {
+		if v := doc.Find("input[name=qty_"+mug+"]").AttrOr("value", ""); v != "2" {
 			t.Errorf("proposed mugs = %q, want 2", v)
 		}
 		if doc.Find(`input[name=shipping_mode][value=full][checked]`).Length() != 1 {
@@ -77,14 +78,7 @@ func TestJourneyRefundDialogChoices(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn(t, ctx, canceldesk.RoleStaff)
-	err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`details.menu summary`)),
-		chromedp.Click(chromedp.CSS(`.menu-item[href$="/refund?owed=1"]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, `document.querySelector('#refund-dialog').open && document.querySelector('#refund-totals') !== null`)
+	openOwedRefund(t, ctx)
 	total := `document.querySelector('[data-total=total]').textContent.trim()`
 	waitFor(t, ctx, total+` === 'US$30.00'`)
 	expiry := `document.querySelector('#credit_expires').getBoundingClientRect().height`
@@ -114,4 +108,18 @@ func TestJourneyRefundDialogChoices(t *testing.T) {
 	waitFor(t, ctx, `document.querySelector('#`+mug+`-error').textContent.trim() !== ''`)
 	browsertest.Screenshot(t, ctx, "refund-dialog-too-many")
 	browsertest.NoConsoleErrors(t, ctx)
+}
+
+// openOwedRefund opens the refund dialog of the refund-later order on the
+// page from its More actions menu.
+func openOwedRefund(t *testing.T, ctx context.Context) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`details.menu summary`)),
+		chromedp.Click(chromedp.CSS(`.menu-item[href$="/refund?owed=1"]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `document.querySelector('#refund-dialog').open && document.querySelector('#refund-totals') !== null`)
 }
