@@ -121,8 +121,10 @@ type orderPage struct {
 	Cancellation *canceldesk.Cancellation
 	Refunds      []canceldesk.Refund
 	Credits      []canceldesk.StoreCredit
-	// What may still happen: the actions menu offers only these.
-	CanRefund, CanReturn, CanRestock bool
+	// What may still happen: the actions menu offers only these. A fully
+	// shipped order cannot be cancelled (canceldesk.PlanCancel's rule): it
+	// is returned and refunded.
+	CanRefund, CanReturn, CanRestock, CanCancel bool
 	// Recreation is the order re-created from this one, if any: the page
 	// links to it instead of offering to re-create.
 	Recreation *canceldesk.Recreation
@@ -174,6 +176,7 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		p.CanRestock = p.CanRestock || canceldesk.ManualRestockable(rl.LineItem) > 0
 	}
 	p.CanReturn = p.CanReturn && p.CanRefund
+	p.CanCancel = canceldesk.PlanCancel(o, canceldesk.CancelRequest{OrderID: o.ID}).OK()
 	if p.Refunds, err = s.Refunds.Refunds(ctx, id); err != nil {
 		return err
 	}
