@@ -408,6 +408,10 @@ type OutboxMessage struct {
 	// it goes out once the refund succeeded, never while the refund is
 	// pending or failed. 0 when it waits for nothing.
 	WaitsForRefund int64
+	// Template is the key of the template it was written from
+	// (Template.Key: "order_cancelled.inventory"); "" for a message
+	// written before that was kept.
+	Template string
 }
 
 // Outbox is what the mail worker needs of the store.

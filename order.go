@@ -376,6 +376,8 @@ type InventoryMovement struct {
 	Delta      int
 	Kind       MovementKind
 	OrderID    int64 // 0 when not tied to an order
-	Actor      string
-	CreatedAt  time.Time
+	// OrderName is the order's name ("#3999"), what pages show of it.
+	OrderName string
+	Actor     string
+	CreatedAt time.Time
 }

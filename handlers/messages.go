@@ -208,9 +208,13 @@ func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk
 	}
 	plan := canceldesk.PlanCancel(o, canceldesk.CancelRequest{Refund: canceldesk.RefundNow, NotifyCustomer: true})
 	if o.Cancelled() {
-		// Preview as if it were still open, so the message has items.
+		// Preview as if it were still open, its cancelled units not
+		// cancelled yet, so the message lists them as {items}.
 		open := *o
-		open.CancelledAt = nil
+		open.CancelledAt, open.LineItems = nil, slices.Clone(o.LineItems)
+		for i := range open.LineItems {
+			open.LineItems[i].CancelledQuantity = 0
+		}
 		plan = canceldesk.PlanCancel(&open, canceldesk.CancelRequest{Refund: canceldesk.RefundNow, NotifyCustomer: true})
 	}
 	d := canceldesk.CancelMessageData(o, plan, reason,

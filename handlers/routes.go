@@ -44,6 +44,7 @@ func (s *Server) routeTable() []route {
 		{get, "/", staff, s.home},
 		{get, "/orders", staff, s.ordersList},
 		{get, "/orders/cancel", staff, s.bulkForm},
+		{get, "/orders/cancel/preview", staff, s.bulkPreview},
 		{post, "/orders/cancel", staff, s.bulkCancel},
 		{get, "/orders/:id<int>", staff, s.orderShow},
 		{get, "/orders/:id<int>/cancel", staff, s.cancelDialog},

@@ -36,10 +36,10 @@ const (
 const (
 	messageColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, m.text_body, m.html_body,
 	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
-	coalesce(m.waits_for_refund, 0)`
+	coalesce(m.waits_for_refund, 0), m.template`
 	listColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, '', '',
 	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
-	coalesce(m.waits_for_refund, 0)`
+	coalesce(m.waits_for_refund, 0), m.template`
 	messageFrom = ` FROM outbox m LEFT JOIN orders o ON o.id = m.order_id `
 )
 
@@ -50,7 +50,7 @@ func scanMessage(sc scanner, m *canceldesk.OutboxMessage) error {
 		sent          sql.NullInt64
 	)
 	if err := sc.Scan(&m.ID, &order, &m.OrderName, &m.Kind, &m.Recipient, &m.Subject, &m.Text, &m.HTML, &m.MessageID,
-		&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &m.WaitsForRefund); err != nil {
+		&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &m.WaitsForRefund, &m.Template); err != nil {
 		return err
 	}
 	m.OrderID, m.NextAttemptAt, m.CreatedAt, m.SentAt = order.Int64, fromMicros(next), fromMicros(created), fromNullMicros(sent)
@@ -107,7 +107,8 @@ func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kin
 		}
 		data.StoreName = s.StoreName
 	}
-	msg := canceldesk.PickTemplate(ts, kind, variant).Render(data)
+	t := canceldesk.PickTemplate(ts, kind, variant)
+	msg := t.Render(data)
 	payloadJSON, err := json.Marshal(payload)
 	if err != nil {
 		return err
@@ -126,9 +127,9 @@ func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kin
 		due, waits = heldMessageDue, waitsFor.ID
 	}
 	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts,
-		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at, waits_for_refund)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
-		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, due, us, us, waits)
+		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at, waits_for_refund, template)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`),
+		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, due, us, us, waits, t.Key())
 	return err
 }
 

@@ -283,7 +283,7 @@ func TestRefundOrderPartialCancelRestock(t *testing.T) {
 			t.Fatalf("Movements = %+v, %v", ms, err)
 		}
 		wantMove := canceldesk.InventoryMovement{ID: ms[0].ID, SKU: "MUG", LocationID: loc.ID, Delta: 1,
-			Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: "staff@example.com", CreatedAt: rtNow}
+			Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, OrderName: o.Name, Actor: "staff@example.com", CreatedAt: rtNow}
 		if ms[0] != wantMove || ms[1].Kind != canceldesk.MovementInitialReceipt {
 			t.Errorf("movements newest first = %+v, want %+v first", ms, wantMove)
 		}
