@@ -149,7 +149,7 @@ func nameDemoStore(ctx context.Context, db *store.DB) error {
 	if err != nil || s.StoreName != canceldesk.DefaultSettings().StoreName {
 		return err
 	}
-	s.StoreName, s.ReplyTo = "Hearth & Clay", "help@hearthandclay.example"
+	s.StoreName, s.ReplyTo = "Hearth & Clay", "help@hearthandclay.test"
 	return db.SaveSettings(ctx, s, demo.Actor)
 }
 
