@@ -168,6 +168,10 @@ type Order struct {
 	// creates the location; LocationID is its id once stored (0: none).
 	Location   string
 	LocationID int64
+	// Locale is the customer's language as the import gave it (e.g.
+	// "zh-TW"); "" when it gave none, and the store's default applies
+	// (see OrderLanguage).
+	Locale string
 	// ShopifyUpdatedAt is when Shopify last changed the order, as its Admin
 	// API said; nil for an order the API has not shown (a CSV import, the
 	// demo). See ShopifyOrder.
