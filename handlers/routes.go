@@ -35,6 +35,7 @@ func (s *Server) routeTable() []route {
 		{post, "/cancel", public, s.requestSubmit},
 		{get, "/cancel/sent", public, s.requestSent},
 		{get, "/r/:token", public, s.requestStatus},
+		{get, "/brand.css", public, s.brandStyle},
 		{get, "/login", public, s.loginForm},
 		{post, "/login", public, s.login},
 		{get, "/invite/:token", public, s.inviteForm},

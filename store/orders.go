@@ -223,13 +223,13 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		locationName, locationExternal        sql.NullString
 		created, updated                      int64
 	)
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id FROM orders o
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id, o.locale FROM orders o
 		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
 		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
 		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated, &shopifyUpdated,
-		&location, &locationName, &locationExternal)
+		&location, &locationName, &locationExternal, &o.Locale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, canceldesk.ErrNotFound
 	} else if err != nil {

@@ -1158,7 +1158,8 @@ func TestRefundSettings(t *testing.T) {
 		}
 		loc := rtLocation(t, db, "Main")
 		want := canceldesk.Settings{RestockOnCancel: false, DefaultLocationID: loc.ID, StaffRefundLimit: map[string]int64{"USD": 10000, "TWD": 0},
-			StoreName: "Mugs & Co", ReplyTo: "help@mugs.example"}
+			StoreName: "Mugs & Co", ReplyTo: "help@mugs.example", LogoURL: "https://cdn.mugs.example/logo.png",
+			AccentColor: "#1f5f4a", ContactEmail: "care@mugs.example", DefaultLanguage: "zh-TW"}
 		if err := db.SaveSettings(rtCtx(t), want, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}
