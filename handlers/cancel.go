@@ -143,9 +143,7 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 		}
 	}
 	p.Gateway = s.gatewayFor(o)
-	if p.ViaShopify = s.viaShopify(o); p.ViaShopify {
-		p.Gateway, p.ShopifyNotifies = canceldesk.GatewayShopify, settings.ShopifyNotifies
-	}
+	s.shopifyPreview(&p, settings)
 	req := form.request(o.ID, currentAccount(c), p.Gateway, l)
 	p.Plan = canceldesk.PlanCancel(o, req)
 	over, limit, err := s.overStaffLimit(ctx, o, req, settings)

@@ -27,6 +27,15 @@ func (s *Server) viaShopify(o *canceldesk.Order) bool {
 	return s.Shopify != nil && s.ShopifyStore != nil && o.ShopifyOrder()
 }
 
+// shopifyPreview marks the preview of a cancel of a Shopify order: Shopify
+// cancels, refunds and restocks it, and emails the customer when the
+// settings leave that to it.
+func (s *Server) shopifyPreview(p *cancelPage, settings canceldesk.Settings) {
+	if p.ViaShopify = s.viaShopify(p.Order); p.ViaShopify {
+		p.Gateway, p.ShopifyNotifies = canceldesk.GatewayShopify, settings.ShopifyNotifies
+	}
+}
+
 // sendToShopify records a call (queue: the outbox row, written before
 // anything is sent), sends it if the deadline allows, and reads it back:
 // failed when Shopify refused, running or done when it accepted, queued

@@ -192,8 +192,10 @@ func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldes
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, sku, location_id, delta, kind, order_id, actor, created_at
-		FROM inventory_movements WHERE sku = ? ORDER BY id DESC LIMIT ?`), sku, limit)
+	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT m.id, m.sku, m.location_id, m.delta, m.kind, m.order_id,
+		coalesce(o.name, ''), m.actor, m.created_at
+		FROM inventory_movements m LEFT JOIN orders o ON o.id = m.order_id
+		WHERE m.sku = ? ORDER BY m.id DESC LIMIT ?`), sku, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +208,7 @@ func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldes
 			orderID sql.NullInt64
 			at      int64
 		)
-		if err := rows.Scan(&m.ID, &m.SKU, &m.LocationID, &m.Delta, &kind, &orderID, &m.Actor, &at); err != nil {
+		if err := rows.Scan(&m.ID, &m.SKU, &m.LocationID, &m.Delta, &kind, &orderID, &m.OrderName, &m.Actor, &at); err != nil {
 			return nil, err
 		}
 		m.Kind, m.OrderID, m.CreatedAt = canceldesk.MovementKind(kind), orderID.Int64, fromMicros(at)

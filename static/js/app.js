@@ -109,3 +109,23 @@ document.addEventListener("keydown", function (evt) {
     toggle.focus();
   }
 });
+
+// 4. "Select all" ticks or clears every order checkbox of its form on the
+//    page (data-select-all names the form), and shows "some" as mixed.
+document.addEventListener("change", function (evt) {
+  var el = evt.target;
+  var formID = el.getAttribute("data-select-all");
+  if (formID) {
+    document.querySelectorAll('input[type="checkbox"][form="' + formID + '"]').forEach(function (box) {
+      box.checked = el.checked;
+    });
+    return;
+  }
+  var all = el.form && document.querySelector('[data-select-all="' + el.form.id + '"]');
+  if (all && el.type === "checkbox") {
+    var boxes = document.querySelectorAll('input[type="checkbox"][form="' + el.form.id + '"]');
+    var ticked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+    all.checked = ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+});
