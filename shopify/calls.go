@@ -24,7 +24,7 @@ const (
 	// waits (PollWait apart); the loop asks again later.
 	pagePolls       = 8
 	defaultPollWait = 250 * time.Millisecond
-	maxBackoff      = 5 * time.Minute
+	callMaxBackoff  = 5 * time.Minute
 )
 
 // SendDue sends the calls that are due (queued, their time come) and asks
@@ -242,7 +242,7 @@ func (w *Worker) busyOr(ctx context.Context, c *canceldesk.ShopifyCall, err erro
 	if err == nil {
 		return nil
 	}
-	next, msg := w.now().Add(backoff(c.Attempts)), err.Error()
+	next, msg := w.now().Add(callBackoff(c.Attempts)), err.Error()
 	if b, ok := isBusy(err); ok {
 		next, msg = w.now().Add(max(b.RetryAfter, time.Second)), msgBusy
 	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -256,14 +256,14 @@ func (w *Worker) busyOr(ctx context.Context, c *canceldesk.ShopifyCall, err erro
 	return nil
 }
 
-// backoff is the wait before sending again after an error that is not
-// Shopify's throttling: doubling from 5s, at most maxBackoff.
-func backoff(attempts int) time.Duration {
+// callBackoff is the wait before sending again after an error that is not
+// Shopify's throttling: doubling from 5s, at most callMaxBackoff.
+func callBackoff(attempts int) time.Duration {
 	d := 5 * time.Second
 	for range min(attempts, 10) {
 		d *= 2
 	}
-	return min(d, maxBackoff)
+	return min(d, callMaxBackoff)
 }
 
 // sendRestock sends a restock as refundCreate with the lines and no money,

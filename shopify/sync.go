@@ -152,3 +152,8 @@ func isBusy(err error) (*BusyError, bool) {
 	var b *BusyError
 	return b, errors.As(err, &b)
 }
+
+// SyncSummary is the line `canceldesk shopify sync` ends with.
+func SyncSummary(n canceldesk.ShopifySyncCount) string {
+	return fmt.Sprintf("synced %d orders (%d line items, %d cancelled), %d updated", n.Orders, n.LineItems, n.Cancelled, n.Updated)
+}
