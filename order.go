@@ -168,6 +168,10 @@ type Order struct {
 	// creates the location; LocationID is its id once stored (0: none).
 	Location   string
 	LocationID int64
+	// LocationExternalID is Shopify's id of that location
+	// (gid://shopify/Location/…), as the Admin API names it; the store sets
+	// it on the location when it is not set yet. "" when unknown.
+	LocationExternalID string
 	// ShopifyUpdatedAt is when Shopify last changed the order, as its Admin
 	// API said; nil for an order the API has not shown (a CSV import, the
 	// demo). See ShopifyOrder.

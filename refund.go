@@ -511,6 +511,9 @@ type Settings struct {
 	// AlertRateBP: when the last 7 days' cancellation rate is above this
 	// (basis points), the dashboard and the orders page say so; 0 = off.
 	AlertRateBP int64
+	// ShopifyNotifies: Shopify emails the customer about a cancel, instead
+	// of Cancel Desk (orderCancel's notifyCustomer). Default false.
+	ShopifyNotifies bool
 }
 
 // DefaultSettings are the settings of a new store.

@@ -124,9 +124,9 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		stats := make([]statsDelta, 0, len(orders))
 		var facts []cancelFact
 		for _, o := range orders {
-			stats = append(stats, orderStats(o)...)
+			stats = append(stats, orderStats(o, StatsSourceImport)...)
 			facts = append(facts, orderFacts(o)...)
-			if rf := importedRefund(o); rf != nil {
+			if rf := importedRefund(o, canceldesk.GatewayManual); rf != nil {
 				if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
 					return err
 				}

@@ -47,12 +47,15 @@ func (db *DB) CancelOrder(ctx context.Context, req canceldesk.CancelRequest) (*c
 // limitPolicy says whether a cancel's refund is held to the staff refund
 // limit: every cancel a person makes (the dialog, a bulk cancel, an
 // approved request) is; the store's own auto-approval rule, with no staff
-// actor, is not, and its timeline says so.
-type limitPolicy bool
+// actor, is not, and its timeline says so. A cancel Shopify has done
+// (shopifyDone) was held to it when it was queued, and its refund is
+// recorded succeeded: Shopify has given the money back.
+type limitPolicy int
 
 const (
-	staffLimited limitPolicy = true
-	ruleApproved limitPolicy = false
+	staffLimited limitPolicy = iota
+	ruleApproved
+	shopifyDone
 )
 
 // keyedTx runs fn in one transaction for a write carrying an idempotency
@@ -93,23 +96,9 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 			return res, err
 		}
 	}
-	o, err := db.order(ctx, tx, req.OrderID)
+	o, plan, err := db.planCancel(ctx, tx, req, policy)
 	if err != nil {
 		return nil, err
-	}
-	plan := canceldesk.PlanCancel(o, req)
-	if !plan.OK() {
-		return nil, blocked(plan.Blockers[0])
-	}
-	if policy == staffLimited && plan.RefundKind == canceldesk.RefundKindRefund {
-		settings, err := db.settings(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, settings.StaffRefundLimit[o.Currency],
-			plan.RefundTotal, "refund"); err != nil {
-			return nil, err
-		}
 	}
 	now := db.Now()
 	at := now.UnixMicro()
@@ -166,7 +155,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		if rf.Gateway == "" {
 			rf.Gateway = canceldesk.GatewayManual
 		}
-		if refundFinalAtOnce(rf.Gateway) {
+		if refundFinalAtOnce(rf.Gateway) || policy == shopifyDone {
 			rf.Status = canceldesk.RefundSucceeded
 		}
 		if err := db.insertRefund(ctx, tx, &rf, "{}"); err != nil {
@@ -238,6 +227,32 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		return nil, err
 	}
 	return res, nil
+}
+
+// planCancel reads the order and plans req on it (canceldesk.PlanCancel):
+// a blocker is ECONFLICT; under staffLimited, a refund now over the staff
+// limit, counting what the actor refunded on the order before, is
+// EFORBIDDEN (see checkStaffRefund). It writes nothing.
+func (db *DB) planCancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy) (*canceldesk.Order, canceldesk.CancelPlan, error) {
+	o, err := db.order(ctx, tx, req.OrderID)
+	if err != nil {
+		return nil, canceldesk.CancelPlan{}, err
+	}
+	plan := canceldesk.PlanCancel(o, req)
+	if !plan.OK() {
+		return nil, plan, blocked(plan.Blockers[0])
+	}
+	if policy == staffLimited && plan.RefundKind == canceldesk.RefundKindRefund {
+		settings, err := db.settings(ctx, tx)
+		if err != nil {
+			return nil, plan, err
+		}
+		if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, settings.StaffRefundLimit[o.Currency],
+			plan.RefundTotal, "refund"); err != nil {
+			return nil, plan, err
+		}
+	}
+	return o, plan, nil
 }
 
 // outboxCancelled is the payload of an order_cancelled message. It never

@@ -17,7 +17,7 @@ func (db *DB) orderRowColumns() string {
 	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
 		total, refunded_amount, refunded_succeeded, shipping_refunded, tax_refunded, financial_status, fulfillment_status,
 		payment_method, payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
-		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id`
+		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id, shopify_updated_at`
 	if db.dialect == postgres {
 		cols += ", search_doc"
 	}
@@ -42,7 +42,7 @@ func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, do
 		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
-		o.UpdatedAt.UnixMicro(), nullID(o.LocationID)}
+		o.UpdatedAt.UnixMicro(), nullID(o.LocationID), micros(o.ShopifyUpdatedAt)}
 	if db.dialect == postgres {
 		vals = append(vals, doc)
 	}
@@ -53,13 +53,13 @@ func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, do
 // lineRow returns their values.
 const lineRowColumns = `order_id, position, name, sku, quantity, price,
 	fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
-	returned_quantity, return_restocked_quantity, refunded_shipped_quantity`
+	returned_quantity, return_restocked_quantity, refunded_shipped_quantity, external_id`
 
 // lineRow is the row of li (its OrderID and Position set) for lineRowColumns.
 func lineRow(li *canceldesk.LineItem) []any {
 	return []any{li.OrderID, li.Position, li.Name, li.SKU, li.Quantity, li.Price, li.FulfilledQuantity,
 		li.CancelledQuantity, li.RefundedQuantity, li.RestockedQuantity, li.ReturnedQuantity,
-		li.ReturnRestockedQuantity, li.RefundedShippedQuantity}
+		li.ReturnRestockedQuantity, li.RefundedShippedQuantity, li.ExternalID}
 }
 
 // nullID is id, or NULL for 0 (no row referenced).

@@ -106,30 +106,31 @@ func everyFieldOrder(t *testing.T, start int) *canceldesk.Order {
 }
 
 // TestLoadPathsKeepEveryField loads an order with every field set through
-// ImportOrders and through BulkLoad and reads each back with Order: every
-// field of the order and of its lines comes back, on both databases. A new
-// field of Order or LineItem fails here until both paths store it (they
-// share one row mapping, store/orderrow.go).
+// ImportOrders, through UpsertShopifyOrders (a new order) and through
+// BulkLoad and reads each back with Order: every field of the order and of
+// its lines comes back, on both databases. A new field of Order or LineItem
+// fails here until every path stores it (they share one row mapping,
+// store/orderrow.go).
 func TestLoadPathsKeepEveryField(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		imported, bulk := everyFieldOrder(t, 1000), everyFieldOrder(t, 2000)
+		imported, synced, bulk := everyFieldOrder(t, 1000), everyFieldOrder(t, 3000), everyFieldOrder(t, 2000)
 		if created, err := db.ImportOrders(ctx(t), []*canceldesk.Order{imported}, "test"); err != nil || !created[0] {
 			t.Fatalf("ImportOrders = %v, %v", created, err)
 		}
-		// ImportOrders finds or creates the location an order names; BulkLoad
-		// takes the id of a location that exists.
-		loc, err := db.EnsureLocation(ctx(t), bulk.Location)
-		if err != nil {
-			t.Fatal(err)
+		if n, err := db.UpsertShopifyOrders(ctx(t), []*canceldesk.Order{synced}); err != nil || n.Created != 1 {
+			t.Fatalf("UpsertShopifyOrders = %+v, %v", n, err)
 		}
-		bulk.LocationID = loc.ID
+		// ImportOrders and UpsertShopifyOrders find or create the location an
+		// order names (with its Shopify id); BulkLoad takes the id of a
+		// location that exists.
+		bulk.Location, bulk.LocationID, bulk.LocationExternalID = synced.Location, synced.LocationID, synced.LocationExternalID
 		if err := db.BulkLoad(ctx(t), []*canceldesk.Order{bulk}); err != nil {
 			t.Fatalf("BulkLoad: %v", err)
 		}
 		for _, c := range []struct {
 			path string
 			want *canceldesk.Order
-		}{{"ImportOrders", imported}, {"BulkLoad", bulk}} {
+		}{{"ImportOrders", imported}, {"UpsertShopifyOrders", synced}, {"BulkLoad", bulk}} {
 			t.Run(c.path, func(t *testing.T) {
 				got, err := db.Order(ctx(t), c.want.ID)
 				if err != nil {

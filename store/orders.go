@@ -18,42 +18,74 @@ var _ canceldesk.OrderStore = (*DB)(nil)
 func (db *DB) ImportOrders(ctx context.Context, orders []*canceldesk.Order, actor string) ([]bool, error) {
 	created := make([]bool, len(orders))
 	err := db.tx(ctx, func(w *Tx) error {
-		tx := w.Tx
-		var (
-			stats []statsDelta
-			facts []cancelFact
-			locs  = map[string]int64{} // the locations named so far, by name
-		)
+		in := newOrderImport(fromCSV)
 		for i, o := range orders {
-			if err := db.orderLocation(ctx, tx, o, locs); err != nil {
-				return err
-			}
-			ok, err := db.insertOrder(ctx, tx, o)
+			ok, err := db.importOrder(ctx, w, in, o, actor)
 			if err != nil {
 				return err
 			}
 			created[i] = ok
-			if !ok {
-				continue
-			}
-			w.changedOrder(o.ID)
-			stats = append(stats, orderStats(o)...)
-			facts = append(facts, orderFacts(o)...)
-			e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}
-			if err := db.insertEvent(ctx, tx, &e); err != nil {
-				return err
-			}
 		}
-		// The analytics rollups, last (see addStats).
-		if err := db.addStats(ctx, tx, stats...); err != nil {
-			return err
-		}
-		return db.addFacts(ctx, tx, db.zone.Load(), facts...)
+		return db.addRollups(ctx, w.Tx, in)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return created, nil
+}
+
+// importSource is where orders that come in whole are from: the source
+// their cancellations count under in the analytics, and the gateway of the
+// refund row of what they had refunded (see importedRefund).
+type importSource struct{ stats, gateway string }
+
+var (
+	// fromCSV: a shop export; money refunded before was given back outside
+	// Cancel Desk.
+	fromCSV = importSource{StatsSourceImport, canceldesk.GatewayManual}
+	// fromShopify: the shop's Admin API. An order that arrives cancelled
+	// was cancelled in Shopify's admin, so it counts as SourceShopify (not
+	// as an import) and its refunds went through Shopify.
+	fromShopify = importSource{canceldesk.SourceShopify, canceldesk.GatewayShopify}
+)
+
+// orderImport is what one transaction storing new orders gathers: the
+// locations named so far, by name, and the analytics rollups to add last.
+type orderImport struct {
+	from  importSource
+	locs  map[string]int64
+	stats []statsDelta
+	facts []cancelFact
+}
+
+func newOrderImport(from importSource) *orderImport {
+	return &orderImport{from: from, locs: map[string]int64{}}
+}
+
+// importOrder stores o unless an order of its name exists (false): its
+// location, rows, rollups and EventImported entry by actor.
+func (db *DB) importOrder(ctx context.Context, w *Tx, in *orderImport, o *canceldesk.Order, actor string) (bool, error) {
+	if err := db.orderLocation(ctx, w.Tx, o, in.locs); err != nil {
+		return false, err
+	}
+	ok, err := db.insertOrder(ctx, w.Tx, o, in.from.gateway)
+	if err != nil || !ok {
+		return false, err
+	}
+	w.changedOrder(o.ID)
+	in.stats = append(in.stats, orderStats(o, in.from.stats)...)
+	in.facts = append(in.facts, orderFacts(o)...)
+	e := canceldesk.Event{OrderID: o.ID, Kind: canceldesk.EventImported, Actor: actor, CreatedAt: db.Now()}
+	return true, db.insertEvent(ctx, w.Tx, &e)
+}
+
+// addRollups adds what in gathered to the analytics rollups, last (see
+// addStats).
+func (db *DB) addRollups(ctx context.Context, tx *sql.Tx, in *orderImport) error {
+	if err := db.addStats(ctx, tx, in.stats...); err != nil {
+		return err
+	}
+	return db.addFacts(ctx, tx, db.zone.Load(), in.facts...)
 }
 
 // orderLocation sets o.LocationID to the location o names, creating it
@@ -72,12 +104,21 @@ func (db *DB) orderLocation(ctx context.Context, tx *sql.Tx, o *canceldesk.Order
 		return err
 	}
 	seen[name], o.LocationID, o.Location = loc.ID, loc.ID, loc.Name
-	return nil
+	if o.LocationExternalID == "" {
+		return nil
+	}
+	// Shopify's id of the location, kept the first time an order names it
+	// (a location made here or by a CSV import has none); an id another
+	// location holds already stays there.
+	_, err = tx.ExecContext(ctx, db.bind(`UPDATE locations SET external_id = ? WHERE id = ? AND external_id = ''
+		AND NOT EXISTS (SELECT 1 FROM locations l WHERE l.external_id = ?)`), o.LocationExternalID, loc.ID, o.LocationExternalID)
+	return err
 }
 
 // insertOrder writes o, its lines and its search document unless an order
-// of the same name exists; either way o.ID is set.
-func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) (bool, error) {
+// of the same name exists; either way o.ID is set. What o had refunded is
+// a refund row through gateway (see importedRefund).
+func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, gateway string) (bool, error) {
 	if err := checkOrder(o); err != nil {
 		return false, err
 	}
@@ -116,7 +157,7 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 			return false, err
 		}
 	}
-	if rf := importedRefund(o); rf != nil {
+	if rf := importedRefund(o, gateway); rf != nil {
 		if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
 			return false, err
 		}
@@ -126,11 +167,11 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order) 
 
 // importedRefund is the refund row of what o had refunded when it came in
 // (Shopify's "Refunded Amount"), so the analytics and the export count it
-// as they count refunds made here: succeeded, through the manual gateway
-// (given back outside Cancel Desk), at the cancel's time or else the
-// order's; nil when nothing was refunded. Migration 0014 wrote the same for
-// the orders stored before.
-func importedRefund(o *canceldesk.Order) *canceldesk.Refund {
+// as they count refunds made here: succeeded, through gateway (manual for
+// a CSV import: given back outside Cancel Desk), at the cancel's time or
+// else the order's; nil when nothing was refunded. Migration 0014 wrote the
+// same for the orders stored before.
+func importedRefund(o *canceldesk.Order, gateway string) *canceldesk.Refund {
 	if o.RefundedAmount <= 0 {
 		return nil
 	}
@@ -139,7 +180,7 @@ func importedRefund(o *canceldesk.Order) *canceldesk.Refund {
 		at = *o.CancelledAt
 	}
 	return &canceldesk.Refund{OrderID: o.ID, Kind: canceldesk.RefundKindRefund, Amount: o.RefundedAmount,
-		Currency: o.Currency, Method: canceldesk.MethodOriginal, Gateway: canceldesk.GatewayManual,
+		Currency: o.Currency, Method: canceldesk.MethodOriginal, Gateway: gateway,
 		Status: canceldesk.RefundSucceeded, IdempotencyKey: canceldesk.ImportedRefundKey(o.ID),
 		Actor: BulkActor, CreatedAt: at, UpdatedAt: at}
 }
@@ -155,7 +196,7 @@ func customerName(o *canceldesk.Order) string {
 const orderColumns = `o.id, o.external_id, o.name, o.email, o.currency, o.subtotal, o.shipping, o.taxes,
 	o.discounts, o.total, o.refunded_amount, o.refunded_succeeded, o.shipping_refunded, o.tax_refunded, o.financial_status, o.fulfillment_status,
 	o.payment_method, o.payment_reference, o.paid_at, o.fulfilled_at, o.cancelled_at, o.cancel_reason, o.billing_address, o.shipping_address,
-	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at`
+	o.notes, o.tags, o.risk, o.source, o.created_at, o.updated_at, o.shopify_updated_at`
 
 // Order implements canceldesk.OrderStore.
 func (db *DB) Order(ctx context.Context, id int64) (*canceldesk.Order, error) {
@@ -177,16 +218,17 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		fin, ful, reason, billing, ship, tags string
 		risk                                  string
 		paid, fulfilled, cancelled, location  sql.NullInt64
-		locationName                          sql.NullString
+		shopifyUpdated                        sql.NullInt64
+		locationName, locationExternal        sql.NullString
 		created, updated                      int64
 	)
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name FROM orders o
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id FROM orders o
 		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
 		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
-		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated,
-		&location, &locationName)
+		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated, &shopifyUpdated,
+		&location, &locationName, &locationExternal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, canceldesk.ErrNotFound
 	} else if err != nil {
@@ -196,7 +238,8 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	o.CancelReason, o.Risk = canceldesk.CancelReason(reason), canceldesk.RiskLevel(risk)
 	o.PaidAt, o.FulfilledAt, o.CancelledAt = fromNullMicros(paid), fromNullMicros(fulfilled), fromNullMicros(cancelled)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
-	o.LocationID, o.Location = location.Int64, locationName.String
+	o.LocationID, o.Location, o.LocationExternalID = location.Int64, locationName.String, locationExternal.String
+	o.ShopifyUpdatedAt = fromNullMicros(shopifyUpdated)
 	_ = json.Unmarshal([]byte(billing), &o.BillingAddress)
 	_ = json.Unmarshal([]byte(ship), &o.ShippingAddress)
 	for _, t := range strings.Split(tags, ",") {
@@ -206,7 +249,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	}
 	rows, err := tx.QueryContext(ctx, db.bind(`SELECT id, order_id, position, name, sku, quantity, price,
 		fulfilled_quantity, cancelled_quantity, refunded_quantity, restocked_quantity,
-		returned_quantity, return_restocked_quantity, refunded_shipped_quantity
+		returned_quantity, return_restocked_quantity, refunded_shipped_quantity, external_id
 		FROM line_items WHERE order_id = ? ORDER BY position`), id)
 	if err != nil {
 		return nil, err
@@ -216,7 +259,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		var li canceldesk.LineItem
 		if err := rows.Scan(&li.ID, &li.OrderID, &li.Position, &li.Name, &li.SKU, &li.Quantity, &li.Price,
 			&li.FulfilledQuantity, &li.CancelledQuantity, &li.RefundedQuantity, &li.RestockedQuantity,
-			&li.ReturnedQuantity, &li.ReturnRestockedQuantity, &li.RefundedShippedQuantity); err != nil {
+			&li.ReturnedQuantity, &li.ReturnRestockedQuantity, &li.RefundedShippedQuantity, &li.ExternalID); err != nil {
 			return nil, err
 		}
 		o.LineItems = append(o.LineItems, li)

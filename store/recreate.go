@@ -96,7 +96,7 @@ func (db *DB) recreate(ctx context.Context, tx *sql.Tx, orderID int64, actor str
 			continue
 		}
 		n = canceldesk.NewRecreatedOrder(orig, name, now)
-		ok, err := db.insertOrder(ctx, tx, n)
+		ok, err := db.insertOrder(ctx, tx, n, canceldesk.GatewayManual)
 		if err != nil {
 			return nil, err
 		}

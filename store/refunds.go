@@ -628,7 +628,18 @@ func (db *DB) PendingRefunds(ctx context.Context, limit int) ([]canceldesk.Refun
 		}
 		out = append(out, j)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].Gateway == canceldesk.GatewayShopify {
+			if err := db.shopifyRefundJob(ctx, db.read, &out[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // qualify prefixes each column of a comma-separated list with alias.

@@ -54,18 +54,7 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 			return err
 		}
 	}
-	o, err := db.order(ctx, tx, req.OrderID)
-	if err != nil {
-		return err
-	}
-	restockable := 0
-	for _, li := range o.LineItems {
-		restockable += canceldesk.ManualRestockable(li)
-	}
-	if restockable == 0 {
-		return nothingToRestock()
-	}
-	lines, err := canceldesk.PlanRestock(o, req)
+	o, lines, err := db.planRestock(ctx, tx, req)
 	if err != nil {
 		return err
 	}
@@ -105,4 +94,23 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO restocks (order_id, idempotency_key, actor, created_at) VALUES (?, ?, ?, ?)`),
 		o.ID, req.IdempotencyKey, req.Actor, at)
 	return err
+}
+
+// planRestock reads the order and plans req on it (canceldesk.PlanRestock);
+// an order with nothing waiting to go back to stock is ECONFLICT. It writes
+// nothing.
+func (db *DB) planRestock(ctx context.Context, tx *sql.Tx, req canceldesk.RestockRequest) (*canceldesk.Order, []canceldesk.RefundPlanLine, error) {
+	o, err := db.order(ctx, tx, req.OrderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	restockable := 0
+	for _, li := range o.LineItems {
+		restockable += canceldesk.ManualRestockable(li)
+	}
+	if restockable == 0 {
+		return nil, nil, nothingToRestock()
+	}
+	lines, err := canceldesk.PlanRestock(o, req)
+	return o, lines, err
 }

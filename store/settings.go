@@ -27,6 +27,7 @@ type storedSettings struct {
 	StoreName         *string          `json:"store_name,omitempty"`
 	ReplyTo           string           `json:"reply_to,omitempty"`
 	AlertRateBP       int64            `json:"alert_rate_bp,omitempty"`
+	ShopifyNotifies   bool             `json:"shopify_notifies,omitempty"`
 }
 
 // maxStoreNameLen bounds the store's name, in characters.
@@ -60,7 +61,7 @@ func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, err
 	if st.StoreName != nil {
 		s.StoreName = *st.StoreName
 	}
-	s.ReplyTo, s.AlertRateBP = st.ReplyTo, st.AlertRateBP
+	s.ReplyTo, s.AlertRateBP, s.ShopifyNotifies = st.ReplyTo, st.AlertRateBP, st.ShopifyNotifies
 	return s, nil
 }
 
@@ -106,7 +107,8 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 	}
 	restock := s.RestockOnCancel
 	value, err := json.Marshal(storedSettings{RestockOnCancel: &restock, DefaultLocationID: s.DefaultLocationID,
-		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo, AlertRateBP: s.AlertRateBP})
+		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo, AlertRateBP: s.AlertRateBP,
+		ShopifyNotifies: s.ShopifyNotifies})
 	if err != nil {
 		return err
 	}

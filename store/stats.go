@@ -146,11 +146,12 @@ func cancelStats(o *canceldesk.Order, cancelledAt int64, reason canceldesk.Cance
 }
 
 // orderStats are the deltas of storing o as it is: placed, and cancelled
-// (source import) when it comes in cancelled.
-func orderStats(o *canceldesk.Order) []statsDelta {
+// (from source: import, or shopify through the API) when it comes in
+// cancelled.
+func orderStats(o *canceldesk.Order, source string) []statsDelta {
 	out := []statsDelta{placedStats(o)}
 	if o.CancelledAt != nil {
-		out = append(out, cancelStats(o, o.CancelledAt.UnixMicro(), o.CancelReason, StatsSourceImport)...)
+		out = append(out, cancelStats(o, o.CancelledAt.UnixMicro(), o.CancelReason, source)...)
 	}
 	return out
 }
