@@ -25,6 +25,10 @@ const (
 	pagePolls       = 8
 	defaultPollWait = 250 * time.Millisecond
 	callMaxBackoff  = 5 * time.Minute
+	// A cancel whose earlier answer was lost is checked again this often,
+	// for this long after that attempt, before Shopify's refusal stands.
+	unknownRecheck  = 10 * time.Second
+	unknownPatience = 15 * time.Minute
 )
 
 // SendDue sends the calls that are due (queued, their time come) and asks
@@ -112,6 +116,13 @@ func (w *Worker) sendCancel(ctx context.Context, c *canceldesk.ShopifyCall) (run
 				return false, w.busyOr(rctx, c, err)
 			}
 		}
+		if w.mayStillBeCancelling(c) {
+			// The earlier attempt's answer was lost: its job may still be
+			// running at Shopify ("already being cancelled"). Wait for the
+			// order to read cancelled rather than fail a cancel that is
+			// happening.
+			return false, w.Store.ShopifyCallBusy(rctx, c.ID, w.now().Add(unknownRecheck), msgSending)
+		}
 		return false, w.refused(rctx, c, JoinUserErrors(p.UserErrors))
 	}
 	if err := w.Store.ShopifyCallAccepted(rctx, c.ID, p.JobID); err != nil {
@@ -122,6 +133,13 @@ func (w *Worker) sendCancel(ctx context.Context, c *canceldesk.ShopifyCall) (run
 		return false, w.confirmCancel(rctx, c)
 	}
 	return true, nil
+}
+
+// mayStillBeCancelling reports whether an earlier attempt of c reached
+// Shopify with its answer lost (a crash, a page that stopped waiting) not
+// long ago: a job Cancel Desk never heard of may still be cancelling it.
+func (w *Worker) mayStillBeCancelling(c *canceldesk.ShopifyCall) bool {
+	return c.Attempts > 0 && c.Error == msgSending && w.now().Sub(c.UpdatedAt) < unknownPatience
 }
 
 // CancelInputFor maps a cancel call to orderCancel's arguments: the
