@@ -257,6 +257,10 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 	}
 	if len(n.FulfillmentOrders.Nodes) > 0 {
 		o.Location = n.FulfillmentOrders.Nodes[0].AssignedLocation.Name
+		// Restocks name the location by its id (refundCreate's locationId).
+		if l := n.FulfillmentOrders.Nodes[0].AssignedLocation.Location; l != nil {
+			o.LocationExternalID = l.ID
+		}
 	}
 	for i, li := range n.LineItems.Nodes {
 		price, err := amount(li.OriginalUnitPriceSet, cur)
