@@ -81,17 +81,8 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 // locked first (the order every writer of an order locks in), then the
 // refund's.
 func (db *DB) lockRefund(ctx context.Context, tx *sql.Tx, refundID int64) (*canceldesk.Refund, error) {
-	if db.dialect == postgres {
-		var orderID int64
-		err := tx.QueryRowContext(ctx, `SELECT order_id FROM refunds WHERE id = $1`, refundID).Scan(&orderID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, canceldesk.ErrNotFound
-		} else if err != nil {
-			return nil, err
-		}
-		if err := db.lockOrder(ctx, tx, orderID); err != nil {
-			return nil, err
-		}
+	if err := db.lockOrderOf(ctx, tx, "refunds", refundID); err != nil {
+		return nil, err
 	}
 	return db.refund(ctx, tx, refundID, true)
 }

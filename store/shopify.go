@@ -623,14 +623,7 @@ func (db *DB) ShopifyCallRefused(ctx context.Context, id int64, msg string) erro
 // lockCall reads call id, its order's row locked first on PostgreSQL so
 // that completing, refusing and syncing the order take turns.
 func (db *DB) lockCall(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.ShopifyCall, error) {
-	var orderID int64
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT order_id FROM shopify_calls WHERE id = ?`), id).Scan(&orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, canceldesk.ErrNotFound
-	} else if err != nil {
-		return nil, err
-	}
-	if err := db.lockOrder(ctx, tx, orderID); err != nil {
+	if err := db.lockOrderOf(ctx, tx, "shopify_calls", id); err != nil {
 		return nil, err
 	}
 	return db.callWhere(ctx, tx, `c.id = ?`, id)

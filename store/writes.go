@@ -32,6 +32,24 @@ func (db *DB) lockOrder(ctx context.Context, tx *sql.Tx, orderID int64) error {
 	return err
 }
 
+// lockOrderOf locks, on PostgreSQL, the order of row id of table (a table
+// with an order_id column: refunds, shopify_calls), so a write of that row
+// takes its turn with every other writer of the order. ErrNotFound when
+// there is no such row.
+func (db *DB) lockOrderOf(ctx context.Context, tx *sql.Tx, table string, id int64) error {
+	if db.dialect != postgres {
+		return nil
+	}
+	var orderID int64
+	err := tx.QueryRowContext(ctx, `SELECT order_id FROM `+table+` WHERE id = $1`, id).Scan(&orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return canceldesk.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return db.lockOrder(ctx, tx, orderID)
+}
+
 // lineDelta is what one write adds to a line item's counters. Every
 // counter only grows.
 type lineDelta struct {
