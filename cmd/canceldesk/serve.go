@@ -45,6 +45,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The shop's connection, from the environment only (its token and
+	// webhook secret are secrets); checked before anything starts.
+	shopCfg, shopOK, err := shopify.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	publicURL, err := resolvePublicURL(cfg.PublicURL, cfg.Addr, cfg.Demo)
 	if err != nil {
 		return err
@@ -112,7 +118,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		hc.Limiter = store.NewRedisLimiter(rdb)
 		log.Info("Redis: sessions, sign-in limits and the order cache", "addr", rdb.Options().Addr)
 	}
-	shop, err := newShop(db, log)
+	shop, err := newShop(shopCfg, shopOK, db, log)
 	if err != nil {
 		return err
 	}
@@ -165,21 +171,17 @@ func nameDemoStore(ctx context.Context, db *store.DB) error {
 // refundPollInterval is how often pending refunds are asked about again.
 const refundPollInterval = 30 * time.Second
 
-// newShop connects the shop named by SHOPIFY_SHOP (the environment only:
-// the token and the webhook secret are secrets); nil when it is unset.
-func newShop(db *store.DB, log *slog.Logger) (*shopify.Worker, error) {
-	sc, ok, err := shopify.ConfigFromEnv(os.Getenv)
-	if err != nil || !ok {
-		if !ok {
-			log.Info("no SHOPIFY_SHOP: no live Shopify connection; orders come from CSV imports")
-		}
-		return nil, err
+// newShop connects the shop of sc; nil when none is configured (ok false).
+func newShop(sc shopify.Config, ok bool, db *store.DB, log *slog.Logger) (*shopify.Worker, error) {
+	if !ok {
+		log.Info("no SHOPIFY_SHOP: no live Shopify connection; orders come from CSV imports")
+		return nil, nil
 	}
 	w, err := newShopifyWorker(sc, db, log)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("Shopify: orders sync in, cancels, restocks and refunds of its orders go out through its Admin API",
+	log.Info("Shopify: orders sync in; cancels, restocks and refunds of its orders go out through its Admin API",
 		"shop", sc.Shop, "api", sc.APIBase, "version", sc.APIVersion, "webhooks", "/webhooks/shopify")
 	return w, nil
 }
