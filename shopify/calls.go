@@ -317,15 +317,9 @@ func (w *Worker) restockInput(ctx context.Context, c *canceldesk.ShopifyCall) (R
 	if err != nil {
 		return in, err
 	}
-	locs, err := w.Orders.Locations(ctx)
+	loc, err := w.locationExternalID(ctx, o, c.Restock.LocationID)
 	if err != nil {
 		return in, err
-	}
-	loc := ""
-	for _, l := range locs {
-		if l.ID == c.Restock.LocationID {
-			loc = l.ExternalID
-		}
 	}
 	if loc == "" {
 		return in, &canceldesk.Error{Code: canceldesk.EINVALID, Message: "This location is not one of the shop's locations in Shopify."}
@@ -351,4 +345,22 @@ func (w *Worker) restockInput(ctx context.Context, c *canceldesk.ShopifyCall) (R
 		}
 	}
 	return in, nil
+}
+
+// locationExternalID is Shopify's id of the location id: the order's own
+// location's, or one of the shop's; "" when Shopify does not know it.
+func (w *Worker) locationExternalID(ctx context.Context, o *canceldesk.Order, id int64) (string, error) {
+	if o.LocationID == id && o.LocationExternalID != "" {
+		return o.LocationExternalID, nil
+	}
+	locs, err := w.Orders.Locations(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range locs {
+		if l.ID == id {
+			return l.ExternalID, nil
+		}
+	}
+	return "", nil
 }

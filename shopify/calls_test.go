@@ -290,3 +290,56 @@ func TestCancelInputFor(t *testing.T) {
 		}
 	}
 }
+
+// TestShopifyWorkerRestock: units of a cancelled order put back to stock
+// go to Shopify as refundCreate with the lines, no money and the call's
+// key; then they are restocked here.
+func TestShopifyWorkerRestock(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sv := shopifytest.New(t, shopifytest.WithJobPolls(1))
+		id := sv.AddOrder(shopifytest.OrderSpec{})
+		w, _ := newWorker(t, db, db, sv)
+		o := syncOne(t, w, db, id)
+		req := cancelReq(o, "restock-cancel-00001")
+		req.Restock, req.Refund = false, canceldesk.RefundLater
+		if err := w.Send(ctx, queueCancel(t, db, req, false).ID); err != nil {
+			t.Fatal(err)
+		}
+		o = localOrder(t, db, o.Name)
+		if !o.Cancelled() || o.LineItems[0].CancelledQuantity != 2 {
+			t.Fatalf("cancelled first: %v, %d shirts cancelled", o.Cancelled(), o.LineItems[0].CancelledQuantity)
+		}
+		if rm := sv.Requests("orderCancel")[0].Variables["refundMethod"].(map[string]any); rm["originalPaymentMethodsRefund"] != false {
+			t.Errorf("refund later sent refundMethod %v, want originalPaymentMethodsRefund false", rm)
+		}
+
+		call, err := db.QueueShopifyRestock(ctx, canceldesk.RestockRequest{OrderID: o.ID, LocationID: o.LocationID,
+			Lines: []canceldesk.RestockLineRequest{{LineItemID: o.LineItems[0].ID, Quantity: 2}}, IdempotencyKey: "restock-call-000001", Actor: "manager@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Send(ctx, call.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c := callState(t, db, call.ID); c.State != canceldesk.CallDone {
+			t.Fatalf("restock call %s %q, want done", c.State, c.Error)
+		}
+		refunds := sv.Refunds(id)
+		if len(refunds) != 1 || refunds[0].Amount != 0 || refunds[0].IdempotencyKey != call.IdempotencyKey {
+			t.Fatalf("refunds at the stand-in: %+v, want one without money under the call's key", refunds)
+		}
+		lines, _ := refunds[0].Input["refundLineItems"].([]any)
+		if len(lines) != 1 {
+			t.Fatalf("refundLineItems %v", refunds[0].Input)
+		}
+		l := lines[0].(map[string]any)
+		if l["lineItemId"] != o.LineItems[0].ExternalID || l["quantity"] != float64(2) || l["restockType"] != "CANCEL" ||
+			l["locationId"] != o.LocationExternalID || o.LocationExternalID == "" {
+			t.Errorf("refundLineItems[0] = %v, want 2 × %s CANCEL at %q", l, o.LineItems[0].ExternalID, o.LocationExternalID)
+		}
+		if got := localOrder(t, db, o.Name); got.LineItems[0].RestockedQuantity != 2 {
+			t.Errorf("restocked here: %d, want 2", got.LineItems[0].RestockedQuantity)
+		}
+	})
+}
