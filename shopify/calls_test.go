@@ -66,10 +66,7 @@ func at(d time.Duration) func() time.Time { return func() time.Time { return tim
 func TestShopifyWorkerCancelAfterJob(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sv := shopifytest.New(t, shopifytest.WithJobPolls(3))
-		id := sv.AddOrder(shopifytest.OrderSpec{Email: "ann@example.com"})
-		w, _ := newWorker(t, db, db, sv)
-		o := syncOne(t, w, db, id)
+		sv, id, w, _, o := shopWith(t, db, shopifytest.OrderSpec{Email: "ann@example.com"}, shopifytest.WithJobPolls(3))
 		req := cancelReq(o, "cancel-after-job-0001")
 		call := queueCancel(t, db, req, false)
 
@@ -129,10 +126,7 @@ func TestShopifyWorkerCancelAfterJob(t *testing.T) {
 func TestShopifyWorkerCancelRefused(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sv := shopifytest.New(t)
-		id := sv.AddOrder(shopifytest.OrderSpec{PendingAuthorization: true})
-		w, _ := newWorker(t, db, db, sv)
-		o := syncOne(t, w, db, id)
+		sv, id, w, _, o := shopWith(t, db, shopifytest.OrderSpec{PendingAuthorization: true})
 		call := queueCancel(t, db, cancelReq(o, "cancel-refused-00001"), false)
 		if err := w.Send(ctx, call.ID); err != nil {
 			t.Fatal(err)
@@ -157,10 +151,7 @@ func TestShopifyWorkerCancelRefused(t *testing.T) {
 func TestShopifyWorkerCancelThrottled(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sv := shopifytest.New(t, shopifytest.WithJobPolls(1))
-		id := sv.AddOrder(shopifytest.OrderSpec{})
-		w, client := newWorker(t, db, db, sv)
-		o := syncOne(t, w, db, id)
+		sv, id, w, client, o := shopWith(t, db, shopifytest.OrderSpec{}, shopifytest.WithJobPolls(1))
 		call := queueCancel(t, db, cancelReq(o, "cancel-throttled-001"), false)
 
 		client.MaxAttempts = 2
@@ -297,10 +288,7 @@ func TestCancelInputFor(t *testing.T) {
 func TestShopifyWorkerRestock(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sv := shopifytest.New(t, shopifytest.WithJobPolls(1))
-		id := sv.AddOrder(shopifytest.OrderSpec{})
-		w, _ := newWorker(t, db, db, sv)
-		o := syncOne(t, w, db, id)
+		sv, id, w, _, o := shopWith(t, db, shopifytest.OrderSpec{}, shopifytest.WithJobPolls(1))
 		req := cancelReq(o, "restock-cancel-00001")
 		req.Restock, req.Refund = false, canceldesk.RefundLater
 		if err := w.Send(ctx, queueCancel(t, db, req, false).ID); err != nil {

@@ -47,6 +47,17 @@ func newWorker(t *testing.T, st canceldesk.ShopifyStore, db *store.DB, sv *shopi
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, c
 }
 
+// shopWith starts a stand-in with one order as spec says, a worker on db,
+// and brings the order in.
+func shopWith(t *testing.T, db *store.DB, spec shopifytest.OrderSpec, opts ...shopifytest.Option) (
+	*shopifytest.Server, string, *shopify.Worker, *shopify.Client, *canceldesk.Order) {
+	t.Helper()
+	sv := shopifytest.New(t, opts...)
+	id := sv.AddOrder(spec)
+	w, c := newWorker(t, db, db, sv)
+	return sv, id, w, c, syncOne(t, w, db, id)
+}
+
 // syncOne brings the stand-in's order id in, as a webhook would, and
 // returns it as stored here.
 func syncOne(t *testing.T, w *shopify.Worker, db *store.DB, id string) *canceldesk.Order {
@@ -176,10 +187,7 @@ func TestShopifyWorkerBackfill(t *testing.T) {
 func TestShopifyWorkerWebhooksOutOfOrder(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		sv := shopifytest.New(t)
-		id := sv.AddOrder(shopifytest.OrderSpec{Email: "ann@example.com"})
-		w, _ := newWorker(t, db, db, sv)
-		o := syncOne(t, w, db, id)
+		sv, id, w, _, o := shopWith(t, db, shopifytest.OrderSpec{Email: "ann@example.com"})
 		older := o.ShopifyUpdatedAt.Add(time.Minute)
 		newer := o.ShopifyUpdatedAt.Add(2 * time.Minute)
 		sv.SetOrder(id, func(n *shopify.OrderNode) { n.Note = "Gift wrap, please"; n.UpdatedAt = newer })
