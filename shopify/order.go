@@ -262,10 +262,19 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 			o.LocationExternalID = l.ID
 		}
 	}
+	// A line's shipped units are what is no longer left to ship. Units a
+	// cancel or refund removed may also leave unfulfilledQuantity, so an
+	// order Shopify says shipped nothing (UNFULFILLED, RESTOCKED, ...) has
+	// no shipped units whatever its lines say.
+	shippedAny := o.FulfillmentStatus != canceldesk.FulfillmentUnfulfilled
 	for i, li := range n.LineItems.Nodes {
 		price, err := amount(li.OriginalUnitPriceSet, cur)
 		if err != nil {
 			return nil, fmt.Errorf("shopify: order %s: line %d price: %w", id, i+1, err)
+		}
+		shipped := 0
+		if shippedAny {
+			shipped = min(max(li.Quantity-li.UnfulfilledQuantity, 0), max(li.Quantity, 0))
 		}
 		o.LineItems = append(o.LineItems, canceldesk.LineItem{
 			Position:          i + 1,
@@ -273,7 +282,7 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 			SKU:               li.SKU,
 			Quantity:          li.Quantity,
 			Price:             price,
-			FulfilledQuantity: min(max(li.Quantity-li.UnfulfilledQuantity, 0), max(li.Quantity, 0)),
+			FulfilledQuantity: shipped,
 			ExternalID:        li.ID,
 		})
 	}

@@ -125,6 +125,7 @@ func TestMapOrderStatusesAndMoney(t *testing.T) {
 func TestMapOrderPaymentAndLines(t *testing.T) {
 	sale := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
 	o, err := shopify.MapOrder(node(func(n *shopify.OrderNode) {
+		n.DisplayFulfillmentStatus = "PARTIALLY_FULFILLED"
 		n.PaymentGatewayNames = []string{"paypal", "gift_card"}
 		n.Transactions = []shopify.TransactionNode{
 			{ID: "gid://shopify/OrderTransaction/1", Kind: "AUTHORIZATION", Status: "SUCCESS"},
@@ -153,6 +154,16 @@ func TestMapOrderPaymentAndLines(t *testing.T) {
 	}
 	if o.Risk != canceldesk.RiskMedium {
 		t.Errorf("risk %q, want medium from INVESTIGATE", o.Risk)
+	}
+
+	// A cancelled order whose unshipped units were restocked: nothing
+	// shipped, whatever unfulfilledQuantity says of the removed units.
+	restocked, err := shopify.MapOrder(node(func(n *shopify.OrderNode) {
+		n.DisplayFulfillmentStatus = "RESTOCKED"
+		n.LineItems.Nodes = []shopify.LineItemNode{{ID: "gid://shopify/LineItem/9", Quantity: 3, UnfulfilledQuantity: 0}}
+	}))
+	if err != nil || restocked.LineItems[0].FulfilledQuantity != 0 {
+		t.Errorf("a restocked order ships %d units, %v", restocked.LineItems[0].FulfilledQuantity, err)
 	}
 
 	for name, mod := range map[string]func(n *shopify.OrderNode){

@@ -10,10 +10,12 @@ import (
 
 // exportQuery lists the cancelled orders of a range with their latest
 // cancellation, refunds and restocked units. The source is the
-// cancellation's (migration 0016); no cancellation row is an import. The range reads orders_cancelled_at (migration 0008).
+// cancellation's (migration 0016); no cancellation row is an import, or a
+// cancel made in Shopify's admin for an order synced from the shop's API
+// (migration 0017). The range reads orders_cancelled_at (migration 0008).
 const exportQuery = `SELECT o.id, o.name, o.created_at, o.cancelled_at, o.cancel_reason, o.currency,
 	coalesce(c.reason_label, ''), coalesce(c.staff_note, ''), coalesce(c.actor, ''),
-	coalesce(c.source, 'import'),
+	coalesce(c.source, CASE WHEN o.shopify_updated_at IS NULL THEN 'import' ELSE 'shopify' END),
 	o.total, o.financial_status, o.refunded_succeeded,
 	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'pending'), 0) AS BIGINT),
 	CAST(coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status = 'failed'), 0) AS BIGINT),

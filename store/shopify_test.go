@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -30,7 +31,7 @@ func resync(o *canceldesk.Order, updated time.Time, mods ...func(*canceldesk.Ord
 	return shopOrder(o.Name, o.ExternalID, updated, mods...)
 }
 
-func upsert(t *testing.T, db *store.DB, orders ...*canceldesk.Order) canceldesk.ShopifySyncCount {
+func shopifyUpsert(t *testing.T, db *store.DB, orders ...*canceldesk.Order) canceldesk.ShopifySyncCount {
 	t.Helper()
 	n, err := db.UpsertShopifyOrders(ctx(t), orders)
 	if err != nil {
@@ -39,7 +40,7 @@ func upsert(t *testing.T, db *store.DB, orders ...*canceldesk.Order) canceldesk.
 	return n
 }
 
-func mustOrder(t *testing.T, db *store.DB, id int64) *canceldesk.Order {
+func storedOrder(t *testing.T, db *store.DB, id int64) *canceldesk.Order {
 	t.Helper()
 	o, err := db.Order(ctx(t), id)
 	if err != nil {
@@ -70,7 +71,7 @@ func eventKinds(t *testing.T, db *store.DB, orderID int64) []string {
 	return kinds
 }
 
-func count(kinds []string, kind string) int {
+func countKind(kinds []string, kind string) int {
 	n := 0
 	for _, k := range kinds {
 		if k == kind {
@@ -84,10 +85,10 @@ func TestShopifyUpsert(t *testing.T) {
 	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
 		t.Run("NewNewerOlderEqual", func(t *testing.T) {
 			o := shopOrder("#1001", "1001", day(3))
-			if n := upsert(t, db, o); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2, Created: 1}) {
+			if n := shopifyUpsert(t, db, o); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2, Created: 1}) {
 				t.Fatalf("new: count = %+v", n)
 			}
-			got := mustOrder(t, db, o.ID)
+			got := storedOrder(t, db, o.ID)
 			if got.ExternalID != "1001" || got.ShopifyUpdatedAt == nil || !got.ShopifyUpdatedAt.Equal(day(3)) ||
 				got.LineItems[1].ExternalID != "gid://shopify/LineItem/10012" || !got.ShopifyOrder() {
 				t.Fatalf("stored = %+v", got)
@@ -104,10 +105,10 @@ func TestShopifyUpsert(t *testing.T) {
 				o.FulfillmentStatus = canceldesk.FulfillmentPartial
 				o.LineItems[0].FulfilledQuantity = 1
 			})
-			if n := upsert(t, db, newer); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2, Updated: 1}) {
+			if n := shopifyUpsert(t, db, newer); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2, Updated: 1}) {
 				t.Fatalf("newer: count = %+v", n)
 			}
-			got = mustOrder(t, db, o.ID)
+			got = storedOrder(t, db, o.ID)
 			if got.Email != "new@example.com" || got.Notes != "Gift" || !slices.Equal(got.Tags, []string{"vip"}) ||
 				got.Risk != canceldesk.RiskHigh || got.FulfillmentStatus != canceldesk.FulfillmentPartial ||
 				got.LineItems[0].FulfilledQuantity != 1 || !got.ShopifyUpdatedAt.Equal(day(4)) {
@@ -125,10 +126,10 @@ func TestShopifyUpsert(t *testing.T) {
 				at   time.Time
 			}{{"older", day(3)}, {"equal", day(4)}} {
 				stale := resync(o, c.at, func(o *canceldesk.Order) { o.Email = "stale@example.com" })
-				if n := upsert(t, db, stale); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2}) {
+				if n := shopifyUpsert(t, db, stale); n != (canceldesk.ShopifySyncCount{Orders: 1, LineItems: 2}) {
 					t.Errorf("%s: count = %+v", c.name, n)
 				}
-				if got := mustOrder(t, db, o.ID); got.Email != "new@example.com" || !got.ShopifyUpdatedAt.Equal(day(4)) {
+				if got := storedOrder(t, db, o.ID); got.Email != "new@example.com" || !got.ShopifyUpdatedAt.Equal(day(4)) {
 					t.Errorf("%s overwrote: email %q, updated %v", c.name, got.Email, got.ShopifyUpdatedAt)
 				}
 			}
@@ -142,28 +143,28 @@ func TestShopifyUpsert(t *testing.T) {
 			byName := cancelOrder("#2002")
 			importOrders(t, db, byID, byName)
 			before := countOrders(t, db)
-			n := upsert(t, db, shopOrder("#2001", "2001", day(3), func(o *canceldesk.Order) {
+			n := shopifyUpsert(t, db, shopOrder("#2001", "2001", day(3), func(o *canceldesk.Order) {
 				o.LineItems[1].FulfilledQuantity = 1
 			}), shopOrder("#2002", "2002", day(3)))
 			if n.Created != 0 || n.Updated != 2 || countOrders(t, db) != before {
 				t.Fatalf("count = %+v, orders %d → %d", n, before, countOrders(t, db))
 			}
 			for _, o := range []*canceldesk.Order{byID, byName} {
-				got := mustOrder(t, db, o.ID)
+				got := storedOrder(t, db, o.ID)
 				if got.ExternalID != o.Name[1:] || !got.ShopifyOrder() ||
 					got.LineItems[0].ExternalID != "gid://shopify/LineItem/"+o.Name[1:]+"1" ||
 					got.LineItems[1].ExternalID != "gid://shopify/LineItem/"+o.Name[1:]+"2" {
 					t.Errorf("%s adopted as %+v", o.Name, got)
 				}
 			}
-			if got := mustOrder(t, db, byID.ID); got.LineItems[1].FulfilledQuantity != 1 {
+			if got := storedOrder(t, db, byID.ID); got.LineItems[1].FulfilledQuantity != 1 {
 				t.Errorf("the Bowl line (matched by SKU) fulfilled %d, want 1", got.LineItems[1].FulfilledQuantity)
 			}
 		})
 
 		t.Run("ShopifyCancellationRecordedOnce", func(t *testing.T) {
 			o := shopOrder("#3001", "3001", day(3))
-			upsert(t, db, o)
+			shopifyUpsert(t, db, o)
 			cancelled := func(updated time.Time) *canceldesk.Order {
 				return resync(o, updated, func(o *canceldesk.Order) {
 					o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonCustomer
@@ -171,19 +172,19 @@ func TestShopifyUpsert(t *testing.T) {
 				})
 			}
 			for i, at := range []time.Time{day(4), day(4), day(5)} {
-				n := upsert(t, db, cancelled(at))
+				n := shopifyUpsert(t, db, cancelled(at))
 				if n.Cancelled != 1 || n.Updated != map[int]int{0: 1, 1: 0, 2: 1}[i] {
 					t.Errorf("upsert %d: count = %+v", i, n)
 				}
 			}
-			got := mustOrder(t, db, o.ID)
+			got := storedOrder(t, db, o.ID)
 			if !got.Cancelled() || !got.CancelledAt.Equal(day(4)) || got.CancelReason != canceldesk.ReasonCustomer {
 				t.Fatalf("order = %+v", got)
 			}
 			if l := got.LineItems; l[0].CancelledQuantity != 1 || l[0].FulfilledQuantity != 1 || l[1].CancelledQuantity != 1 {
 				t.Errorf("lines = %+v", l)
 			}
-			if n := count(eventKinds(t, db, o.ID), canceldesk.EventShopifyCancelled); n != 1 {
+			if n := countKind(eventKinds(t, db, o.ID), canceldesk.EventShopifyCancelled); n != 1 {
 				t.Errorf("%d shopify_cancelled events, want 1", n)
 			}
 			if n := rowCount(t, raw, `SELECT count(*) FROM cancellations WHERE order_id = %d`, o.ID); n != 0 {
@@ -192,6 +193,14 @@ func TestShopifyUpsert(t *testing.T) {
 			if n := rowCount(t, raw, `SELECT coalesce(sum(cancelled_count), 0) FROM order_stats_hourly WHERE source = 'shopify'`); n != 1 {
 				t.Errorf("analytics count %d cancels from shopify, want 1", n)
 			}
+			var sources []string
+			err := db.ExportCancellations(ctx(t), day(4), day(5), func(r canceldesk.ExportRow) error {
+				sources = append(sources, r.Source)
+				return nil
+			})
+			if err != nil || !slices.Equal(sources, []string{canceldesk.SourceShopify}) {
+				t.Errorf("export sources = %v, %v", sources, err)
+			}
 		})
 
 		t.Run("NewOrderCancelledAtShopify", func(t *testing.T) {
@@ -199,8 +208,8 @@ func TestShopifyUpsert(t *testing.T) {
 				o.CancelledAt, o.CancelReason = ptr(day(3)), canceldesk.ReasonFraud
 				o.FinancialStatus, o.RefundedAmount = canceldesk.FinancialRefunded, 3050
 			})
-			upsert(t, db, o)
-			got := mustOrder(t, db, o.ID)
+			shopifyUpsert(t, db, o)
+			got := storedOrder(t, db, o.ID)
 			if got.LineItems[0].CancelledQuantity != 2 || got.LineItems[1].CancelledQuantity != 1 || got.RefundedSucceeded != 3050 {
 				t.Errorf("order = %+v", got)
 			}
@@ -215,15 +224,15 @@ func TestShopifyUpsert(t *testing.T) {
 
 		t.Run("RefundDifferenceRecordedOnce", func(t *testing.T) {
 			o := shopOrder("#4001", "4001", day(3))
-			upsert(t, db, o)
+			shopifyUpsert(t, db, o)
 			refunded := func(at time.Time, amount int64) *canceldesk.Order {
 				return resync(o, at, func(o *canceldesk.Order) {
 					o.RefundedAmount, o.FinancialStatus = amount, canceldesk.FinancialPartiallyRefunded
 				})
 			}
-			upsert(t, db, refunded(day(4), 1000))
-			upsert(t, db, refunded(day(5), 1000))
-			upsert(t, db, refunded(day(6), 1500))
+			shopifyUpsert(t, db, refunded(day(4), 1000))
+			shopifyUpsert(t, db, refunded(day(5), 1000))
+			shopifyUpsert(t, db, refunded(day(6), 1500))
 			refunds, err := db.Refunds(ctx(t), o.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -238,13 +247,13 @@ func TestShopifyUpsert(t *testing.T) {
 			if !slices.Equal(amounts, []int64{1000, 500}) {
 				t.Errorf("refund amounts = %v, want [1000 500]", amounts)
 			}
-			got := mustOrder(t, db, o.ID)
+			got := storedOrder(t, db, o.ID)
 			b := canceldesk.BalanceOf(got, refunds)
 			if got.RefundedSucceeded != 1500 || got.RefundedAmount != 1500 || b.Refunded != 1500 || b.Pending != 0 ||
 				got.FinancialStatus != canceldesk.FinancialPartiallyRefunded {
 				t.Errorf("order refunded %d/%d, balance %+v, status %s", got.RefundedSucceeded, got.RefundedAmount, b, got.FinancialStatus)
 			}
-			if n := count(eventKinds(t, db, o.ID), canceldesk.EventRefund); n != 2 {
+			if n := countKind(eventKinds(t, db, o.ID), canceldesk.EventRefund); n != 2 {
 				t.Errorf("%d refund events, want 2", n)
 			}
 		})
@@ -252,18 +261,18 @@ func TestShopifyUpsert(t *testing.T) {
 		t.Run("LocalCancellationUntouched", func(t *testing.T) {
 			loc := stockedLocation(t, db)
 			o := shopOrder("#5001", "5001", day(3))
-			upsert(t, db, o)
+			shopifyUpsert(t, db, o)
 			if _, err := db.CancelOrder(ctx(t), cancelReq(o, loc, cancelKey(5001))); err != nil {
 				t.Fatal(err)
 			}
-			before := mustOrder(t, db, o.ID)
-			upsert(t, db, resync(o, day(4), func(o *canceldesk.Order) {
+			before := storedOrder(t, db, o.ID)
+			shopifyUpsert(t, db, resync(o, day(4), func(o *canceldesk.Order) {
 				o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonOther
 				o.RefundedAmount, o.FinancialStatus = 3050, canceldesk.FinancialRefunded
 			}))
-			got := mustOrder(t, db, o.ID)
+			got := storedOrder(t, db, o.ID)
 			if !got.CancelledAt.Equal(*before.CancelledAt) || got.CancelReason != before.CancelReason ||
-				got.RefundedSucceeded != before.RefundedSucceeded || count(eventKinds(t, db, o.ID), canceldesk.EventShopifyCancelled) != 0 {
+				got.RefundedSucceeded != before.RefundedSucceeded || countKind(eventKinds(t, db, o.ID), canceldesk.EventShopifyCancelled) != 0 {
 				t.Errorf("the local cancel changed: %+v → %+v", before, got)
 			}
 		})
@@ -386,17 +395,9 @@ func TestShopifyWebhooks(t *testing.T) {
 func sameError(t *testing.T, what string, got, want error) {
 	t.Helper()
 	var g, w *canceldesk.Error
-	if want == nil || !errorAs(got, &g) || !errorAs(want, &w) || !reflect.DeepEqual(*g, *w) {
+	if want == nil || !errors.As(got, &g) || !errors.As(want, &w) || !reflect.DeepEqual(*g, *w) {
 		t.Errorf("%s: got %#v, want %#v (as CancelOrder)", what, got, want)
 	}
-}
-
-func errorAs(err error, target **canceldesk.Error) bool {
-	e, ok := err.(*canceldesk.Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 func TestShopifyQueueCancelChecksAsCancelOrder(t *testing.T) {
@@ -408,7 +409,7 @@ func TestShopifyQueueCancelChecksAsCancelOrder(t *testing.T) {
 		open, done := shopOrder("#6001", "6001", day(3)), shopOrder("#6002", "6002", day(3), func(o *canceldesk.Order) {
 			o.CancelledAt, o.CancelReason = ptr(day(3)), canceldesk.ReasonOther
 		})
-		upsert(t, db, open, done)
+		shopifyUpsert(t, db, open, done)
 		for _, c := range []struct {
 			name string
 			req  canceldesk.CancelRequest
@@ -455,7 +456,7 @@ func TestShopifyQueueCancelChecksAsCancelOrder(t *testing.T) {
 			t.Fatalf("call = %+v", call)
 		}
 		after := footprintOf(t, db, raw, open.ID)
-		if after.Events != before.Events+1 || count(eventKinds(t, db, open.ID), canceldesk.EventShopifyCancelSent) != 1 {
+		if after.Events != before.Events+1 || countKind(eventKinds(t, db, open.ID), canceldesk.EventShopifyCancelSent) != 1 {
 			t.Errorf("events %d → %d, want one shopify_cancel_sent", before.Events, after.Events)
 		}
 		after.Events = before.Events
@@ -487,7 +488,7 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 				loc := stockedLocation(t, db)
 				remote := shopOrder("#7001", "7001", day(3), func(o *canceldesk.Order) { o.LineItems[0].FulfilledQuantity = 1 })
 				local := cancelOrder("#7002", func(o *canceldesk.Order) { o.LineItems[0].FulfilledQuantity = 1 })
-				upsert(t, db, remote)
+				shopifyUpsert(t, db, remote)
 				importOrders(t, db, local)
 
 				call, err := db.QueueShopifyCancel(ctx(t), cancelReq(remote, loc, cancelKey(1)), notifies)
@@ -497,12 +498,12 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 				// Shopify's job runs: its webhook arrives before the job is
 				// polled; the open call leaves the cancel and its refund to
 				// CompleteShopifyCall.
-				upsert(t, db, resync(remote, day(4), func(o *canceldesk.Order) {
+				shopifyUpsert(t, db, resync(remote, day(4), func(o *canceldesk.Order) {
 					o.LineItems[0].FulfilledQuantity = 1
 					o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonInventory
 					o.RefundedAmount, o.FinancialStatus = 2050, canceldesk.FinancialPartiallyRefunded
 				}))
-				if got := mustOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 {
+				if got := storedOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 {
 					t.Fatalf("the sync applied what the open call owns: %+v", got)
 				}
 				if err := db.ShopifyCallAccepted(ctx(t), call.ID, "gid://shopify/Job/1"); err != nil {
@@ -523,7 +524,7 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 					t.Fatal(err)
 				}
 
-				r, l := mustOrder(t, db, remote.ID), mustOrder(t, db, local.ID)
+				r, l := storedOrder(t, db, remote.ID), storedOrder(t, db, local.ID)
 				for i := range r.LineItems {
 					rl, ll := r.LineItems[i], l.LineItems[i]
 					if rl.CancelledQuantity != ll.CancelledQuantity || rl.RestockedQuantity != ll.RestockedQuantity ||
@@ -571,7 +572,7 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 					t.Errorf("OpenShopifyCall after done = %v", err)
 				}
 				// Shopify's refunded total now matches ours: a later sync adds no refund.
-				upsert(t, db, resync(remote, day(5), func(o *canceldesk.Order) {
+				shopifyUpsert(t, db, resync(remote, day(5), func(o *canceldesk.Order) {
 					o.LineItems[0].FulfilledQuantity = 1
 					o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonInventory
 					o.RefundedAmount, o.FinancialStatus = r.RefundedSucceeded, r.FinancialStatus
@@ -588,7 +589,7 @@ func TestShopifyCallRefusedAndBusy(t *testing.T) {
 	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
 		loc := stockedLocation(t, db)
 		o := shopOrder("#8001", "8001", day(3))
-		upsert(t, db, o)
+		shopifyUpsert(t, db, o)
 		call, err := db.QueueShopifyCancel(ctx(t), cancelReq(o, loc, cancelKey(1)), false)
 		if err != nil {
 			t.Fatal(err)
@@ -636,7 +637,7 @@ func TestShopifyRestockCall(t *testing.T) {
 	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
 		loc := stockedLocation(t, db)
 		o := shopOrder("#9001", "9001", day(3))
-		upsert(t, db, o)
+		shopifyUpsert(t, db, o)
 		restock := canceldesk.RestockRequest{OrderID: o.ID, LocationID: loc.ID, IdempotencyKey: "restock-key-0000001", Actor: "staff@example.com"}
 		_, qerr := db.QueueShopifyRestock(ctx(t), restock)
 		if qerr == nil {
@@ -649,7 +650,7 @@ func TestShopifyRestockCall(t *testing.T) {
 		if _, err := db.CancelOrder(ctx(t), req); err != nil {
 			t.Fatal(err)
 		}
-		got := mustOrder(t, db, o.ID)
+		got := storedOrder(t, db, o.ID)
 		restock.Lines = []canceldesk.RestockLineRequest{{LineItemID: got.LineItems[0].ID, Quantity: 2},
 			{LineItemID: got.LineItems[1].ID, Quantity: 1}}
 		call, err := db.QueueShopifyRestock(ctx(t), restock)
@@ -657,7 +658,7 @@ func TestShopifyRestockCall(t *testing.T) {
 			t.Fatalf("QueueShopifyRestock: %v", err)
 		}
 		if call.Kind != canceldesk.ShopifyCallRestock || call.Restock == nil || !reflect.DeepEqual(*call.Restock, restock) ||
-			count(eventKinds(t, db, o.ID), canceldesk.EventShopifyRestockSent) != 1 {
+			countKind(eventKinds(t, db, o.ID), canceldesk.EventShopifyRestockSent) != 1 {
 			t.Fatalf("call = %+v", call)
 		}
 		if stock, _ := db.Stock(ctx(t), []string{"MUG"}); onHand(stock, "MUG") != 5 {
@@ -670,7 +671,7 @@ func TestShopifyRestockCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		stock, _ := db.Stock(ctx(t), []string{"MUG", "BOWL"})
-		got = mustOrder(t, db, o.ID)
+		got = storedOrder(t, db, o.ID)
 		if onHand(stock, "MUG") != 7 || onHand(stock, "BOWL") != 6 || got.LineItems[0].RestockedQuantity != 2 {
 			t.Errorf("after the restock call: stock %+v, lines %+v", stock, got.LineItems)
 		}
@@ -687,7 +688,7 @@ func TestShopifyPendingRefundJob(t *testing.T) {
 			o.Location, o.LocationExternalID = "Main", "gid://shopify/Location/1"
 			o.PaymentMethod = canceldesk.GatewayShopify
 		})
-		upsert(t, db, o)
+		shopifyUpsert(t, db, o)
 		req := cancelReq(o, loc, cancelKey(1))
 		req.Gateway = canceldesk.GatewayShopify
 		if _, err := db.CancelOrder(ctx(t), req); err != nil {

@@ -191,6 +191,23 @@ func (s *Server) SetOrder(id string, change func(*shopify.OrderNode)) {
 	change(o)
 }
 
+// Touch records a change made in Shopify's admin: the order's updatedAt
+// moves to the stand-in's clock, which it returns.
+func (s *Server) Touch(id string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		s.t.Fatalf("shopifytest: Touch: no order %s", id)
+	}
+	now := s.now()
+	if !now.After(o.UpdatedAt) {
+		now = o.UpdatedAt.Add(time.Second)
+	}
+	o.UpdatedAt = now
+	return now
+}
+
 // Cancellation returns what orderCancel was asked for the order, nil when
 // it was not asked.
 func (s *Server) Cancellation(orderID string) *Cancellation {

@@ -134,3 +134,23 @@ func TestJobFinishesTheCancel(t *testing.T) {
 		t.Errorf("after the job: %+v", o)
 	}
 }
+
+func TestTouchMovesUpdatedAtAndTheWebhookSaysSo(t *testing.T) {
+	s := New(t)
+	id := s.AddOrder(OrderSpec{})
+	before := s.Order(id).UpdatedAt
+	at := s.Touch(id)
+	if !at.After(before) || !s.Order(id).UpdatedAt.Equal(at) {
+		t.Fatalf("Touch: %v after %v", at, before)
+	}
+	body, h := s.Webhook("orders/updated", id)
+	var p struct {
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || !p.UpdatedAt.Equal(at.Truncate(time.Second)) {
+		t.Errorf("payload updated_at %v, want %v (%v)", p.UpdatedAt, at, err)
+	}
+	if !shopify.Verify(s.Secret(), body, h.Get("X-Shopify-Hmac-Sha256")) {
+		t.Error("the delivery does not verify")
+	}
+}
