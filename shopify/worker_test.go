@@ -215,3 +215,58 @@ func TestShopifyWorkerWebhooksOutOfOrder(t *testing.T) {
 		}
 	})
 }
+
+// eventually waits up to 10s for ok.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s: %s", what)
+		}
+	}
+}
+
+// TestShopifyWorkerRun: the running worker reconciles at start, brings in
+// an order a webhook names, and sends a queued cancel on its own.
+func TestShopifyWorkerRun(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sv := shopifytest.New(t, shopifytest.WithJobPolls(1))
+		sv.AddOrders(5)
+		w, _ := newWorker(t, db, db, sv)
+		stopped := make(chan struct{})
+		go func() { w.Run(ctx); close(stopped) }()
+		defer func() { cancel(); <-stopped }()
+		eventually(t, "the start's reconciliation stored the shop's orders", func() bool {
+			n, _ := db.CountOrders(ctx)
+			st, _ := db.ShopifyState(ctx)
+			return n == 5 && st.LastSyncAt != nil && !w.Syncing()
+		})
+
+		id := sv.AddOrder(shopifytest.OrderSpec{Email: "new@example.com"})
+		name := sv.Order(id).Name
+		now := time.Now().UTC()
+		if _, err := db.EnqueueWebhook(ctx, canceldesk.ShopifyWebhook{WebhookID: "wh-run-1", Topic: canceldesk.TopicOrdersCreate,
+			OrderID: id, UpdatedAt: &now, ReceivedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the webhook's order is stored", func() bool {
+			n, _ := db.CountOrders(ctx)
+			return n == 6
+		})
+
+		o := localOrder(t, db, name)
+		call := queueCancel(t, db, cancelReq(o, "run-loop-cancel-0001"), true)
+		eventually(t, "the queued cancel is sent and applied", func() bool {
+			c, err := db.ShopifyCall(ctx, call.ID)
+			return err == nil && c.State == canceldesk.CallDone
+		})
+		if v := sv.Requests("orderCancel")[0].Variables; v["notifyCustomer"] != true {
+			t.Errorf("Shopify notifies: notifyCustomer = %v, want true", v["notifyCustomer"])
+		}
+		if !localOrder(t, db, name).Cancelled() {
+			t.Error("the order is not cancelled here")
+		}
+	})
+}
