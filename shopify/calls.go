@@ -261,12 +261,14 @@ func (w *Worker) busyOr(ctx context.Context, c *canceldesk.ShopifyCall, err erro
 		return nil
 	}
 	next, msg := w.now().Add(callBackoff(c.Attempts)), err.Error()
-	if b, ok := isBusy(err); ok {
-		next, msg = w.now().Add(max(b.RetryAfter, time.Second)), msgBusy
-	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		// The page stopped waiting: the answer is unknown; the loop
-		// checks the order before sending again.
+	b, busy := isBusy(err)
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The page stopped waiting, maybe after the request went out: the
+		// answer is unknown, and the next sender checks the order first.
 		next, msg = w.now().Add(callsEvery), msgSending
+	case busy:
+		next, msg = w.now().Add(max(b.RetryAfter, time.Second)), msgBusy
 	}
 	if serr := w.Store.ShopifyCallBusy(context.WithoutCancel(ctx), c.ID, next, msg); serr != nil {
 		return serr

@@ -331,3 +331,54 @@ func TestShopifyWorkerRestock(t *testing.T) {
 		}
 	})
 }
+
+// lostAnswer is a page that stops waiting just as Shopify takes the
+// cancel: the client reports the context's end as busy.
+type lostAnswer struct {
+	shopify.API
+	cancel context.CancelFunc
+}
+
+func (l lostAnswer) OrderCancel(ctx context.Context, in shopify.CancelInput) (shopify.CancelPayload, error) {
+	if _, err := l.API.OrderCancel(ctx, in); err != nil {
+		return shopify.CancelPayload{}, err
+	}
+	l.cancel()
+	return shopify.CancelPayload{}, &shopify.BusyError{Msg: ctx.Err().Error()}
+}
+
+// TestShopifyWorkerCancelPageGaveUp: the page's wait ended after
+// orderCancel reached Shopify; the loop does not send it again, and
+// applies it once Shopify's job is done.
+func TestShopifyWorkerCancelPageGaveUp(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sv, id, w, client, o := shopWith(t, db, shopifytest.OrderSpec{}, shopifytest.WithJobPolls(1))
+		call := queueCancel(t, db, cancelReq(o, "cancel-gave-up-00001"), false)
+		pctx, cancel := context.WithCancel(ctx)
+		w.API = lostAnswer{API: client, cancel: cancel}
+		if err := w.Send(pctx, call.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c := callState(t, db, call.ID); c.State != canceldesk.CallQueued {
+			t.Fatalf("after the page gave up: %s %q, want queued", c.State, c.Error)
+		}
+		w.API = client
+		if _, err := client.Job(ctx, sv.Cancellation(id).JobID); err != nil { // Shopify runs its job
+			t.Fatal(err)
+		}
+		w.Now = at(time.Minute)
+		if err := w.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if c := callState(t, db, call.ID); c.State != canceldesk.CallDone {
+			t.Fatalf("after Shopify's job: %s %q, want done", c.State, c.Error)
+		}
+		if n := len(sv.Requests("orderCancel")); n != 1 {
+			t.Errorf("orderCancel sent %d times, want once", n)
+		}
+		if cancellations(t, db, o.ID) != 1 {
+			t.Errorf("cancel entries: %d, want 1", cancellations(t, db, o.ID))
+		}
+	})
+}
