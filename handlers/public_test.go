@@ -159,6 +159,24 @@ func TestPublicPagesTranslated(t *testing.T) {
 	}
 }
 
+// TestPublicErrorPage: a status link that names no request answers 404
+// in the store's own layout and the reader's language, with the way back
+// to the form, not to the staff's orders.
+func TestPublicErrorPage(t *testing.T) {
+	a := newTestApp(t)
+	res, doc := a.anonymous().get(t, "/r/no-such-request-token?lang=zh-TW")
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if doc.Find(".public-head").Length() != 1 || doc.Find(".sidebar").Length() != 0 ||
+		doc.Find(`a[href="/cancel"]`).Text() != "返回取消訂單申請表" || doc.Find(`a[href="/orders"]`).Length() != 0 {
+		t.Errorf("error page: %s", doc.Find("body").Text())
+	}
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+}
+
 // hasLatinWord reports whether s holds three Latin letters in a row: an
 // untranslated English word.
 func hasLatinWord(s string) bool {
