@@ -33,8 +33,18 @@ type OrderFilter struct {
 	From, To    time.Time // placed on or after From and before To (UTC); zero means open
 	// After is the keyset cursor: the last order of the previous page.
 	After *Cursor
-	Limit int
+	// Before is the keyset cursor going back: the first order of the next
+	// page; the page holds the orders just newer than it.
+	Before *Cursor
+	Limit  int
+	// Count asks ListOrders for the number of matching orders too, up to
+	// CountBound+1.
+	Count bool
 }
+
+// CountBound is as far as the list counts its matching orders: beyond it
+// the page says "10,000+", so counting stays fast on a million orders.
+const CountBound = 10000
 
 // Cursor is a position in the newest-first order list.
 type Cursor struct {
@@ -111,6 +121,11 @@ func ParseOrderFilter(v url.Values, loc *time.Location) (OrderFilter, error) {
 			return f, err
 		}
 	}
+	if s := v.Get("before"); s != "" && f.After == nil {
+		if f.Before, err = ParseCursor(s); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
 }
 
@@ -155,6 +170,12 @@ type OrderPage struct {
 	Orders []OrderSummary
 	// Next is the cursor of the following page, nil on the last page.
 	Next *Cursor
+	// Prev is the cursor of the preceding page (Filter.Before), nil on the
+	// first page.
+	Prev *Cursor
+	// Count is the number of matching orders when the filter asked for it,
+	// at most CountBound+1 (more than CountBound: "10,000+").
+	Count int
 }
 
 // OrderSummary is an order as the list shows it.
@@ -171,4 +192,8 @@ type OrderSummary struct {
 	CancelReason      CancelReason
 	ItemCount         int
 	CreatedAt         time.Time
+	// RefundOwed is what a cancelled order still owes its customer with
+	// no refund on its way (refunded later): its RefundBalance's Owed when
+	// the balance's state is none or partial; 0 otherwise.
+	RefundOwed int64
 }

@@ -47,6 +47,10 @@ var Placeholders = []string{
 // MessageData is what the placeholders of one message become; a value
 // that does not apply is empty.
 type MessageData struct {
+	// Lang is the language the message is written in (one of
+	// MessageLanguages): it picks the template, and the sentences below
+	// are in it.
+	Lang          string
 	StoreName     string
 	CustomerName  string
 	OrderNumber   string
@@ -97,10 +101,11 @@ func (d MessageData) value(name string) string {
 	return ""
 }
 
-// Template is the subject and body of one kind of message. Variant narrows
-// an order_cancelled message to a reason code ("" serves every reason
-// without its own).
+// Template is the subject and body of one kind of message in one language.
+// Variant narrows an order_cancelled message to a reason code ("" serves
+// every reason without its own).
 type Template struct {
+	Lang          string // one of MessageLanguages; "" saves as DefaultLanguage
 	Kind, Variant string
 	Subject, Body string
 	UpdatedBy     string // "" for a built-in default
@@ -148,6 +153,9 @@ func (t Template) Validate() error {
 	if _, _, ok := ParseTemplateKey(t.Key()); !ok {
 		return Errorf(EINVALID, "Unknown message kind %q.", t.Key())
 	}
+	if t.Lang != "" && !slices.Contains(MessageLanguages, t.Lang) { // "" is the default language
+		return Errorf(EINVALID, "Unknown message language %q.", t.Lang)
+	}
 	for _, f := range []struct {
 		field, text string
 		max         int
@@ -167,12 +175,13 @@ func (t Template) Validate() error {
 	return nil
 }
 
-// PickTemplate returns the template of kind for variant from ts: the
-// variant's own, else the kind's default, else the built-in default.
-func PickTemplate(ts []Template, kind, variant string) Template {
+// PickTemplate returns the template of kind for variant in lang from ts:
+// the variant's own, else the kind's default, else the built-in default
+// (in lang, else in English).
+func PickTemplate(ts []Template, lang, kind, variant string) Template {
 	var fallback *Template
 	for i := range ts {
-		if ts[i].Kind != kind {
+		if ts[i].Kind != kind || ts[i].Lang != lang {
 			continue
 		}
 		if ts[i].Variant == variant {
@@ -185,12 +194,14 @@ func PickTemplate(ts []Template, kind, variant string) Template {
 	if fallback != nil {
 		return *fallback
 	}
-	for _, t := range DefaultTemplates() {
-		if t.Kind == kind && t.Variant == "" {
-			return t
+	for _, l := range []string{lang, DefaultLanguage} {
+		for _, t := range DefaultTemplates() {
+			if t.Lang == l && t.Kind == kind && t.Variant == "" {
+				return t
+			}
 		}
 	}
-	return Template{Kind: kind}
+	return Template{Lang: lang, Kind: kind}
 }
 
 // RenderedMessage is a message ready to send: one subject, a plain-text
@@ -296,26 +307,16 @@ func (o Offer) Validate() error {
 	return nil
 }
 
-// Sentence is the offer as the customer reads it.
-func (o Offer) Sentence() string {
+// Sentence is the offer as the customer reads it, in lang.
+func (o Offer) Sentence(lang string) string {
 	text := strings.Join(strings.Fields(o.Text), " ")
 	switch o.Kind {
 	case OfferDiscount:
-		return "As a thank-you, here is a code for your next order: " + text
+		return words(lang, "offer.discount", text)
 	case OfferProduct:
-		return "You might also like: " + text
+		return words(lang, "offer.product", text)
 	}
 	return ""
-}
-
-// customerReasons is how each reason reads to the customer.
-var customerReasons = map[CancelReason]string{
-	ReasonCustomer:  "you asked us to cancel it",
-	ReasonDeclined:  "the payment was declined",
-	ReasonFraud:     "we could not verify the payment",
-	ReasonInventory: "an item is out of stock",
-	ReasonStaff:     "of an error on our side",
-	ReasonOther:     "of a problem with the order",
 }
 
 // itemLines writes "2 × Mug" lines.
@@ -331,57 +332,75 @@ func itemLines(items []PlanLine) string {
 
 func moneyText(m Money) string { return m.Decimal() + " " + m.Currency }
 
-func customerName(o *Order) string {
+func customerName(lang string, o *Order) string {
 	if n := strings.TrimSpace(o.BillingAddress.Name); n != "" {
 		return n
 	}
 	if n := strings.TrimSpace(o.ShippingAddress.Name); n != "" {
 		return n
 	}
-	return "there"
+	return words(lang, "there")
 }
 
-// CancelMessageData is what an order_cancelled message says.
-func CancelMessageData(o *Order, p CancelPlan, reason CancelReason, offer Offer, s Settings) MessageData {
-	d := MessageData{StoreName: s.StoreName, CustomerName: customerName(o), OrderNumber: o.Name,
-		Items: itemLines(p.Lines), Reason: customerReasons[reason], Offer: offer.Sentence()}
+// CancelMessageData is what an order_cancelled message says, in lang (see
+// OrderLanguage).
+func CancelMessageData(lang string, o *Order, p CancelPlan, reason CancelReason, offer Offer, s Settings) MessageData {
+	lang = messageLanguage(lang)
+	d := MessageData{Lang: lang, StoreName: s.StoreName, CustomerName: customerName(lang, o), OrderNumber: o.Name,
+		Items: itemLines(p.Lines), Reason: words(lang, "reason."+string(reason)), Offer: offer.Sentence(lang)}
 	switch p.RefundKind {
 	case RefundKindRefund:
-		d.RefundAmount, d.RefundMethod = moneyText(Money{p.RefundTotal, o.Currency}), "your original payment method"
-		d.Refund = "We are refunding " + d.RefundAmount + " to " + d.RefundMethod + "; it can take a few days to show."
+		d.RefundAmount, d.RefundMethod = moneyText(Money{p.RefundTotal, o.Currency}), words(lang, "method.original")
+		d.Refund = words(lang, "refund.now", d.RefundAmount, d.RefundMethod)
 	case RefundKindVoid:
-		d.RefundAmount, d.RefundMethod = moneyText(Money{p.RefundTotal, o.Currency}), "a release of the payment hold"
-		d.Refund = "Your payment of " + d.RefundAmount + " was never taken: the hold on it is released."
+		d.RefundAmount, d.RefundMethod = moneyText(Money{p.RefundTotal, o.Currency}), words(lang, "method.hold")
+		d.Refund = words(lang, "refund.void", d.RefundAmount)
 	default:
 		if paidAmount(o) > o.RefundedAmount {
-			d.Refund = "Your refund will follow in a separate email."
+			d.Refund = words(lang, "refund.later")
 		}
 	}
 	return d
 }
 
-// RefundMessageData is what a refund_issued message says; a store credit's
-// last day is its date in loc, the store's time zone.
-func RefundMessageData(o *Order, p RefundPlan, credit *StoreCredit, s Settings, loc *time.Location) MessageData {
+// RefundMessageData is what a refund_issued message says, in lang; a store
+// credit's last day is its date in loc, the store's time zone.
+func RefundMessageData(lang string, o *Order, p RefundPlan, credit *StoreCredit, s Settings, loc *time.Location) MessageData {
+	lang = messageLanguage(lang)
 	var lines []string
 	for _, l := range p.Lines {
 		lines = append(lines, fmt.Sprintf("%d × %s", l.Quantity, l.Name))
 	}
-	d := MessageData{StoreName: s.StoreName, CustomerName: customerName(o), OrderNumber: o.Name,
+	d := MessageData{Lang: lang, StoreName: s.StoreName, CustomerName: customerName(lang, o), OrderNumber: o.Name,
 		Items: strings.Join(lines, "\n"), RefundAmount: moneyText(Money{p.Total, o.Currency}),
-		RefundMethod: "your original payment method"}
-	d.Refund = "We have refunded " + d.RefundAmount + " to " + d.RefundMethod + "."
+		RefundMethod: words(lang, "method.original")}
+	d.Refund = words(lang, "refunded", d.RefundAmount, d.RefundMethod)
 	if credit != nil {
-		d.RefundMethod, d.CreditCode = "store credit", credit.Code
-		d.Refund = "We have refunded " + d.RefundAmount + " as store credit."
-		d.Credit = "Your store credit code: " + credit.Code + " (" + d.RefundAmount
+		d.RefundMethod, d.CreditCode = words(lang, "method.credit"), credit.Code
+		d.Refund = words(lang, "refunded.credit", d.RefundAmount)
+		d.Credit = words(lang, "credit", credit.Code, d.RefundAmount)
 		if credit.ExpiresAt != nil {
 			d.CreditExpires = StoreCreditValidThrough(*credit.ExpiresAt, loc)
-			d.Credit += ", valid through " + d.CreditExpires
+			d.Credit = words(lang, "credit.expires", credit.Code, d.RefundAmount, d.CreditExpires)
 		}
-		d.Credit += "). Enter it at checkout."
 	}
 	return d
+}
+
+// RequestMessageData is what every message about a customer's request
+// says, in lang: the store, the customer, the order and the status link.
+func RequestMessageData(lang string, o *Order, s Settings, link string) MessageData {
+	lang = messageLanguage(lang)
+	return MessageData{Lang: lang, StoreName: s.StoreName, CustomerName: customerName(lang, o), OrderNumber: o.Name, StatusLink: link}
+}
+
+// RefusedMessage is what the customer reads, in lang, when their request
+// cannot be granted: the order is cancelled already, or has shipped.
+func RefusedMessage(lang string, cancelled bool) string {
+	if cancelled {
+		return words(lang, "refused.cancelled")
+	}
+	return words(lang, "refused.shipped")
 }
 
 // OutboxMessage is a customer message owed by a committed action, rendered
@@ -399,6 +418,7 @@ type OutboxMessage struct {
 	// so every try of one message carries the same one.
 	MessageID     string
 	Status        string
+	Lang          string // the language it was written in
 	Attempts      int
 	LastError     string
 	NextAttemptAt time.Time
@@ -408,6 +428,10 @@ type OutboxMessage struct {
 	// it goes out once the refund succeeded, never while the refund is
 	// pending or failed. 0 when it waits for nothing.
 	WaitsForRefund int64
+	// Template is the key of the template it was written from
+	// (Template.Key: "order_cancelled.inventory"); "" for a message
+	// written before that was kept.
+	Template string
 }
 
 // Outbox is what the mail worker needs of the store.
@@ -441,8 +465,24 @@ type MessageStore interface {
 	ResendMessage(ctx context.Context, id int64, actor string) error
 }
 
-// DefaultTemplates are the built-in messages, in English.
+// DefaultTemplates are the built-in messages: every kind (and the
+// order_cancelled variants) in every one of MessageLanguages.
 func DefaultTemplates() []Template {
+	var ts []Template
+	for lang, list := range map[string][]Template{"en": englishTemplates(), "zh-TW": chineseTemplates()} {
+		for _, t := range list {
+			t.Lang = lang
+			ts = append(ts, t)
+		}
+	}
+	slices.SortStableFunc(ts, func(a, b Template) int {
+		return slices.Index(MessageLanguages, a.Lang) - slices.Index(MessageLanguages, b.Lang)
+	})
+	return ts
+}
+
+// englishTemplates are the built-in messages in English.
+func englishTemplates() []Template {
 	return []Template{
 		{Kind: MessageOrderCancelled, Subject: "Your order {order_number} has been cancelled",
 			Body: "Hello {customer_name},\n\nYour order {order_number} has been cancelled because {reason}.\n\n{items}\n\n" +

@@ -57,12 +57,12 @@ func TestMessageDataSaysWhatHappened(t *testing.T) {
 	o := &Order{Name: "#1001", Currency: "USD", Total: 2500, FinancialStatus: FinancialPaid,
 		BillingAddress: Address{Name: "Ada"}, LineItems: []LineItem{{ID: 1, Name: "Mug", Quantity: 2, Price: 1250}}}
 	now := PlanCancel(o, CancelRequest{Refund: RefundNow})
-	d := CancelMessageData(o, now, ReasonInventory, Offer{Kind: OfferDiscount, Text: "SORRY10"}, Settings{StoreName: "Tea"})
+	d := CancelMessageData("en", o, now, ReasonInventory, Offer{Kind: OfferDiscount, Text: "SORRY10"}, Settings{StoreName: "Tea"})
 	if d.Items != "2 × Mug" || d.Refund != "We are refunding 25.00 USD to your original payment method; it can take a few days to show." ||
 		!strings.HasSuffix(d.Offer, "SORRY10") || d.CustomerName != "Ada" || d.Reason != "an item is out of stock" {
 		t.Errorf("data = %+v", d)
 	}
-	later := CancelMessageData(o, PlanCancel(o, CancelRequest{Refund: RefundLater}), ReasonCustomer, Offer{}, Settings{})
+	later := CancelMessageData("en", o, PlanCancel(o, CancelRequest{Refund: RefundLater}), ReasonCustomer, Offer{}, Settings{})
 	if later.Refund != "Your refund will follow in a separate email." || later.Offer != "" {
 		t.Errorf("refund later = %+v", later)
 	}

@@ -172,6 +172,10 @@ type Order struct {
 	// (gid://shopify/Location/…), as the Admin API names it; the store sets
 	// it on the location when it is not set yet. "" when unknown.
 	LocationExternalID string
+	// Locale is the customer's language as the import gave it (e.g.
+	// "zh-TW"); "" when it gave none, and the store's default applies
+	// (see OrderLanguage).
+	Locale string
 	// ShopifyUpdatedAt is when Shopify last changed the order, as its Admin
 	// API said; nil for an order the API has not shown (a CSV import, the
 	// demo). See ShopifyOrder.
@@ -376,6 +380,8 @@ type InventoryMovement struct {
 	Delta      int
 	Kind       MovementKind
 	OrderID    int64 // 0 when not tied to an order
-	Actor      string
-	CreatedAt  time.Time
+	// OrderName is the order's name ("#3999"), what pages show of it.
+	OrderName string
+	Actor     string
+	CreatedAt time.Time
 }

@@ -514,11 +514,20 @@ type Settings struct {
 	// ShopifyNotifies: Shopify emails the customer about a cancel, instead
 	// of Cancel Desk (orderCancel's notifyCustomer). Default false.
 	ShopifyNotifies bool
+	// The store's face on the customer's pages: a logo (an absolute https
+	// URL, see LogoURL; "" for none), an accent colour (#rrggbb with
+	// enough contrast for white text; "" for the default) and the address
+	// customers may write to ("" for none).
+	LogoURL, AccentColor, ContactEmail string
+	// DefaultLanguage is what customers are written to in when their
+	// order carries no language (one of MessageLanguages).
+	DefaultLanguage string
 }
 
 // DefaultSettings are the settings of a new store.
 func DefaultSettings() Settings {
-	return Settings{RestockOnCancel: true, StaffRefundLimit: map[string]int64{}, StoreName: "Our store"}
+	return Settings{RestockOnCancel: true, StaffRefundLimit: map[string]int64{}, StoreName: "Our store",
+		DefaultLanguage: DefaultLanguage}
 }
 
 // RefundJob is a refund waiting for its gateway.

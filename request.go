@@ -34,6 +34,9 @@ type RequestForm struct {
 	Email       string
 	Reason      string // one of CustomerReasons
 	Comment     string
+	// Locale is the language of the page the form was filed on: the
+	// request's messages are written in it (see CustomerLanguage).
+	Locale string
 }
 
 // Normalize trims the form and writes the order number as the shop does
@@ -87,6 +90,8 @@ type CancellationRequest struct {
 	CreatedAt      time.Time
 	DecidedAt      *time.Time
 	CancellationID int64
+	// Locale is the language the request was filed in, its messages'.
+	Locale string
 }
 
 // AutoApproval is the managers' rule for approving requests without

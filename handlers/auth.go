@@ -60,13 +60,15 @@ func (s *Server) require(min canceldesk.Role) fiber.Handler {
 		} else if err != nil {
 			return err
 		}
-		if !acct.Role.AtLeast(min) {
-			return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: "error.forbidden.body", Message: "Your role does not allow this."}
-		}
 		sess.Set(sessSeen, now.Unix())
 		c.Locals(accountLocal, acct)
 		if acct.Language != "" && c.Query("lang") == "" && c.Cookies(langCookie) == "" {
 			c.Locals(localizerLocal, s.I18n.Localizer(acct.Language, s.Location))
+		}
+		if !acct.Role.AtLeast(min) {
+			// The account is known by now, so the 403 page keeps the
+			// navigation and names the role that lacks access.
+			return &canceldesk.Error{Code: canceldesk.EFORBIDDEN, Key: forbiddenRoleKey, Message: "Your role can't open this page."}
 		}
 		return c.Next()
 	}

@@ -437,7 +437,8 @@ func TestJourneyCancelOrder(t *testing.T) {
 	browsertest.NoConsoleErrors(t, ctx)
 }
 
-// TestJourneyBulkCancel: tick two open orders in the list, cancel them
+// TestJourneyBulkCancel: tick two open orders in the list, see what will
+// happen to each follow the choices, cancel them
 // once for all, see a result per order.
 func TestJourneyBulkCancel(t *testing.T) {
 	url, _ := liveServer(t)
@@ -455,8 +456,19 @@ func TestJourneyBulkCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `location.pathname === '/orders/cancel' && document.querySelectorAll('.bulk-orders li').length === 2`)
+	// Each order says what will happen, and follows the choices without
+	// a reload.
+	items := `[...document.querySelectorAll('.bulk-preview > li')]`
+	waitFor(t, ctx, `location.pathname === '/orders/cancel' && `+items+`.length === 2 && `+items+`.every(li => li.querySelector('.preview-list, .preview-blockers'))`)
 	browsertest.Screenshot(t, ctx, "bulk-cancel-form")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true; true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=refund][value=later]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, `window.notReloaded === true && `+items+`.length === 2 && `+items+`.every(li => li.textContent.includes('Nothing is refunded now'))`)
+	browsertest.Screenshot(t, ctx, "bulk-cancel-preview-later")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.cancel-form button.btn-destructive`))); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,10 @@ type bulkPage struct {
 	// RefundNote, beside the refund choice, says how many of the orders
 	// refunding now would take over this account's staff refund limit.
 	RefundNote string
-	settings   canceldesk.Settings
+	// Previews say, per order, what the cancel will do with the choices
+	// so far (the single cancel dialog's preview of each).
+	Previews []cancelPage
+	settings canceldesk.Settings
 }
 
 // OfferKinds are the offers the form can attach to the messages.
@@ -90,37 +93,68 @@ func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
 	return p, nil
 }
 
-// noteStaffLimit counts the orders whose refund now would take the signed-in
-// account over its staff refund limit, for the note beside the refund
-// choice.
-func (s *Server) noteStaffLimit(c *fiber.Ctx, p *bulkPage) error {
-	acct, n := currentAccount(c), 0
+// planBulk previews the cancel of each order with the form's choices, as
+// the cancel dialog does (canceldesk.PlanCancel, the staff refund limit),
+// and counts the orders whose refund now would take the signed-in account
+// over its staff refund limit, for the note beside the refund choice.
+func (s *Server) planBulk(c *fiber.Ctx, p *bulkPage) error {
+	acct, l, n := currentAccount(c), localizer(c), 0
+	var locName string
+	for _, loc := range p.Locations {
+		if loc.ID == p.Form.LocationID {
+			locName = loc.Name
+		}
+	}
 	for _, o := range p.Orders {
-		req := p.Form.request(o.ID, acct, s.gatewayFor(o), localizer(c))
-		over, _, err := s.overStaffLimit(c.UserContext(), o, req, p.settings)
+		cp := cancelPage{Page: p.Page, Order: o, Form: p.Form, Gateway: s.gatewayFor(o), LocationName: locName}
+		req := p.Form.request(o.ID, acct, cp.Gateway, l)
+		cp.Plan = canceldesk.PlanCancel(o, req)
+		over, limit, err := s.overStaffLimit(c.UserContext(), o, req, p.settings)
 		if err != nil {
 			return err
 		}
 		if over {
 			n++
+			cp.RefundNote = needsManagerNote(l, limit, o.Currency)
 		}
+		p.Previews = append(p.Previews, cp)
 	}
 	if n > 0 {
-		p.RefundNote = localizer(c).N("bulk.needs_manager_note", n)
+		p.RefundNote = l.N("bulk.needs_manager_note", n)
 	}
 	return nil
 }
 
-// bulkForm shows the choices for the orders selected in the list.
-func (s *Server) bulkForm(c *fiber.Ctx) error {
+// bulkChoices reads the choices of the form from the query string when it
+// carries them (the live preview, the no-JavaScript "update preview").
+func bulkChoices(c *fiber.Ctx, p *bulkPage) {
+	if c.Query("key") != "" {
+		p.Form = readCancelForm(c, func(k string) string { return c.Query(k) })
+	}
+}
+
+// bulkForm shows the choices for the orders selected in the list, with
+// what the cancel will do to each.
+func (s *Server) bulkForm(c *fiber.Ctx) error { return s.bulkPlanned(c, "orders/bulk", "") }
+
+// bulkPreview answers the per-order preview fragment for the choices so
+// far.
+func (s *Server) bulkPreview(c *fiber.Ctx) error {
+	return s.bulkPlanned(c, "orders/_bulk_preview", "orders/_bulk_preview")
+}
+
+// bulkPlanned renders the selected orders (ids and choices from the query)
+// with their previews.
+func (s *Server) bulkPlanned(c *fiber.Ctx, page, fragment string) error {
 	p, err := s.bulkView(c, queryAll(c, "ids"))
 	if err != nil {
 		return err
 	}
-	if err := s.noteStaffLimit(c, &p); err != nil {
+	bulkChoices(c, &p)
+	if err := s.planBulk(c, &p); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "orders/bulk", "", p)
+	return s.render(c, fiber.StatusOK, page, fragment, p)
 }
 
 // bulkCancel cancels each selected order with the same choices, each in

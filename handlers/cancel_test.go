@@ -200,7 +200,7 @@ func TestBulkCancel(t *testing.T) {
 		q.Add("ids", strconv.FormatInt(o.ID, 10))
 	}
 	_, doc := staff.get(t, "/orders/cancel?"+q.Encode())
-	if n := doc.Find(".bulk-orders li").Length(); n != 3 {
+	if n := doc.Find(".bulk-preview > li").Length(); n != 3 {
 		t.Fatalf("bulk form lists %d orders", n)
 	}
 	form := url.Values{"ids": q["ids"]}

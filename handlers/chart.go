@@ -20,10 +20,25 @@ var reasonColors = map[canceldesk.CancelReason]string{
 	"":                         "#8a8f96",
 }
 
-// chart geometry, in SVG user units; the SVG scales to its box.
-const (
-	chartW, chartH         = 960, 300
-	padL, padR, padT, padB = 48, 56, 16, 40
+// chartSize is a chart's geometry, in SVG user units (the SVG scales to
+// its box), and how it is told apart on the page.
+type chartSize struct {
+	class, suffix          string // CSS class; suffix of its ids, unique on the page
+	w, h                   int
+	padL, padR, padT, padB int
+	xLabels                int // at most this many labels under the bars
+	// spread puts the labels under the first and the last bar and evenly
+	// between, the first starting and the last ending there, so no label
+	// runs off the edge of a narrow chart.
+	spread bool
+}
+
+var (
+	// wideChart is drawn for screens wider than a phone.
+	wideChart = chartSize{class: "rate-chart", w: 960, h: 300, padL: 48, padR: 56, padT: 16, padB: 40, xLabels: 8}
+	// compactChart is drawn for a phone: about as many units as pixels, so
+	// its labels keep their size, and fewer of them.
+	compactChart = chartSize{class: "rate-chart-compact", suffix: "-compact", w: 360, h: 240, padL: 34, padR: 60, padT: 12, padB: 34, xLabels: 2, spread: true}
 )
 
 // rateChart draws cancellations per period as bars stacked by reason, with
@@ -34,7 +49,16 @@ const (
 //
 // labels name the points. A year by day is 365 points: each translated
 // text is looked up once, not per point.
+//
+// It draws the chart twice, wide and compact, and the stylesheet shows
+// the one that suits the screen: scaled down to a phone, the wide one's
+// labels would be too small to read.
 func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []canceldesk.CancelReason, labels []string) template.HTML {
+	return drawRateChart(l, points, reasons, labels, wideChart) + drawRateChart(l, points, reasons, labels, compactChart)
+}
+
+func drawRateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []canceldesk.CancelReason, labels []string, g chartSize) template.HTML {
+	chartW, chartH, padL, padR, padT, padB := g.w, g.h, g.padL, g.padR, g.padT, g.padB
 	var maxCancelled, maxBP int64
 	for _, p := range points {
 		maxCancelled = max(maxCancelled, p.Cancelled)
@@ -49,8 +73,8 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 	y := func(v, top int64) float64 { return float64(padT) + plotH - plotH*float64(v)/float64(top) }
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="rate-chart" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title">`, chartW, chartH)
-	fmt.Fprintf(&b, `<title id="chart-title">%s</title>`, template.HTMLEscapeString(l.T("analytics.chart_title")))
+	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title%s">`, g.class, chartW, chartH, g.suffix)
+	fmt.Fprintf(&b, `<title id="chart-title%s">%s</title>`, g.suffix, template.HTMLEscapeString(l.T("analytics.chart_title")))
 	// Grid and axes: up to 4 steps, on whole numbers of cancellations.
 	steps := int64(4)
 	if maxCancelled < steps {
@@ -79,8 +103,8 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 		}
 		return labels[i]
 	}
-	b.WriteString(`<defs><pattern id="partial-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
-		`<rect class="hatch" width="3" height="6"/></pattern></defs>`)
+	fmt.Fprintf(&b, `<defs><pattern id="partial-hatch%s" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">`+
+		`<rect class="hatch" width="3" height="6"/></pattern></defs>`, g.suffix)
 	for i, p := range points {
 		x := float64(padL) + slot*float64(i) + (slot-barW)/2
 		class := "bar"
@@ -101,8 +125,8 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 		}
 		if p.Partial && below > 0 {
 			y0 := y(below, maxCancelled)
-			fmt.Fprintf(&b, `<rect class="partial-hatch" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="url(#partial-hatch)"/>`,
-				x, y0, barW, y(0, maxCancelled)-y0)
+			fmt.Fprintf(&b, `<rect class="partial-hatch" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="url(#partial-hatch%s)"/>`,
+				x, y0, barW, y(0, maxCancelled)-y0, g.suffix)
 		}
 	}
 	// The rate line and its points.
@@ -125,12 +149,28 @@ func rateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []cance
 		fmt.Fprintf(&b, `<circle class="rate-point" cx="%.1f" cy="%.1f" r="4" tabindex="0"><title>%s</title></circle>`, cx, cy,
 			template.HTMLEscapeString(text))
 	}
-	// X labels: at most about 8, evenly spaced, so long dates (zh-TW) fit.
-	step := max(1, (len(points)+7)/8)
-	for i := 0; i < len(points); i += step {
+	// X labels: at most g.xLabels, evenly spaced, so long dates (zh-TW) fit.
+	xLabel := func(i int, anchor string) {
 		cx := float64(padL) + slot*(float64(i)+0.5)
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`, cx, chartH-padB+18,
+		fmt.Fprintf(&b, `<text class="axis axis-x" x="%.1f" y="%d" text-anchor="%s">%s</text>`, cx, chartH-padB+18, anchor,
 			template.HTMLEscapeString(labels[i]))
+	}
+	if n := min(g.xLabels, len(points)); g.spread && n > 1 {
+		for k := range n {
+			anchor := "middle"
+			switch k {
+			case 0:
+				anchor = "start"
+			case n - 1:
+				anchor = "end"
+			}
+			xLabel(k*(len(points)-1)/(n-1), anchor)
+		}
+	} else {
+		step := max(1, (len(points)+g.xLabels-1)/g.xLabels)
+		for i := 0; i < len(points); i += step {
+			xLabel(i, "middle")
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // every text above is escaped

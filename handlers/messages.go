@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -94,21 +95,43 @@ func (s *Server) messageResend(c *fiber.Ctx) error {
 	return redirect(c, "/messages/"+strconv.FormatInt(id, 10)+"?resent=1")
 }
 
-// templatesPage lists the message templates.
+// templatesPage lists the message templates, one group per language.
 type templatesPage struct {
 	Page
+	Groups []templateGroup
+}
+
+// templateGroup is the templates of one language customers are written in.
+type templateGroup struct {
+	Lang      string
 	Templates []canceldesk.Template
 }
 
-// templatesList shows every template in use.
+// templatesList shows every template in use, language by language.
 func (s *Server) templatesList(c *fiber.Ctx) error {
 	ts, err := s.Messages.Templates(c.UserContext())
 	if err != nil {
 		return err
 	}
 	l := localizer(c)
-	p := templatesPage{Page: s.page(c, l.T("templates.title"), "settings"), Templates: ts}
+	p := templatesPage{Page: s.page(c, l.T("templates.title"), "settings")}
+	for _, lang := range canceldesk.MessageLanguages {
+		g := templateGroup{Lang: lang}
+		for _, t := range ts {
+			if t.Lang == lang {
+				g.Templates = append(g.Templates, t)
+			}
+		}
+		p.Groups = append(p.Groups, g)
+	}
 	return s.render(c, fiber.StatusOK, "messages/templates", "", p)
+}
+
+// templateLang is the language of the template the URL names (?in=,
+// English when absent); ok is false for one customers are not written in.
+func templateLang(c *fiber.Ctx) (string, bool) {
+	lang := c.Query("in", canceldesk.DefaultLanguage)
+	return lang, slices.Contains(canceldesk.MessageLanguages, lang)
 }
 
 // templatePage edits one template beside a preview rendered with a real
@@ -131,7 +154,8 @@ type templatePage struct {
 // body when posted, and renders the preview.
 func (s *Server) templateView(c *fiber.Ctx, posted bool) (templatePage, error) {
 	kind, variant, ok := canceldesk.ParseTemplateKey(c.Params("key"))
-	if !ok {
+	lang, langOK := templateLang(c)
+	if !ok || !langOK {
 		return templatePage{}, fiber.ErrNotFound
 	}
 	ctx := c.UserContext()
@@ -139,8 +163,9 @@ func (s *Server) templateView(c *fiber.Ctx, posted bool) (templatePage, error) {
 	if err != nil {
 		return templatePage{}, err
 	}
-	t := canceldesk.PickTemplate(ts, kind, variant)
-	t.Kind, t.Variant = kind, variant // a variant not saved yet starts from its kind's text
+	t := canceldesk.PickTemplate(ts, lang, kind, variant)
+	// a variant not saved yet starts from its kind's text in its language
+	t.Lang, t.Kind, t.Variant = lang, kind, variant
 	l := localizer(c)
 	p := templatePage{Page: s.page(c, l.T("templates.edit_title", "Name", l.T("template."+t.Key())), "settings"),
 		Template: t, Placeholders: canceldesk.Placeholders, Errors: map[string]string{}, Saved: c.Query("saved") != "",
@@ -208,12 +233,16 @@ func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk
 	}
 	plan := canceldesk.PlanCancel(o, canceldesk.CancelRequest{Refund: canceldesk.RefundNow, NotifyCustomer: true})
 	if o.Cancelled() {
-		// Preview as if it were still open, so the message has items.
+		// Preview as if it were still open, its cancelled units not
+		// cancelled yet, so the message lists them as {items}.
 		open := *o
-		open.CancelledAt = nil
+		open.CancelledAt, open.LineItems = nil, slices.Clone(o.LineItems)
+		for i := range open.LineItems {
+			open.LineItems[i].CancelledQuantity = 0
+		}
 		plan = canceldesk.PlanCancel(&open, canceldesk.CancelRequest{Refund: canceldesk.RefundNow, NotifyCustomer: true})
 	}
-	d := canceldesk.CancelMessageData(o, plan, reason,
+	d := canceldesk.CancelMessageData(t.Lang, o, plan, reason,
 		canceldesk.Offer{Kind: canceldesk.OfferDiscount, Text: "THANKYOU10"}, settings)
 	switch t.Kind {
 	case canceldesk.MessageRefundIssued:
@@ -221,10 +250,10 @@ func previewData(o *canceldesk.Order, t canceldesk.Template, settings canceldesk
 		for _, li := range o.LineItems {
 			lines = append(lines, canceldesk.RefundPlanLine{Name: li.Name, Quantity: li.Quantity})
 		}
-		d = canceldesk.RefundMessageData(o, canceldesk.RefundPlan{Lines: lines, Total: o.Total}, nil, settings, nil) // no credit: no date
+		d = canceldesk.RefundMessageData(t.Lang, o, canceldesk.RefundPlan{Lines: lines, Total: o.Total}, nil, settings, nil) // no credit: no date
 	case canceldesk.MessageRequestReceived, canceldesk.MessageRequestApproved, canceldesk.MessageRequestDeclined:
 		d.StatusLink = statusLink
-		d.StoreMessage = "This order has already been handed to the courier."
+		d.StoreMessage = canceldesk.RefusedMessage(t.Lang, false)
 	}
 	return d
 }
@@ -262,5 +291,5 @@ func (s *Server) templateSave(c *fiber.Ctx) error {
 	if err := s.Messages.SaveTemplate(c.UserContext(), p.Template); err != nil {
 		return err
 	}
-	return redirect(c, "/settings/messages/"+p.Template.Key()+"?saved=1")
+	return redirect(c, "/settings/messages/"+p.Template.Key()+"?in="+url.QueryEscape(p.Template.Lang)+"&saved=1")
 }

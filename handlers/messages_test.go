@@ -52,7 +52,7 @@ func TestTemplateEditor(t *testing.T) {
 			t.Fatalf("status %d, error %q", res.StatusCode, page.Find("#body-error").Text())
 		}
 		ts, _ := a.db.Templates(context.Background())
-		if canceldesk.PickTemplate(ts, "order_cancelled", "inventory").UpdatedBy != "" {
+		if canceldesk.PickTemplate(ts, "en", "order_cancelled", "inventory").UpdatedBy != "" {
 			t.Fatal("a refused template was saved")
 		}
 	})

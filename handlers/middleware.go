@@ -85,9 +85,19 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// contentSecurityPolicy is the policy of every page; imgOrigin ("" for
+// none) is one more origin images may come from (the store's logo).
+func contentSecurityPolicy(imgOrigin string) string {
+	img := "'self' data:"
+	if imgOrigin != "" {
+		img += " " + imgOrigin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+}
+
 func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
-	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	c.Set("Content-Security-Policy", contentSecurityPolicy(""))
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set("X-Frame-Options", "DENY")

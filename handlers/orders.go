@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,11 +14,14 @@ import (
 // ordersPage is the view of the orders list.
 type ordersPage struct {
 	Page
-	Form         filterForm
-	Errors       map[string]string // field → message
-	Orders       []canceldesk.OrderSummary
-	NextURL      string
-	FirstURL     string // set when not on the first page
+	Form     filterForm
+	Errors   map[string]string // field → message
+	Orders   []canceldesk.OrderSummary
+	NextURL  string
+	PrevURL  string // set when newer orders come before this page
+	FirstURL string // set when not on the first page
+	// Count is the number of matching orders, at most CountBound+1.
+	Count        int
 	Financials   []canceldesk.FinancialStatus
 	Fulfillments []canceldesk.FulfillmentStatus
 	Filtered     bool // any search or filter is active
@@ -65,25 +69,43 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
 	}
+	f.Count = true
 	result, err := s.Store.ListOrders(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	p.Orders = result.Orders
+	p.Orders, p.Count = result.Orders, result.Count
 	values := f.Values(s.Location)
 	p.Filtered = len(values) > 0
-	if result.Next != nil {
-		next := f.Values(s.Location)
-		next.Set("after", result.Next.String())
-		p.NextURL = "/orders?" + next.Encode()
-	}
-	if f.After != nil {
+	p.NextURL = pageURL(f, "after", result.Next, s.Location)
+	p.PrevURL = pageURL(f, "before", result.Prev, s.Location)
+	if f.After != nil || p.PrevURL != "" {
 		p.FirstURL = "/orders"
 		if len(values) > 0 {
 			p.FirstURL += "?" + values.Encode()
 		}
 	}
 	return s.render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
+}
+
+// CountText is the number of matching orders in words: exact up to
+// CountBound, then "10,000+ orders".
+func (p ordersPage) CountText() string {
+	if p.Count > canceldesk.CountBound {
+		return p.L.N("orders.count_more", canceldesk.CountBound)
+	}
+	return p.L.N("orders.count", p.Count)
+}
+
+// pageURL links the page at cursor cur in direction dir ("after" or
+// "before"), keeping the search and filters; "" without a cursor.
+func pageURL(f canceldesk.OrderFilter, dir string, cur *canceldesk.Cursor, loc *time.Location) string {
+	if cur == nil {
+		return ""
+	}
+	v := f.Values(loc)
+	v.Set(dir, cur.String())
+	return "/orders?" + v.Encode()
 }
 
 // orderPage is the view of one order.
@@ -99,8 +121,10 @@ type orderPage struct {
 	Cancellation *canceldesk.Cancellation
 	Refunds      []canceldesk.Refund
 	Credits      []canceldesk.StoreCredit
-	// What may still happen: the actions menu offers only these.
-	CanRefund, CanReturn, CanRestock bool
+	// What may still happen: the actions menu offers only these. A fully
+	// shipped order cannot be cancelled (canceldesk.PlanCancel's rule): it
+	// is returned and refunded.
+	CanRefund, CanReturn, CanRestock, CanCancel bool
 	// Recreation is the order re-created from this one, if any: the page
 	// links to it instead of offering to re-create.
 	Recreation *canceldesk.Recreation
@@ -152,6 +176,7 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		p.CanRestock = p.CanRestock || canceldesk.ManualRestockable(rl.LineItem) > 0
 	}
 	p.CanReturn = p.CanReturn && p.CanRefund
+	p.CanCancel = canceldesk.PlanCancel(o, canceldesk.CancelRequest{OrderID: o.ID}).OK()
 	if p.Refunds, err = s.Refunds.Refunds(ctx, id); err != nil {
 		return err
 	}
@@ -186,6 +211,22 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "orders/show", "", p)
+}
+
+// RefundsTitle heads the order's list of refunds: a void released an
+// authorization and gave nothing back, so it is never called a refund.
+func (p orderPage) RefundsTitle() string {
+	var refunds, voids bool
+	for _, r := range p.Refunds {
+		refunds, voids = refunds || r.Kind != canceldesk.RefundKindVoid, voids || r.Kind == canceldesk.RefundKindVoid
+	}
+	switch {
+	case voids && refunds:
+		return "order.refunds_and_voids"
+	case voids:
+		return "order.voids"
+	}
+	return "order.refunds"
 }
 
 // relatedOrders finds the ids of the orders the timeline's entries name

@@ -31,6 +31,25 @@ type refundPage struct {
 	Error       string // about the refund as a whole
 	// Return shows only shipped lines and proposes returning them.
 	Return bool
+	// OOB is set for the live totals fragment: it then also refreshes the
+	// messages beside the fields, which live outside it.
+	OOB bool
+}
+
+// ErrorFields are the dialog's fields that can carry a message: each
+// line's quantity and restock, then the rest.
+func (p refundPage) ErrorFields() []string {
+	var out []string
+	for _, l := range p.Lines {
+		if l.Refundable > 0 { // a line refunded in full has no fields
+			out = append(out, l.QtyField, l.RestockField)
+		}
+	}
+	out = append(out, "lines", "location", "adjustment", "method", "credit_expires", "note")
+	if !p.Return {
+		out = append(out, "shipping")
+	}
+	return out
 }
 
 // refundLineView is one line of the dialog with its limits and choices.
@@ -71,18 +90,42 @@ func readRefundForm(o *canceldesk.Order, get func(string) string) refundForm {
 	return f
 }
 
-// defaultRefundForm proposes nothing refunded yet, shipping untouched,
-// money back to the original payment, restock to the default location; a
-// return proposes every returnable unit back to stock.
-func defaultRefundForm(o *canceldesk.Order, settings canceldesk.Settings, locs []canceldesk.Location, ret bool) refundForm {
+// refundProposal is what the dialog proposes to refund.
+type refundProposal int
+
+const (
+	proposeNothing refundProposal = iota
+	// proposeReturn: every returnable unit, back to stock.
+	proposeReturn
+	// proposeOwed: what a cancel refunding later left owed: the cancelled
+	// units not refunded yet (already dealt with for stock), and the
+	// shipping when nothing shipped, as the cancel would have refunded.
+	proposeOwed
+)
+
+// defaultRefundForm proposes, by what, nothing refunded yet, every
+// returnable unit back to stock, or what a refund-later cancel owes;
+// money back to the original payment, restock to the default location.
+func defaultRefundForm(o *canceldesk.Order, settings canceldesk.Settings, locs []canceldesk.Location, what refundProposal) refundForm {
 	f := refundForm{Qty: map[int64]string{}, Restock: map[int64]string{}, ShippingMode: "none",
 		Method: string(canceldesk.MethodOriginal), Notify: o.Email != "", Key: randomToken(),
 		LocationID: defaultLocation(settings, locs)}
+	shipped := false
 	for _, rl := range canceldesk.Refundable(o) {
-		if ret && rl.Returnable > 0 {
+		shipped = shipped || rl.FulfilledQuantity > 0
+		switch {
+		case what == proposeReturn && rl.Returnable > 0:
 			f.Qty[rl.ID] = strconv.Itoa(rl.Returnable)
 			f.Restock[rl.ID] = string(canceldesk.RestockReturn)
+		case what == proposeOwed:
+			if n := min(rl.Refundable, rl.CancelledQuantity-rl.UnshippedRefunded()); n > 0 {
+				f.Qty[rl.ID] = strconv.Itoa(n)
+				f.Restock[rl.ID] = string(canceldesk.RestockNone)
+			}
 		}
+	}
+	if what == proposeOwed && !shipped && o.Shipping > o.ShippingRefunded {
+		f.ShippingMode = "full"
 	}
 	return f
 }
@@ -176,7 +219,7 @@ func (f refundForm) request(o *canceldesk.Order, acct *canceldesk.Account, gatew
 }
 
 // refundView loads what the dialog shows for the order in the URL.
-func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundForm, ret bool) (refundPage, error) {
+func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundForm, ret bool, what refundProposal) (refundPage, error) {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return refundPage{}, fiber.ErrNotFound
@@ -198,7 +241,7 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 	p := refundPage{Page: s.page(c, title, "orders"), Order: o, Locations: locs, Return: ret,
 		Gateway: s.gatewayFor(o), Errors: map[string]string{}}
 	if form == nil {
-		p.Form = defaultRefundForm(o, settings, locs, ret)
+		p.Form = defaultRefundForm(o, settings, locs, what)
 	} else {
 		p.Form = form(o)
 	}
@@ -235,9 +278,17 @@ func (s *Server) refundView(c *fiber.Ctx, form func(*canceldesk.Order) refundFor
 }
 
 // refundDialog shows the refund dialog: a fragment for htmx (a modal),
-// else a page. ?return=1 shows the return variant.
+// else a page. ?return=1 shows the return variant; ?owed=1 (the links of
+// the refund-later backlog) proposes what the cancel left owed.
 func (s *Server) refundDialog(c *fiber.Ctx) error {
-	p, err := s.refundView(c, s.queryRefundForm(c), c.Query("return") != "")
+	ret, what := c.Query("return") != "", proposeNothing
+	switch {
+	case ret:
+		what = proposeReturn
+	case c.Query("owed") != "":
+		what = proposeOwed
+	}
+	p, err := s.refundView(c, s.queryRefundForm(c), ret, what)
 	if err != nil {
 		return err
 	}
@@ -257,10 +308,11 @@ func (s *Server) queryRefundForm(c *fiber.Ctx) func(*canceldesk.Order) refundFor
 
 // refundTotals answers the live totals fragment for the choices so far.
 func (s *Server) refundTotals(c *fiber.Ctx) error {
-	p, err := s.refundView(c, s.queryRefundForm(c), c.Query("return") != "")
+	p, err := s.refundView(c, s.queryRefundForm(c), c.Query("return") != "", proposeNothing)
 	if err != nil {
 		return err
 	}
+	p.OOB = true
 	return s.render(c, fiber.StatusOK, "orders/_refund_totals", "orders/_refund_totals", p)
 }
 
@@ -273,7 +325,7 @@ func (s *Server) refundOrder(c *fiber.Ctx) error {
 	ret := c.FormValue("return") != ""
 	p, err := s.refundView(c, func(o *canceldesk.Order) refundForm {
 		return readRefundForm(o, func(k string) string { return c.FormValue(k) })
-	}, ret)
+	}, ret, proposeNothing)
 	if err != nil {
 		return err
 	}

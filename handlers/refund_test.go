@@ -282,7 +282,7 @@ func TestBacklogAndRestock(t *testing.T) {
 		if n := strings.TrimSpace(doc.Find(".nav-count").Text()); n != "1" {
 			t.Errorf("navigation count = %q", n)
 		}
-		if href, _ := rows.Find("a.btn").Attr("href"); href != fmt.Sprintf("/orders/%d/refund", o.ID) {
+		if href, _ := rows.Find("a.btn").Attr("href"); href != fmt.Sprintf("/orders/%d/refund?owed=1", o.ID) {
 			t.Errorf("row action = %q", href)
 		}
 	})

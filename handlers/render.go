@@ -147,6 +147,25 @@ type errorPage struct {
 	Status  int
 	Heading string
 	Message string
+	// Back is the page the reader came from on this site, for a link back
+	// ("" when unknown).
+	Back string
+}
+
+// forbiddenRoleKey is the message of a page the reader's role can't open.
+const forbiddenRoleKey = "error.forbidden.role"
+
+// sameSiteReferer is the path (and query) of the Referer when it is a
+// page of this site other than the current one, else "".
+func sameSiteReferer(c *fiber.Ctx) string {
+	u, err := url.Parse(c.Get(fiber.HeaderReferer))
+	if err != nil || u.Host != c.Hostname() || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	if u.Path == c.Path() || u.Path == "/login" { // after signing in, "back" is not the sign-in form
+		return ""
+	}
+	return u.RequestURI()
 }
 
 // errorStatus maps a domain error code to an HTTP status: the one place.
@@ -226,7 +245,12 @@ func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 		p.Heading, p.Message = l.T("error.not_found.title"), l.T("error.not_found.body")
 	case status == fiber.StatusForbidden:
 		p.Heading, p.Message = l.T("error.forbidden.title"), l.T("error.forbidden.body")
-		if keyed {
+		switch {
+		case keyed && de.Key == forbiddenRoleKey && p.Account != nil:
+			p.Heading = l.T("error.forbidden.role_title")
+			p.Message = l.T(forbiddenRoleKey, "Role", l.T("role."+string(p.Account.Role)))
+			p.Back = sameSiteReferer(c)
+		case keyed:
 			p.Message = l.T(de.Key)
 		}
 	case status == fiber.StatusServiceUnavailable:

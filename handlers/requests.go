@@ -24,23 +24,25 @@ const (
 
 // requestFormPage is the public cancellation form.
 type requestFormPage struct {
-	Page
+	publicPage
 	Form    canceldesk.RequestForm
 	Reasons []string
 	Errors  map[string]string
 	Error   string // about the request as a whole (too many tries)
 }
 
-func (s *Server) requestFormView(c *fiber.Ctx, f canceldesk.RequestForm) requestFormPage {
-	l := localizer(c)
-	return requestFormPage{Page: s.page(c, l.T("request.title"), ""), Form: f, Reasons: canceldesk.CustomerReasons,
-		Errors: map[string]string{}}
+func (s *Server) requestFormView(c *fiber.Ctx, f canceldesk.RequestForm) (requestFormPage, error) {
+	pp, err := s.publicPageOf(c, localizer(c).T("request.title"))
+	return requestFormPage{publicPage: pp, Form: f, Reasons: canceldesk.CustomerReasons, Errors: map[string]string{}}, err
 }
 
 // requestForm shows the public form: no account needed.
 func (s *Server) requestForm(c *fiber.Ctx) error {
-	f := canceldesk.RequestForm{OrderNumber: c.Query("order")}
-	return s.render(c, fiber.StatusOK, "requests/form", "", s.requestFormView(c, f))
+	p, err := s.requestFormView(c, canceldesk.RequestForm{OrderNumber: c.Query("order")})
+	if err != nil {
+		return err
+	}
+	return s.renderPublic(c, fiber.StatusOK, "requests/form", p)
 }
 
 // requestSubmit files a customer's request. Whatever the order number and
@@ -49,8 +51,11 @@ func (s *Server) requestForm(c *fiber.Ctx) error {
 func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	started := time.Now()
 	f := canceldesk.RequestForm{OrderNumber: c.FormValue("order"), Email: c.FormValue("email"),
-		Reason: c.FormValue("reason"), Comment: c.FormValue("comment")}.Normalize()
-	p := s.requestFormView(c, f)
+		Reason: c.FormValue("reason"), Comment: c.FormValue("comment"), Locale: localizer(c).Lang()}.Normalize()
+	p, err := s.requestFormView(c, f)
+	if err != nil {
+		return err
+	}
 	l := localizer(c)
 	if err := f.Validate(); err != nil {
 		var de *canceldesk.Error
@@ -58,7 +63,7 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 			return err
 		}
 		p.Errors[de.Field] = l.T(de.Key)
-		return s.render(c, fiber.StatusBadRequest, "requests/form", "", p)
+		return s.renderPublic(c, fiber.StatusBadRequest, "requests/form", p)
 	}
 	ctx := c.UserContext()
 	ipKey, orderKey := "request:ip:"+s.clientIP(c), "request:order:"+strings.ToLower(f.OrderNumber)
@@ -69,7 +74,7 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 	}
 	if nIP > requestsPerIP || nOrder > requestsPerOrder {
 		p.Error = l.T("request.too_many")
-		return s.render(c, fiber.StatusTooManyRequests, "requests/form", "", p)
+		return s.renderPublic(c, fiber.StatusTooManyRequests, "requests/form", p)
 	}
 	// A bot fills the field people never see: it gets the same answer.
 	if c.FormValue("website") == "" {
@@ -87,13 +92,16 @@ func (s *Server) requestSubmit(c *fiber.Ctx) error {
 
 // requestSent is the one answer to every well-formed request.
 func (s *Server) requestSent(c *fiber.Ctx) error {
-	l := localizer(c)
-	return s.render(c, fiber.StatusOK, "requests/sent", "", s.page(c, l.T("request.sent_title"), ""))
+	p, err := s.publicPageOf(c, localizer(c).T("request.sent_title"))
+	if err != nil {
+		return err
+	}
+	return s.renderPublic(c, fiber.StatusOK, "requests/sent", p)
 }
 
 // requestStatusPage is what the customer's status link shows.
 type requestStatusPage struct {
-	Page
+	publicPage
 	Request *canceldesk.CancellationRequest
 	Order   *canceldesk.Order // for the refund's state once approved
 }
@@ -105,15 +113,18 @@ func (s *Server) requestStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l := localizer(c)
-	p := requestStatusPage{Page: s.page(c, l.T("request.status_title", "Order", r.OrderName), ""), Request: r}
+	pp, err := s.publicPageOf(c, localizer(c).T("request.status_title", "Order", r.OrderName))
+	if err != nil {
+		return err
+	}
+	p := requestStatusPage{publicPage: pp, Request: r}
 	if r.Status == canceldesk.RequestApproved && r.OrderID != 0 {
 		if p.Order, err = s.Store.Order(ctx, r.OrderID); err != nil {
 			return err
 		}
 	}
 	c.Set("Referrer-Policy", "no-referrer") // the link is the secret
-	return s.render(c, fiber.StatusOK, "requests/status", "", p)
+	return s.renderPublic(c, fiber.StatusOK, "requests/status", p)
 }
 
 // queuePage is the staff's queue of pending requests.

@@ -152,6 +152,7 @@ func New(cfg Config) (*fiber.App, error) {
 	engine.AddFunc("gatewayKey", gatewayKey)
 	engine.AddFunc("age", age)
 	engine.AddFunc("add", func(a, b int) int { return a + b })
+	engine.AddFunc("sub", func(a, b int) int { return a - b })
 	engine.AddFunc("list", func(s ...string) []string { return s })
 	if err := engine.Load(); err != nil {
 		return nil, err

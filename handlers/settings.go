@@ -34,6 +34,8 @@ type settingsPage struct {
 	RuleTags  string
 	RuleAge   string
 	AlertRate string // the alert threshold as typed, in percent
+	// Languages customers may be written in, for the default language.
+	Languages []string
 }
 
 // limitRow is one currency's staff refund limit, as typed.
@@ -65,7 +67,7 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	l := localizer(c)
 	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
 		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved",
-		DefaultLocationID: defaultLocation(st, locs)}
+		DefaultLocationID: defaultLocation(st, locs), Languages: canceldesk.MessageLanguages}
 	if c.Query("saved") == "location" {
 		p.SavedKey = "settings.location_saved"
 	}
@@ -124,7 +126,15 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 	}
 	l := localizer(c)
 	st := canceldesk.Settings{RestockOnCancel: c.FormValue("restock_on_cancel") != "", StaffRefundLimit: map[string]int64{},
-		StoreName: strings.TrimSpace(c.FormValue("store_name")), ReplyTo: strings.TrimSpace(c.FormValue("reply_to"))}
+		StoreName: strings.TrimSpace(c.FormValue("store_name")), ReplyTo: strings.TrimSpace(c.FormValue("reply_to")),
+		LogoURL: strings.TrimSpace(c.FormValue("logo_url")), AccentColor: strings.ToLower(strings.TrimSpace(c.FormValue("accent_color"))),
+		ContactEmail: strings.TrimSpace(c.FormValue("contact_email")), DefaultLanguage: c.FormValue("default_language")}
+	if a := st.AccentColor; canceldesk.ValidAccent(a) && canceldesk.AccentContrast(a) < canceldesk.MinAccentContrast {
+		// Too light for white text: say by how much, and offer the same
+		// hue dark enough.
+		p.Errors["accent_color"] = l.T("validation.accent_contrast", "Ratio", strconv.FormatFloat(canceldesk.AccentContrast(a), 'f', 1, 64),
+			"Darker", canceldesk.DarkenAccent(a))
+	}
 	p.AlertRate = strings.TrimSpace(c.FormValue("alert_rate"))
 	if p.AlertRate != "" {
 		// A percentage with two decimals is a number of basis points.

@@ -73,7 +73,7 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 		}
 		add(amount)
 		if d.Gateway != "" {
-			add(esc(l.T("refund.via."+gatewayKey(d.Gateway), "Gateway", d.Gateway)))
+			add(esc(l.T("refund.via."+gatewayKey(d.Gateway), "Gateway", l.PaymentMethod(d.Gateway))))
 		}
 		if d.Status != "" && e.Kind != canceldesk.EventRefundRetry {
 			add(esc(l.T("refund.status." + d.Status)))

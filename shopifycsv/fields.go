@@ -62,6 +62,7 @@ const (
 	colRisk
 	colSource
 	colLocation
+	colLocale
 	numCols
 )
 
@@ -116,7 +117,11 @@ var columnNames = [numCols]string{
 	colRisk:             "Risk Level",
 	colSource:           "Source",
 	colLocation:         "Location",
+	colLocale:           "Customer Locale", // not in Shopify's order export; the API's customer_locale
 }
+
+// columnAliases are other header texts some exports use for a column.
+var columnAliases = map[string]int{"locale": colLocale, "customer language": colLocale}
 
 // required are the columns without which a file is not an order export.
 var required = []int{colName, colLineQty, colLineName, colLinePrice}
@@ -147,6 +152,7 @@ func (p *parser) orderFields(g *group, rec []string, bad *[]string) {
 		PaymentMethod: get(colPaymentMethod),
 		Notes:         get(colNotes),
 		Tags:          splitTags(get(colTags)),
+		Locale:        canceldesk.CustomerLanguage(get(colLocale)),
 		Source:        get(colSource),
 		Location:      get(colLocation),
 	}

@@ -204,6 +204,9 @@ func (p *parser) readHeader(header []string) error {
 	for c, n := range columnNames {
 		byName[strings.ToLower(n)] = c
 	}
+	for n, c := range columnAliases {
+		byName[n] = c
+	}
 	p.header = make([]string, len(header))
 	for i, h := range header {
 		p.embedded += strings.Count(h, "\n")

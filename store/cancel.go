@@ -208,7 +208,11 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		if err != nil {
 			return nil, err
 		}
-		data := canceldesk.CancelMessageData(o, plan, req.Reason, req.Offer, settings)
+		lang, err := db.customerLanguage(ctx, tx, o, settings)
+		if err != nil {
+			return nil, err
+		}
+		data := canceldesk.CancelMessageData(lang, o, plan, req.Reason, req.Offer, settings)
 		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageOrderCancelled, string(req.Reason), o.Email, data,
 			cancelMessage(o, req, plan, res), now, res.Refund); err != nil {
 			return nil, err

@@ -96,9 +96,10 @@ func locationTaken() error {
 		Field: "name", Key: "validation.location_name_taken"}
 }
 
-// Locations implements canceldesk.OrderStore.
+// Locations implements canceldesk.OrderStore, with Shopify's id of each
+// location an order synced from the shop named.
 func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name FROM locations ORDER BY name`)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, external_id FROM locations ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 	var out []canceldesk.Location
 	for rows.Next() {
 		var l canceldesk.Location
-		if err := rows.Scan(&l.ID, &l.Name); err != nil {
+		if err := rows.Scan(&l.ID, &l.Name, &l.ExternalID); err != nil {
 			return nil, err
 		}
 		out = append(out, l)
@@ -191,8 +192,10 @@ func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldes
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT id, sku, location_id, delta, kind, order_id, actor, created_at
-		FROM inventory_movements WHERE sku = ? ORDER BY id DESC LIMIT ?`), sku, limit)
+	rows, err := db.read.QueryContext(ctx, db.bind(`SELECT m.id, m.sku, m.location_id, m.delta, m.kind, m.order_id,
+		coalesce(o.name, ''), m.actor, m.created_at
+		FROM inventory_movements m LEFT JOIN orders o ON o.id = m.order_id
+		WHERE m.sku = ? ORDER BY m.id DESC LIMIT ?`), sku, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +208,7 @@ func (db *DB) Movements(ctx context.Context, sku string, limit int) ([]canceldes
 			orderID sql.NullInt64
 			at      int64
 		)
-		if err := rows.Scan(&m.ID, &m.SKU, &m.LocationID, &m.Delta, &kind, &orderID, &m.Actor, &at); err != nil {
+		if err := rows.Scan(&m.ID, &m.SKU, &m.LocationID, &m.Delta, &kind, &orderID, &m.OrderName, &m.Actor, &at); err != nil {
 			return nil, err
 		}
 		m.Kind, m.OrderID, m.CreatedAt = canceldesk.MovementKind(kind), orderID.Int64, fromMicros(at)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -35,11 +36,11 @@ const (
 // order o. listColumns leave out the two bodies, which a list never shows.
 const (
 	messageColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, m.text_body, m.html_body,
-	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
-	coalesce(m.waits_for_refund, 0)`
+	m.message_id, m.status, m.lang, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
+	coalesce(m.waits_for_refund, 0), m.template`
 	listColumns = `m.id, m.order_id, coalesce(o.name, ''), m.kind, m.recipient, m.subject, '', '',
-	m.message_id, m.status, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
-	coalesce(m.waits_for_refund, 0)`
+	m.message_id, m.status, m.lang, m.attempts, m.last_error, m.next_attempt_at, m.created_at, m.sent_at,
+	coalesce(m.waits_for_refund, 0), m.template`
 	messageFrom = ` FROM outbox m LEFT JOIN orders o ON o.id = m.order_id `
 )
 
@@ -50,7 +51,7 @@ func scanMessage(sc scanner, m *canceldesk.OutboxMessage) error {
 		sent          sql.NullInt64
 	)
 	if err := sc.Scan(&m.ID, &order, &m.OrderName, &m.Kind, &m.Recipient, &m.Subject, &m.Text, &m.HTML, &m.MessageID,
-		&m.Status, &m.Attempts, &m.LastError, &next, &created, &sent, &m.WaitsForRefund); err != nil {
+		&m.Status, &m.Lang, &m.Attempts, &m.LastError, &next, &created, &sent, &m.WaitsForRefund, &m.Template); err != nil {
 		return err
 	}
 	m.OrderID, m.NextAttemptAt, m.CreatedAt, m.SentAt = order.Int64, fromMicros(next), fromMicros(created), fromNullMicros(sent)
@@ -85,8 +86,9 @@ func newMessageID() (string, error) {
 }
 
 // enqueueMessage writes the customer message of kind owed by the action of
-// tx, rendered now: the templates in use (read in tx) pick the variant's
-// own, else the kind's; data fills it (its StoreName from the settings when
+// tx, rendered now in data.Lang (the store's default language when empty):
+// the templates in use (read in tx) pick the variant's own in that
+// language, else the kind's; data fills it (its StoreName from the settings when
 // empty); payload is kept as JSON beside it. The message is pending and due
 // at, with a Message-ID of its own. orderID 0 is a message of no order.
 //
@@ -100,14 +102,16 @@ func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kin
 	if err != nil {
 		return err
 	}
-	if data.StoreName == "" {
+	if data.StoreName == "" || data.Lang == "" {
 		s, err := db.settings(ctx, tx)
 		if err != nil {
 			return err
 		}
-		data.StoreName = s.StoreName
+		data.StoreName = cmp.Or(data.StoreName, s.StoreName)
+		data.Lang = cmp.Or(data.Lang, canceldesk.StoreLanguage(s))
 	}
-	msg := canceldesk.PickTemplate(ts, kind, variant).Render(data)
+	t := canceldesk.PickTemplate(ts, data.Lang, kind, variant)
+	msg := t.Render(data)
 	payloadJSON, err := json.Marshal(payload)
 	if err != nil {
 		return err
@@ -126,9 +130,9 @@ func (db *DB) enqueueMessage(ctx context.Context, tx *sql.Tx, orderID int64, kin
 		due, waits = heldMessageDue, waitsFor.ID
 	}
 	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO outbox (order_id, kind, recipient, payload, status, attempts,
-		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at, waits_for_refund)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?, ?)`),
-		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, due, us, us, waits)
+		subject, text_body, html_body, message_id, next_attempt_at, claimed_until, created_at, updated_at, waits_for_refund, template, lang)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`),
+		order, kind, recipient, string(payloadJSON), msg.Subject, msg.Text, msg.HTML, mid, due, us, us, waits, t.Key(), data.Lang)
 	return err
 }
 
@@ -147,13 +151,14 @@ func (db *DB) releaseMessages(ctx context.Context, tx *sql.Tx, refundID, at int6
 // Templates implements canceldesk.MessageStore: every built-in default
 // with the saved templates in place of theirs, plus saved variants without
 // a default, in canceldesk.MessageKinds order, each kind's default first
-// and its variants in canceldesk.CancelReasons order.
+// and its variants in canceldesk.CancelReasons order, language by language
+// (canceldesk.MessageLanguages order).
 func (db *DB) Templates(ctx context.Context) ([]canceldesk.Template, error) {
 	return db.templates(ctx, db.read)
 }
 
 func (db *DB) templates(ctx context.Context, q querier) ([]canceldesk.Template, error) {
-	rows, err := q.QueryContext(ctx, `SELECT kind, variant, subject, body, updated_by, updated_at FROM message_templates`)
+	rows, err := q.QueryContext(ctx, `SELECT lang, kind, variant, subject, body, updated_by, updated_at FROM message_templates`)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +169,13 @@ func (db *DB) templates(ctx context.Context, q querier) ([]canceldesk.Template, 
 			t  canceldesk.Template
 			at int64
 		)
-		if err := rows.Scan(&t.Kind, &t.Variant, &t.Subject, &t.Body, &t.UpdatedBy, &at); err != nil {
+		if err := rows.Scan(&t.Lang, &t.Kind, &t.Variant, &t.Subject, &t.Body, &t.UpdatedBy, &at); err != nil {
 			return nil, err
 		}
 		t.UpdatedAt = fromMicros(at)
-		if i := slices.IndexFunc(ts, func(d canceldesk.Template) bool { return d.Kind == t.Kind && d.Variant == t.Variant }); i >= 0 {
+		if i := slices.IndexFunc(ts, func(d canceldesk.Template) bool {
+			return d.Lang == t.Lang && d.Kind == t.Kind && d.Variant == t.Variant
+		}); i >= 0 {
 			ts[i] = t
 		} else {
 			ts = append(ts, t)
@@ -188,6 +195,9 @@ func (db *DB) templates(ctx context.Context, q querier) ([]canceldesk.Template, 
 		reasons = append(reasons, string(r))
 	}
 	slices.SortStableFunc(ts, func(a, b canceldesk.Template) int {
+		if d := rank(canceldesk.MessageLanguages, a.Lang) - rank(canceldesk.MessageLanguages, b.Lang); d != 0 {
+			return d
+		}
 		if d := rank(canceldesk.MessageKinds, a.Kind) - rank(canceldesk.MessageKinds, b.Kind); d != 0 {
 			return d
 		}
@@ -205,17 +215,18 @@ func (db *DB) templates(ctx context.Context, q querier) ([]canceldesk.Template, 
 // SaveTemplate implements canceldesk.MessageStore: t.Validate's error comes
 // back as it is (a *canceldesk.PlaceholderError or a *canceldesk.Error) and
 // nothing is saved; else the template replaces the one in use for its
-// (kind, variant), by t.UpdatedBy now.
+// (lang, kind, variant), by t.UpdatedBy now.
 func (db *DB) SaveTemplate(ctx context.Context, t canceldesk.Template) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
+	t.Lang = cmp.Or(t.Lang, canceldesk.DefaultLanguage)
 	return db.tx(ctx, func(tx *Tx) error {
 		tx.changed(canceldesk.ChangedSettings)
-		_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO message_templates (kind, variant, subject, body, updated_by, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, variant) DO UPDATE SET subject = excluded.subject,
+		_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO message_templates (lang, kind, variant, subject, body, updated_by, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lang, kind, variant) DO UPDATE SET subject = excluded.subject,
 			body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
-			t.Kind, t.Variant, t.Subject, t.Body, t.UpdatedBy, db.Now().UnixMicro())
+			t.Lang, t.Kind, t.Variant, t.Subject, t.Body, t.UpdatedBy, db.Now().UnixMicro())
 		return err
 	})
 }
@@ -343,7 +354,8 @@ func (db *DB) renderLegacy(ctx context.Context, tx *sql.Tx, orderID int64, kind,
 			return canceldesk.RenderedMessage{}, err
 		}
 		variant = p.Reason
-		data = canceldesk.CancelMessageData(o, plan, canceldesk.CancelReason(p.Reason), canceldesk.Offer{}, s)
+		// Messages written before 0005 were English, as their rows say.
+		data = canceldesk.CancelMessageData("en", o, plan, canceldesk.CancelReason(p.Reason), canceldesk.Offer{}, s)
 	case canceldesk.MessageRefundIssued:
 		if err := tx.QueryRowContext(ctx, db.bind(`SELECT plan FROM refunds WHERE id = ?`), p.RefundID).Scan(&planJSON); err != nil {
 			return canceldesk.RenderedMessage{}, fmt.Errorf("store: refund %d of an outbox message: %w", p.RefundID, err)
@@ -360,11 +372,11 @@ func (db *DB) renderLegacy(ctx context.Context, tx *sql.Tx, orderID int64, kind,
 		if len(credits) > 0 {
 			credit = &credits[0]
 		}
-		data = canceldesk.RefundMessageData(o, plan, credit, s, db.zone.Load())
+		data = canceldesk.RefundMessageData("en", o, plan, credit, s, db.zone.Load())
 	default:
 		return canceldesk.RenderedMessage{}, fmt.Errorf("store: cannot render an outbox message of kind %q", kind)
 	}
-	return canceldesk.PickTemplate(ts, kind, variant).Render(data), nil
+	return canceldesk.PickTemplate(ts, data.Lang, kind, variant).Render(data), nil
 }
 
 // ClaimMessages implements canceldesk.Outbox: in one transaction, up to n

@@ -213,10 +213,13 @@ func TestMessagesRenderedWhenOwed(t *testing.T) {
 // message; a template with an unknown placeholder is refused.
 func TestMessageTemplates(t *testing.T) {
 	rtEach(t, func(t *testing.T, db *DB) {
+		// English first, then each other language with the same keys.
 		keys := func(ts []canceldesk.Template) []string {
 			var out []string
 			for _, t := range ts {
-				out = append(out, t.Key())
+				if t.Lang == "en" {
+					out = append(out, t.Key())
+				}
 			}
 			return out
 		}
@@ -227,17 +230,20 @@ func TestMessageTemplates(t *testing.T) {
 			t.Fatalf("Templates = %v, %v; want %v", keys(ts), err, wantKeys)
 		}
 		for _, tpl := range ts {
-			if d := canceldesk.PickTemplate(canceldesk.DefaultTemplates(), tpl.Kind, tpl.Variant); tpl != d || tpl.UpdatedBy != "" {
+			if d := canceldesk.PickTemplate(canceldesk.DefaultTemplates(), tpl.Lang, tpl.Kind, tpl.Variant); tpl != d || tpl.UpdatedBy != "" {
 				t.Errorf("template %s is not the default", tpl.Key())
 			}
 		}
 
-		mine := canceldesk.Template{Kind: canceldesk.MessageOrderCancelled, Variant: "inventory", Subject: "Sold out: {order_number}",
+		if len(ts) != 2*len(wantKeys) || ts[len(wantKeys)].Lang != "zh-TW" {
+			t.Errorf("%d templates, want %d in each of English and Chinese", len(ts), len(wantKeys))
+		}
+		mine := canceldesk.Template{Lang: "en", Kind: canceldesk.MessageOrderCancelled, Variant: "inventory", Subject: "Sold out: {order_number}",
 			Body: "Dear {customer_name},\n\n{offer}\n\n{store_name}", UpdatedBy: "manager@example.com"}
 		if err := db.SaveTemplate(rtCtx(t), mine); err != nil {
 			t.Fatal(err)
 		}
-		staff := canceldesk.Template{Kind: canceldesk.MessageOrderCancelled, Variant: "staff", Subject: "Our mistake: {order_number}",
+		staff := canceldesk.Template{Lang: "en", Kind: canceldesk.MessageOrderCancelled, Variant: "staff", Subject: "Our mistake: {order_number}",
 			Body: "Sorry, {customer_name}.", UpdatedBy: "owner@example.com"}
 		if err := db.SaveTemplate(rtCtx(t), staff); err != nil {
 			t.Fatal(err)
@@ -259,7 +265,7 @@ func TestMessageTemplates(t *testing.T) {
 		if err := db.SaveTemplate(rtCtx(t), mine); err != nil {
 			t.Fatal(err)
 		}
-		if ts, _ := db.Templates(rtCtx(t)); len(ts) != len(wantKeys) || ts[4].Subject != "Gone: {order_number}" ||
+		if ts, _ := db.Templates(rtCtx(t)); len(keys(ts)) != len(wantKeys) || ts[4].Subject != "Gone: {order_number}" ||
 			ts[4].UpdatedBy != "owner@example.com" || !ts[4].UpdatedAt.Equal(later) {
 			t.Errorf("after saving again: %+v", ts[4])
 		}

@@ -17,7 +17,7 @@ func (db *DB) orderRowColumns() string {
 	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
 		total, refunded_amount, refunded_succeeded, shipping_refunded, tax_refunded, financial_status, fulfillment_status,
 		payment_method, payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
-		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id, shopify_updated_at`
+		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id, shopify_updated_at, locale`
 	if db.dialect == postgres {
 		cols += ", search_doc"
 	}
@@ -42,7 +42,7 @@ func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, do
 		string(o.FulfillmentStatus), o.PaymentMethod, o.PaymentReference, micros(o.PaidAt), micros(o.FulfilledAt),
 		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
-		o.UpdatedAt.UnixMicro(), nullID(o.LocationID), micros(o.ShopifyUpdatedAt)}
+		o.UpdatedAt.UnixMicro(), nullID(o.LocationID), micros(o.ShopifyUpdatedAt), o.Locale}
 	if db.dialect == postgres {
 		vals = append(vals, doc)
 	}

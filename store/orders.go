@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,13 +223,13 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		locationName, locationExternal        sql.NullString
 		created, updated                      int64
 	)
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id FROM orders o
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id, o.locale FROM orders o
 		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
 		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,
 		&cancelled, &reason, &billing, &ship, &o.Notes, &tags, &risk, &o.Source, &created, &updated, &shopifyUpdated,
-		&location, &locationName, &locationExternal)
+		&location, &locationName, &locationExternal, &o.Locale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, canceldesk.ErrNotFound
 	} else if err != nil {
@@ -267,19 +268,15 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 	return &o, rows.Err()
 }
 
-// listQuery builds the list's SQL in the dialect's placeholders, with its
-// arguments and the page size; it reads one row more than the page. Every
-// bound (keyset cursor, dates) is a range of the sort key, so one index walk
-// in sort-key order answers it. On SQLite a search drives the query from the
-// FTS table, whose rowid is the sort key: matches come out newest first and
-// the walk stops after the page.
-func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit int) {
-	limit = f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = canceldesk.PageSize
-	}
-	from, key := "orders o", "o.sort_key"
-	var where []string
+// listWhere is the list's FROM clause, sort key and conditions (in the
+// dialect-neutral ? placeholders) for f's search, filters and dates; the
+// keyset cursors are the caller's. Every bound (keyset cursor, dates) is a
+// range of the sort key, so one index walk in sort-key order answers it.
+// On SQLite a search drives the query from the FTS table, whose rowid is
+// the sort key: matches come out in order and the walk stops after the
+// page.
+func (db *DB) listWhere(f canceldesk.OrderFilter) (from, key string, where []string, args []any) {
+	from, key = "orders o", "o.sort_key"
 	if f.Query != "" {
 		cond, a, fts := db.searchCondition(f.Query)
 		if fts {
@@ -305,21 +302,50 @@ func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit i
 	if !f.To.IsZero() {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.To, 0))
 	}
+	return from, key, where, args
+}
+
+// listQuery builds the list's SQL in the dialect's placeholders, with its
+// arguments and the page size; it reads one row more than the page, newest
+// first, or, going back (f.Before), oldest first from the cursor.
+func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit int) {
+	limit = f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = canceldesk.PageSize
+	}
+	from, key, where, args := db.listWhere(f)
+	order := " DESC"
 	if f.After != nil {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
+	} else if f.Before != nil {
+		where, args = append(where, key+" > ?"), append(args, sortKey(f.Before.CreatedAt, f.Before.ID))
+		order = " ASC"
 	}
 	q = `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
 		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY " + key + " DESC LIMIT ?"
+	q += " ORDER BY " + key + order + " LIMIT ?"
 	args = append(args, limit+1)
 	return db.bind(q), args, limit
 }
 
+// countQuery counts the orders f matches, up to CountBound+1: the inner
+// LIMIT stops the walk there, so a broad filter on a million orders costs
+// as much as ten thousand index entries.
+func (db *DB) countQuery(f canceldesk.OrderFilter) (string, []any) {
+	from, _, where, args := db.listWhere(f)
+	q := `SELECT 1 FROM ` + from
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return db.bind(`SELECT count(*) FROM (` + q + ` LIMIT ?) c`), append(args, canceldesk.CountBound+1)
+}
+
 // ListOrders implements canceldesk.OrderStore. It reads one row more than
-// the page to know whether a next page exists (keyset pagination).
+// the page to know whether a further page exists (keyset pagination, in
+// both directions).
 func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceldesk.OrderPage, error) {
 	q, args, limit := db.listQuery(f)
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -327,13 +353,8 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 		return canceldesk.OrderPage{}, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return canceldesk.OrderPage{}, err
-	}
-	defer rows.Close()
 	var page canceldesk.OrderPage
-	for rows.Next() {
+	err = eachRow(ctx, tx, q, args, func(rows *sql.Rows) error {
 		var (
 			s           canceldesk.OrderSummary
 			fin, ful, r string
@@ -342,21 +363,93 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 		)
 		if err := rows.Scan(&s.ID, &s.Name, &s.Email, &s.CustomerName, &s.Currency, &s.Total, &fin, &ful,
 			&cancelled, &r, &s.ItemCount, &created); err != nil {
-			return page, err
+			return err
 		}
 		s.FinancialStatus, s.FulfillmentStatus = canceldesk.FinancialStatus(fin), canceldesk.FulfillmentStatus(ful)
 		s.CancelledAt, s.CancelReason, s.CreatedAt = fromNullMicros(cancelled), canceldesk.CancelReason(r), fromMicros(created)
 		page.Orders = append(page.Orders, s)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return page, err
 	}
-	if len(page.Orders) > limit {
+	more := len(page.Orders) > limit
+	if more {
 		page.Orders = page.Orders[:limit]
-		last := page.Orders[limit-1]
-		page.Next = &canceldesk.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	if f.Before != nil {
+		slices.Reverse(page.Orders)
+	}
+	if n := len(page.Orders); n > 0 {
+		first, last := page.Orders[0], page.Orders[n-1]
+		// Going forward there is a page before this one (the cursor's);
+		// going back, one after it.
+		if more || f.Before != nil {
+			page.Next = &canceldesk.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		}
+		if f.After != nil || (more && f.Before != nil) {
+			page.Prev = &canceldesk.Cursor{CreatedAt: first.CreatedAt, ID: first.ID}
+		}
+	}
+	if err := db.refundsOwed(ctx, tx, page.Orders); err != nil {
+		return page, err
+	}
+	if f.Count {
+		cq, cargs := db.countQuery(f)
+		if err := tx.QueryRowContext(ctx, cq, cargs...).Scan(&page.Count); err != nil {
+			return page, err
+		}
 	}
 	return page, tx.Commit()
+}
+
+// refundsOwed sets RefundOwed on the cancelled orders of a page that were
+// paid, from their refund balance (canceldesk.BalanceOf, the one owner of
+// that figure): the amount given back for certain and their pending and
+// failed refunds, in two reads for the whole page.
+func (db *DB) refundsOwed(ctx context.Context, tx *sql.Tx, orders []canceldesk.OrderSummary) error {
+	byID := map[int64]*canceldesk.Order{}
+	var ids []any
+	for _, s := range orders {
+		if s.CancelledAt != nil && (s.FinancialStatus == canceldesk.FinancialPaid || s.FinancialStatus == canceldesk.FinancialPartiallyRefunded) {
+			byID[s.ID] = &canceldesk.Order{ID: s.ID, Currency: s.Currency, Total: s.Total, FinancialStatus: s.FinancialStatus}
+			ids = append(ids, s.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	in := "(" + placeholders(len(ids)) + ")"
+	err := eachRow(ctx, tx, db.bind(`SELECT id, refunded_succeeded FROM orders WHERE id IN `+in), ids, func(rows *sql.Rows) error {
+		var id, refunded int64
+		if err := rows.Scan(&id, &refunded); err != nil {
+			return err
+		}
+		byID[id].RefundedSucceeded = refunded
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	refunds, err := db.queryRefunds(ctx, tx, `WHERE order_id IN `+in+` AND status IN ('pending', 'failed') ORDER BY id`, ids...)
+	if err != nil {
+		return err
+	}
+	byOrder := map[int64][]canceldesk.Refund{}
+	for _, r := range refunds {
+		byOrder[r.OrderID] = append(byOrder[r.OrderID], r)
+	}
+	for i := range orders {
+		o := byID[orders[i].ID]
+		if o == nil {
+			continue
+		}
+		b := canceldesk.BalanceOf(o, byOrder[o.ID])
+		if st := b.State(); st == canceldesk.RefundStateNone || st == canceldesk.RefundStatePartial {
+			orders[i].RefundOwed = b.Owed()
+		}
+	}
+	return nil
 }
 
 // Events implements canceldesk.OrderStore.

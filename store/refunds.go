@@ -345,7 +345,11 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	// (10) The customer message owed, rendered now and sent after commit
 	// from this row.
 	if plan.Notify {
-		data := canceldesk.RefundMessageData(o, plan, res.Credit, settings, db.zone.Load())
+		lang, err := db.customerLanguage(ctx, tx, o, settings)
+		if err != nil {
+			return nil, err
+		}
+		data := canceldesk.RefundMessageData(lang, o, plan, res.Credit, settings, db.zone.Load())
 		if err := db.enqueueMessage(ctx, tx, o.ID, canceldesk.MessageRefundIssued, "", o.Email, data,
 			refundIssuedMessage(o, plan, res), now, &res.Refund); err != nil {
 			return nil, err

@@ -283,7 +283,7 @@ func TestRefundOrderPartialCancelRestock(t *testing.T) {
 			t.Fatalf("Movements = %+v, %v", ms, err)
 		}
 		wantMove := canceldesk.InventoryMovement{ID: ms[0].ID, SKU: "MUG", LocationID: loc.ID, Delta: 1,
-			Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: "staff@example.com", CreatedAt: rtNow}
+			Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, OrderName: o.Name, Actor: "staff@example.com", CreatedAt: rtNow}
 		if ms[0] != wantMove || ms[1].Kind != canceldesk.MovementInitialReceipt {
 			t.Errorf("movements newest first = %+v, want %+v first", ms, wantMove)
 		}
@@ -1158,7 +1158,8 @@ func TestRefundSettings(t *testing.T) {
 		}
 		loc := rtLocation(t, db, "Main")
 		want := canceldesk.Settings{RestockOnCancel: false, DefaultLocationID: loc.ID, StaffRefundLimit: map[string]int64{"USD": 10000, "TWD": 0},
-			StoreName: "Mugs & Co", ReplyTo: "help@mugs.example"}
+			StoreName: "Mugs & Co", ReplyTo: "help@mugs.example", LogoURL: "https://cdn.mugs.example/logo.png",
+			AccentColor: "#1f5f4a", ContactEmail: "care@mugs.example", DefaultLanguage: "zh-TW"}
 		if err := db.SaveSettings(rtCtx(t), want, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}

@@ -43,13 +43,6 @@ const (
 	maxEventTextLen   = 200 // characters of a comment or message in the timeline
 )
 
-// What the customer reads when a request cannot be cancelled any more.
-const (
-	refusedCancelled = "This order has already been cancelled."
-	refusedShipped   = "Part or all of this order has already shipped, so it can no longer be cancelled. " +
-		"You can return items after they arrive: reply to this email to start a return."
-)
-
 // storedAutoApproval is how canceldesk.AutoApproval is kept as JSON.
 type storedAutoApproval struct {
 	Enabled       bool             `json:"enabled"`
@@ -69,7 +62,7 @@ type outboxRequest struct {
 }
 
 const requestColumns = `id, order_id, order_name, email, reason, comment, status, decision, decided_by, rule,
-	cancellation_id, created_at, decided_at`
+	cancellation_id, created_at, decided_at, locale`
 
 func scanRequest(sc scanner, r *canceldesk.CancellationRequest) error {
 	var (
@@ -78,7 +71,7 @@ func scanRequest(sc scanner, r *canceldesk.CancellationRequest) error {
 		decided             sql.NullInt64
 	)
 	if err := sc.Scan(&r.ID, &order, &r.OrderName, &r.Email, &r.Reason, &r.Comment, &r.Status, &r.Decision,
-		&r.DecidedBy, &r.Rule, &cancellation, &created, &decided); err != nil {
+		&r.DecidedBy, &r.Rule, &cancellation, &created, &decided, &r.Locale); err != nil {
 		return err
 	}
 	r.OrderID, r.CancellationID = order.Int64, cancellation.Int64
@@ -159,19 +152,23 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 			return err
 		}
 		now := db.Now()
+		// The request's messages speak the language the form was filed
+		// in; without one, the order's.
+		lang := canceldesk.CustomerLanguage(f.Locale)
+		if lang == "" {
+			lang = canceldesk.OrderLanguage(o, settings)
+		}
 		r := &canceldesk.CancellationRequest{OrderID: o.ID, OrderName: o.Name, Email: f.Email, Reason: f.Reason,
-			Comment: f.Comment, Status: canceldesk.RequestPending, Token: token, CreatedAt: now.Truncate(time.Microsecond)}
+			Comment: f.Comment, Status: canceldesk.RequestPending, Token: token, CreatedAt: now.Truncate(time.Microsecond),
+			Locale: lang}
 		hashHex := hex.EncodeToString(hash)
-		data := requestMessageData(o, settings, statusBase+token)
+		data := canceldesk.RequestMessageData(lang, o, settings, statusBase+token)
 		kind := canceldesk.MessageRequestReceived
 
 		var res *canceldesk.CancelResult
 		switch ok, _ := rule.Approves(o, now); {
 		case o.Cancelled() || o.FulfillmentStatus != canceldesk.FulfillmentUnfulfilled || anyShipped(o):
-			r.Status, r.Decision = canceldesk.RequestRefused, refusedShipped
-			if o.Cancelled() {
-				r.Decision = refusedCancelled
-			}
+			r.Status, r.Decision = canceldesk.RequestRefused, canceldesk.RefusedMessage(lang, o.Cancelled())
 			r.DecidedAt = &r.CreatedAt
 			kind, data.StoreMessage = canceldesk.MessageRequestDeclined, r.Decision
 		case ok:
@@ -186,7 +183,7 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 				r.Status, r.DecidedBy, r.Rule, r.CancellationID = canceldesk.RequestApproved, ruleActor, rule.Describe(o.Currency), res.CancellationID
 				r.DecidedAt = &r.CreatedAt
 				kind = canceldesk.MessageRequestApproved
-				data = canceldesk.CancelMessageData(o, res.Plan, canceldesk.ReasonCustomer, canceldesk.Offer{}, settings)
+				data = canceldesk.CancelMessageData(lang, o, res.Plan, canceldesk.ReasonCustomer, canceldesk.Offer{}, settings)
 				data.StatusLink = statusBase + token
 			}
 		}
@@ -196,10 +193,10 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 			cancellation = r.CancellationID
 		}
 		err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO cancellation_requests (order_id, order_name, email, reason,
-			comment, status, token_hash, decision, decided_by, rule, cancellation_id, created_at, decided_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			comment, status, token_hash, decision, decided_by, rule, cancellation_id, created_at, decided_at, locale)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			o.ID, r.OrderName, r.Email, r.Reason, r.Comment, r.Status, hashHex, r.Decision, r.DecidedBy, r.Rule,
-			cancellation, r.CreatedAt.UnixMicro(), micros(r.DecidedAt)).Scan(&r.ID)
+			cancellation, r.CreatedAt.UnixMicro(), micros(r.DecidedAt), r.Locale).Scan(&r.ID)
 		if err != nil {
 			return err
 		}
@@ -311,13 +308,33 @@ func truncateRunes(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// requestMessageData is what every request message says: the store, the
-// customer, the order and the status link.
-func requestMessageData(o *canceldesk.Order, s canceldesk.Settings, link string) canceldesk.MessageData {
-	// CancelMessageData knows how the customer is greeted; only that part
-	// of it is kept.
-	d := canceldesk.CancelMessageData(o, canceldesk.CancelPlan{}, canceldesk.ReasonCustomer, canceldesk.Offer{}, s)
-	return canceldesk.MessageData{StoreName: s.StoreName, CustomerName: d.CustomerName, OrderNumber: o.Name, StatusLink: link}
+// customerLanguage is the language o's customer is written to in: the
+// order's own (its import's), else the one of the customer's latest
+// request about it, else the store's default.
+func (db *DB) customerLanguage(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, s canceldesk.Settings) (string, error) {
+	if l := canceldesk.CustomerLanguage(o.Locale); l != "" {
+		return l, nil
+	}
+	var locale string
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT locale FROM cancellation_requests WHERE order_id = ? AND locale <> ''
+		ORDER BY created_at DESC, id DESC LIMIT 1`), o.ID).Scan(&locale)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if l := canceldesk.CustomerLanguage(locale); l != "" {
+		return l, nil
+	}
+	return canceldesk.StoreLanguage(s), nil
+}
+
+// requestLanguage is the language of r's messages: the one it was filed
+// in, else its order's customer's.
+func (db *DB) requestLanguage(ctx context.Context, tx *sql.Tx, r *canceldesk.CancellationRequest, o *canceldesk.Order,
+	s canceldesk.Settings) (string, error) {
+	if l := canceldesk.CustomerLanguage(r.Locale); l != "" {
+		return l, nil
+	}
+	return db.customerLanguage(ctx, tx, o, s)
 }
 
 // enqueueRequestMessage writes the request's message of kind to the
@@ -459,7 +476,11 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 		if err != nil {
 			return nil, err
 		}
-		data := canceldesk.CancelMessageData(o, res.Plan, canceldesk.ReasonCustomer, req.Offer, settings)
+		lang, err := db.requestLanguage(ctx, tx, r, o, settings)
+		if err != nil {
+			return nil, err
+		}
+		data := canceldesk.CancelMessageData(lang, o, res.Plan, canceldesk.ReasonCustomer, req.Offer, settings)
 		if err := db.enqueueRequestMessage(ctx, tx, o, r, canceldesk.MessageRequestApproved, data, now); err != nil {
 			return nil, err
 		}
@@ -518,7 +539,11 @@ func (db *DB) DeclineRequest(ctx context.Context, id int64, message, actor strin
 		if err != nil {
 			return err
 		}
-		data := requestMessageData(o, settings, "")
+		lang, err := db.requestLanguage(ctx, tx, r, o, settings)
+		if err != nil {
+			return err
+		}
+		data := canceldesk.RequestMessageData(lang, o, settings, "")
 		data.StoreMessage = message
 		return db.enqueueRequestMessage(ctx, tx, o, r, canceldesk.MessageRequestDeclined, data, now)
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -28,6 +29,10 @@ type storedSettings struct {
 	ReplyTo           string           `json:"reply_to,omitempty"`
 	AlertRateBP       int64            `json:"alert_rate_bp,omitempty"`
 	ShopifyNotifies   bool             `json:"shopify_notifies,omitempty"`
+	LogoURL           string           `json:"logo_url,omitempty"`
+	AccentColor       string           `json:"accent_color,omitempty"`
+	ContactEmail      string           `json:"contact_email,omitempty"`
+	DefaultLanguage   string           `json:"default_language,omitempty"`
 }
 
 // maxStoreNameLen bounds the store's name, in characters.
@@ -62,6 +67,10 @@ func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, err
 		s.StoreName = *st.StoreName
 	}
 	s.ReplyTo, s.AlertRateBP, s.ShopifyNotifies = st.ReplyTo, st.AlertRateBP, st.ShopifyNotifies
+	s.LogoURL, s.AccentColor, s.ContactEmail = st.LogoURL, st.AccentColor, st.ContactEmail
+	if st.DefaultLanguage != "" {
+		s.DefaultLanguage = st.DefaultLanguage
+	}
 	return s, nil
 }
 
@@ -71,6 +80,12 @@ func (db *DB) settings(ctx context.Context, q querier) (canceldesk.Settings, err
 // an empty store name or one over 100 characters (field "store_name"), and
 // a reply-to address that is not an email address (field "reply_to"; ""
 // is fine). The name and address are kept without surrounding spaces.
+// The store's face: a logo that is not an absolute https URL
+// (canceldesk.LogoURL; field "logo_url"), an accent colour not #rrggbb or
+// too light for white text (field "accent_color"), a contact address that
+// is not an email address (field "contact_email"; "" is fine for all
+// three), and a default language not among canceldesk.MessageLanguages
+// (field "default_language") are EINVALID.
 // Nothing is saved unless everything is valid.
 func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor string) error {
 	if s.DefaultLocationID < 0 {
@@ -105,10 +120,13 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "alert_rate", Key: "validation.alert_rate",
 			Message: "Enter a rate between 0 and 100%."}
 	}
+	if err := validateBrand(&s); err != nil {
+		return err
+	}
 	restock := s.RestockOnCancel
 	value, err := json.Marshal(storedSettings{RestockOnCancel: &restock, DefaultLocationID: s.DefaultLocationID,
 		StaffRefundLimit: s.StaffRefundLimit, StoreName: &name, ReplyTo: replyTo, AlertRateBP: s.AlertRateBP,
-		ShopifyNotifies: s.ShopifyNotifies})
+		ShopifyNotifies: s.ShopifyNotifies, LogoURL: s.LogoURL, AccentColor: s.AccentColor, ContactEmail: s.ContactEmail, DefaultLanguage: s.DefaultLanguage})
 	if err != nil {
 		return err
 	}
@@ -128,6 +146,39 @@ func (db *DB) SaveSettings(ctx context.Context, s canceldesk.Settings, actor str
 			settingsKey, string(value), actor, db.Now().UnixMicro())
 		return err
 	})
+}
+
+// validateBrand checks the store's face and default language, trimming
+// them in s (the colour lower-cased).
+func validateBrand(s *canceldesk.Settings) error {
+	s.LogoURL = strings.TrimSpace(s.LogoURL)
+	s.AccentColor = strings.ToLower(strings.TrimSpace(s.AccentColor))
+	s.ContactEmail = strings.TrimSpace(s.ContactEmail)
+	s.DefaultLanguage = strings.TrimSpace(s.DefaultLanguage)
+	if _, ok := canceldesk.LogoURL(s.LogoURL); s.LogoURL != "" && !ok {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "logo_url", Key: "validation.logo_url",
+			Message: "Enter the logo's full address, starting with https://."}
+	}
+	if s.AccentColor != "" && !canceldesk.ValidAccent(s.AccentColor) {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "accent_color", Key: "validation.accent_color",
+			Message: "Enter a colour as # and six hex digits, like #1f5f4a."}
+	}
+	if s.AccentColor != "" && canceldesk.AccentContrast(s.AccentColor) < canceldesk.MinAccentContrast {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "accent_color", Key: "validation.accent_light",
+			Message: "This colour is too light for white text on it; choose a darker one."}
+	}
+	if s.ContactEmail != "" && !plausibleEmail(s.ContactEmail) {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "contact_email", Key: "validation.email",
+			Message: "Enter an email address like name@example.com."}
+	}
+	if s.DefaultLanguage == "" {
+		s.DefaultLanguage = canceldesk.DefaultLanguage
+	}
+	if !slices.Contains(canceldesk.MessageLanguages, s.DefaultLanguage) {
+		return &canceldesk.Error{Code: canceldesk.EINVALID, Field: "default_language", Key: "validation.language",
+			Message: "Choose a language from the list."}
+	}
+	return nil
 }
 
 // plausibleEmail reports whether s is one email address that can go in a

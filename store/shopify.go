@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,11 @@ func (db *DB) UpsertShopifyOrders(ctx context.Context, orders []*canceldesk.Orde
 		count = canceldesk.ShopifySyncCount{}
 		in := newOrderImport(fromShopify)
 		var newest *time.Time
-		for _, o := range orders {
+		// In the order of Shopify's ids, so that two batches lock the rows
+		// of the orders they share in the same order on PostgreSQL.
+		sorted := slices.Clone(orders)
+		slices.SortStableFunc(sorted, func(a, b *canceldesk.Order) int { return strings.Compare(a.ExternalID, b.ExternalID) })
+		for _, o := range sorted {
 			if o.ExternalID == "" || o.ShopifyUpdatedAt == nil {
 				return fmt.Errorf("store: Shopify order %q without its id or updated_at", o.Name)
 			}
@@ -132,7 +137,12 @@ func (db *DB) shopifyUpdate(ctx context.Context, w *Tx, in *orderImport, id int6
 		}
 	}
 	// The order's own fields, last: Shopify's financial status is the
-	// truth even after a refund recorded above moved ours.
+	// truth even after a refund recorded above moved ours, but while a
+	// cancel call is open ours stays until its refund is recorded.
+	fin := o.FinancialStatus
+	if open {
+		fin = cur.FinancialStatus
+	}
 	cur.Email, cur.BillingAddress, cur.ShippingAddress = o.Email, o.BillingAddress, o.ShippingAddress
 	billing, _ := json.Marshal(o.BillingAddress)
 	shipping, _ := json.Marshal(o.ShippingAddress)
@@ -140,7 +150,7 @@ func (db *DB) shopifyUpdate(ctx context.Context, w *Tx, in *orderImport, id int6
 		billing_address = ?, shipping_address = ?, notes = ?, tags = ?, risk = ?, financial_status = ?,
 		fulfillment_status = ?, shopify_updated_at = ?, updated_at = ? WHERE id = ?`),
 		o.ExternalID, o.Email, customerName(cur), string(billing), string(shipping), o.Notes, strings.Join(o.Tags, ", "),
-		string(o.Risk), string(o.FinancialStatus), string(o.FulfillmentStatus), o.ShopifyUpdatedAt.UnixMicro(), at, id)
+		string(o.Risk), string(fin), string(o.FulfillmentStatus), o.ShopifyUpdatedAt.UnixMicro(), at, id)
 	if err != nil {
 		return false, err
 	}

@@ -503,7 +503,8 @@ func TestShopifyCompleteCancelWritesWhatCancelOrderWrites(t *testing.T) {
 					o.CancelledAt, o.CancelReason = ptr(day(4)), canceldesk.ReasonInventory
 					o.RefundedAmount, o.FinancialStatus = 2050, canceldesk.FinancialPartiallyRefunded
 				}))
-				if got := storedOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 {
+				if got := storedOrder(t, db, remote.ID); got.Cancelled() || got.RefundedSucceeded != 0 ||
+					got.FinancialStatus != canceldesk.FinancialPaid {
 					t.Fatalf("the sync applied what the open call owns: %+v", got)
 				}
 				if err := db.ShopifyCallAccepted(ctx(t), call.ID, "gid://shopify/Job/1"); err != nil {
@@ -689,6 +690,10 @@ func TestShopifyPendingRefundJob(t *testing.T) {
 			o.PaymentMethod = canceldesk.GatewayShopify
 		})
 		shopifyUpsert(t, db, o)
+		if locs, err := db.Locations(ctx(t)); err != nil || len(locs) != 1 ||
+			locs[0] != (canceldesk.Location{ID: loc.ID, Name: "Main", ExternalID: "gid://shopify/Location/1"}) {
+			t.Fatalf("Locations = %+v, %v; want Main with Shopify's id", locs, err)
+		}
 		req := cancelReq(o, loc, cancelKey(1))
 		req.Gateway = canceldesk.GatewayShopify
 		if _, err := db.CancelOrder(ctx(t), req); err != nil {
@@ -704,6 +709,35 @@ func TestShopifyPendingRefundJob(t *testing.T) {
 		}
 		if jobs[0].ExternalID != "9501" || !reflect.DeepEqual(jobs[0].Lines, want) {
 			t.Errorf("job = %+v, lines %+v; want lines %+v", jobs[0], jobs[0].Lines, want)
+		}
+
+		// A refund after the cancel: its own plan's lines, one restocked.
+		o2 := shopOrder("#9502", "9502", day(3), func(o *canceldesk.Order) {
+			o.Location, o.LocationExternalID = "Main", "gid://shopify/Location/1"
+			o.PaymentMethod = canceldesk.GatewayShopify
+			o.LineItems[1].FulfilledQuantity = 1
+		})
+		shopifyUpsert(t, db, o2)
+		stored := storedOrder(t, db, o2.ID)
+		_, err = db.RefundOrder(ctx(t), canceldesk.RefundRequest{OrderID: o2.ID, Method: canceldesk.MethodOriginal,
+			Gateway: canceldesk.GatewayShopify, IdempotencyKey: "refund-key-00000001", Actor: "staff@example.com",
+			ActorRole: canceldesk.RoleManager, Lines: []canceldesk.RefundLineRequest{
+				{LineItemID: stored.LineItems[0].ID, Quantity: 1, Restock: canceldesk.RestockCancel, LocationID: loc.ID},
+				{LineItemID: stored.LineItems[1].ID, Quantity: 1, Restock: canceldesk.RestockReturnNoRestock},
+			}})
+		if err != nil {
+			t.Fatalf("RefundOrder: %v", err)
+		}
+		jobs, err = db.PendingRefunds(ctx(t), 10)
+		if err != nil || len(jobs) != 2 {
+			t.Fatalf("PendingRefunds = %+v, %v", jobs, err)
+		}
+		want = []canceldesk.RefundJobLine{
+			{ExternalID: "gid://shopify/LineItem/95021", Quantity: 1, Restock: true, LocationExternalID: "gid://shopify/Location/1"},
+			{ExternalID: "gid://shopify/LineItem/95022", Quantity: 1},
+		}
+		if jobs[1].ExternalID != "9502" || !reflect.DeepEqual(jobs[1].Lines, want) {
+			t.Errorf("refund job = %+v, lines %+v; want lines %+v", jobs[1], jobs[1].Lines, want)
 		}
 	})
 }

@@ -667,6 +667,7 @@ func TestListOrders(t *testing.T) {
 				ID: full.ID, Name: "#1001", Email: full.Email, CustomerName: "Olivia O'Brien", Currency: "USD",
 				Total: 13238, FinancialStatus: canceldesk.FinancialPartiallyRefunded,
 				FulfillmentStatus: canceldesk.FulfillmentPartial, CancelReason: canceldesk.ReasonInventory, ItemCount: 4,
+				RefundOwed: full.Total - full.RefundedAmount, // cancelled with part of the payment not given back
 			}
 			if s != want {
 				t.Errorf("summary = %+v\nwant %+v", s, want)

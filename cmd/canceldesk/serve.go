@@ -3,11 +3,13 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	redisstorage "github.com/gofiber/storage/redis/v3"
@@ -93,6 +95,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("seeding demo accounts: %w", err)
 		}
 	}
+	var endSessions func(context.Context, int64) error // sessions in process ended with the last run
 	// The one after-commit hook: every committed write hands it what it
 	// changed; the order cache, the payment worker and the server's
 	// navigation counts each add their part below.
@@ -114,9 +117,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		cache := store.NewCache(db, rdb, log)
 		afterCommit.Add(cache.Forget)
 		hc.Store = cache
-		hc.Sessions = redisstorage.NewFromConnection(rdb)
+		sessions := redisstorage.NewFromConnection(rdb)
+		hc.Sessions = sessions
+		endSessions = redisSessionEnder(rdb, sessions)
 		hc.Limiter = store.NewRedisLimiter(rdb)
 		log.Info("Redis: sessions, sign-in limits and the order cache", "addr", rdb.Options().Addr)
+	}
+	if !cfg.Demo {
+		if err := retireDemoAccounts(ctx, db, endSessions, log); err != nil {
+			return fmt.Errorf("disabling the demo accounts: %w", err)
+		}
 	}
 	shop, err := newShop(shopCfg, shopOK, db, log)
 	if err != nil {
@@ -164,7 +174,7 @@ func nameDemoStore(ctx context.Context, db *store.DB) error {
 	if err != nil || s.StoreName != canceldesk.DefaultSettings().StoreName {
 		return err
 	}
-	s.StoreName, s.ReplyTo = "Hearth & Clay", "help@hearthandclay.example"
+	s.StoreName, s.ReplyTo = "Hearth & Clay", "help@hearthandclay.test"
 	return db.SaveSettings(ctx, s, demo.Actor)
 }
 
@@ -231,6 +241,25 @@ func newMailWorker(sc mail.Config, db *store.DB, log *slog.Logger) (*mail.Worker
 		}}, nil
 }
 
+// redisSessionEnder ends every session of an account kept in Redis, the
+// way handlers.Server.endAccountSessions does: through the index of each
+// account's sessions beside them.
+func redisSessionEnder(rdb *redis.Client, sessions *redisstorage.Storage) func(context.Context, int64) error {
+	idx := store.NewRedisSessionIndex(rdb, handlers.AbsoluteTimeout)
+	return func(ctx context.Context, acct int64) error {
+		ids, err := idx.IDs(ctx, acct)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := sessions.Delete(id); err != nil {
+				return err
+			}
+		}
+		return idx.Remove(ctx, acct, ids...)
+	}
+}
+
 // openRedis makes a client with short timeouts: Redis holds a cache and
 // sessions, and a slow Redis must not hold requests up for long.
 func openRedis(url string) (*redis.Client, error) {
@@ -251,6 +280,67 @@ func openRedis(url string) (*redis.Client, error) {
 // demoPassword signs in every demo account; the login page shows it in demo mode only.
 const demoPassword = "demo-password"
 
+// demoAccounts are the accounts --demo creates, owner first.
+var demoAccounts = []canceldesk.Account{
+	{Name: "Olivia Owner", Email: "owner@demo.canceldesk.test", Role: canceldesk.RoleOwner},
+	{Name: "陳經理 Manager", Email: "manager@demo.canceldesk.test", Role: canceldesk.RoleManager},
+	{Name: "Sam Staff", Email: "staff@demo.canceldesk.test", Role: canceldesk.RoleStaff},
+}
+
+// retireDemoAccounts disables the demo accounts, whose password the demo's
+// sign-in page shows to anyone, when the server runs without --demo, and
+// ends their sessions (endSessions; nil when sessions live in process and
+// ended with the last run). A demo owner who is the store's only active
+// owner cannot be disabled: its password becomes a random one instead, so
+// the public one no longer signs in, and the log says how to add an owner.
+// One log line names the accounts retired.
+func retireDemoAccounts(ctx context.Context, st canceldesk.AccountStore, endSessions func(context.Context, int64) error, log *slog.Logger) error {
+	var disabled, locked []string
+	for i := len(demoAccounts) - 1; i >= 0; i-- { // the owner last, once the others are off
+		a, err := st.AccountByEmail(ctx, demoAccounts[i].Email)
+		if canceldesk.ErrorCode(err) == canceldesk.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if !a.Active() {
+			continue
+		}
+		_, err = st.UpdateAccount(ctx, a.ID, a.Role, true)
+		switch {
+		case err == nil:
+			disabled = append(disabled, a.Email)
+		case canceldesk.ErrorCode(err) == canceldesk.ECONFLICT: // the only owner
+			hash, herr := canceldesk.HashPassword(randomPassword())
+			if herr != nil {
+				return herr
+			}
+			if err := st.SetPassword(ctx, a.ID, hash); err != nil {
+				return err
+			}
+			locked = append(locked, a.Email)
+		default:
+			return err
+		}
+		if endSessions != nil {
+			if err := endSessions(ctx, a.ID); err != nil {
+				return fmt.Errorf("ending the sessions of %s: %w", a.Email, err)
+			}
+		}
+	}
+	if len(disabled) > 0 {
+		log.Warn("demo accounts disabled and signed out: this server runs without --demo", "accounts", strings.Join(disabled, ", "))
+	}
+	if len(locked) > 0 {
+		log.Warn("the demo owner is the store's only owner: its demo password no longer signs in; add an owner with `canceldesk user add`",
+			"accounts", strings.Join(locked, ", "))
+	}
+	return nil
+}
+
+// randomPassword is a password nobody knows.
+func randomPassword() string { return rand.Text() + rand.Text() }
+
 // seedDemoAccounts creates an owner, a manager and a staff member when the
 // store has no accounts yet.
 func seedDemoAccounts(ctx context.Context, st canceldesk.AccountStore) error {
@@ -261,11 +351,7 @@ func seedDemoAccounts(ctx context.Context, st canceldesk.AccountStore) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range []canceldesk.Account{
-		{Name: "Olivia Owner", Email: "owner@demo.canceldesk.test", Role: canceldesk.RoleOwner},
-		{Name: "陳經理 Manager", Email: "manager@demo.canceldesk.test", Role: canceldesk.RoleManager},
-		{Name: "Sam Staff", Email: "staff@demo.canceldesk.test", Role: canceldesk.RoleStaff},
-	} {
+	for _, a := range demoAccounts {
 		a.PasswordHash = hash
 		if err := st.CreateAccount(ctx, &a); err != nil {
 			return err

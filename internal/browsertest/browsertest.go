@@ -69,6 +69,13 @@ func New(t testing.TB) context.Context {
 // once when the browser cannot start.
 func NewSized(t testing.TB, width, height int) context.Context {
 	t.Helper()
+	return NewSizedFor(t, width, height, Timeout)
+}
+
+// NewSizedFor is NewSized for a browser that lives up to timeout instead
+// of Timeout: for a test that visits many pages.
+func NewSizedFor(t testing.TB, width, height int, timeout time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(testenv.ChromiumPath(t)),
 		// No UserDataDir: chromedp makes a fresh temporary profile for each
@@ -87,7 +94,7 @@ func NewSized(t testing.TB, width, height int) context.Context {
 		chromedp.WindowSize(width, height),
 	)
 
-	tctx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
+	tctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

@@ -191,3 +191,49 @@ func checkPNG(t *testing.T, path string, width int) {
 		t.Errorf("screenshot %s is only %d px high", path, img.Bounds().Dy())
 	}
 }
+
+// TestAxe: axe-core, vendored and injected despite the page's strict CSP,
+// passes the harness page and reports the broken rules of a broken one,
+// with their elements; a navigation drops it and it is injected again.
+func TestAxe(t *testing.T) {
+	srv := server(t, map[string]string{
+		"/broken": `<!doctype html><html lang="en"><head><title>broken</title></head>
+<body><main><h1>Broken</h1>
+<button id="icon-only"><svg width="10" height="10"></svg></button>
+<input id="unlabelled" type="text">
+<ul><div id="bad-list">not a list item</div></ul>
+</main></body></html>`,
+	})
+	ctx := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := browsertest.Axe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Severe() {
+			t.Errorf("harness page: %s", v)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/broken")); err != nil {
+		t.Fatal(err)
+	}
+	vs, err = browsertest.Axe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]string{}
+	for _, v := range vs {
+		if v.Severe() {
+			found[v.ID] = v.String()
+		}
+	}
+	for id, target := range map[string]string{"button-name": "#icon-only", "label": "#unlabelled", "list": "ul"} {
+		if s, ok := found[id]; !ok || !strings.Contains(s, target) {
+			t.Errorf("axe-core did not report %s on %s; got %q", id, target, found)
+		}
+	}
+}

@@ -83,11 +83,14 @@ type domain struct {
 	weight int
 }
 
-var twDomains = []domain{{"gmail.com", 45}, {"yahoo.com.tw", 25}, {"hotmail.com", 10}, {"outlook.com", 10}, {"icloud.com", 10}}
+// Demo customers' addresses use only domains reserved for examples (RFC
+// 2606: example.com, example.org, example.net and .test), so a demo with
+// SMTP configured never emails a real person.
+var twDomains = []domain{{"example.com", 45}, {"mail.tw.test", 25}, {"example.net", 10}, {"example.org", 10}, {"post.tw.test", 10}}
 
 var westernDomains = []domain{
-	{"gmail.com", 45}, {"outlook.com", 14}, {"icloud.com", 14}, {"yahoo.com", 10}, {"hotmail.com", 6},
-	{"proton.me", 6}, {"fastmail.com", 5},
+	{"example.com", 45}, {"example.org", 14}, {"example.net", 14}, {"mail.test", 10}, {"inbox.test", 6},
+	{"post.test", 6}, {"letters.test", 5},
 }
 
 // twPlace is a Taiwanese district with its postal code, in characters and
@@ -164,14 +167,14 @@ type wholesaleBuyer struct {
 }
 
 var wholesaleBuyers = []wholesaleBuyer{
-	{"Hearth & Table", "Nora Campbell", "orders@hearthandtable.com", false},
-	{"Morning Ritual Café", "Diego Martínez", "buying@morningritual.cafe", false},
-	{"Slow Bloom Florals", "Freya Lindqvist", "hello@slowbloomflorals.com", false},
-	{"Kiln & Crumb Bakery", "Owen Murphy", "owen@kilnandcrumb.com", false},
-	{"小日子咖啡", "林佩珊", "order@smalldays.com.tw", true},
-	{"森林書店", "張冠宇", "books@forestbooks.tw", true},
-	{"Good Day Grocery", "Aisha Okafor", "purchasing@gooddaygrocery.com", false},
-	{"Fern & Feather", "Claire Dubois", "claire@fernandfeather.shop", false},
+	{"Hearth & Table", "Nora Campbell", "orders@hearthandtable.test", false},
+	{"Morning Ritual Café", "Diego Martínez", "buying@morningritual.test", false},
+	{"Slow Bloom Florals", "Freya Lindqvist", "hello@slowbloomflorals.test", false},
+	{"Kiln & Crumb Bakery", "Owen Murphy", "owen@kilnandcrumb.test", false},
+	{"小日子咖啡", "林佩珊", "order@smalldays.tw.test", true},
+	{"森林書店", "張冠宇", "books@forestbooks.tw.test", true},
+	{"Good Day Grocery", "Aisha Okafor", "purchasing@gooddaygrocery.test", false},
+	{"Fern & Feather", "Claire Dubois", "claire@fernandfeather.test", false},
 }
 
 var giftMessages = []string{
