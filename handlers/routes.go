@@ -68,6 +68,7 @@ func (s *Server) routeTable() []route {
 		{get, "/inventory/movements", staff, s.skuMovements},
 		{get, "/account", staff, s.accountForm},
 		{post, "/account", staff, s.accountSave},
+		{post, "/account/password", staff, s.accountPassword},
 
 		{get, "/analytics", manager, s.analytics},
 		{get, "/analytics/export", manager, s.exportCancellations},
