@@ -312,10 +312,11 @@ func (w *Worker) sendRestock(ctx context.Context, c *canceldesk.ShopifyCall) err
 // PlanRestock makes).
 func (w *Worker) restockInput(ctx context.Context, c *canceldesk.ShopifyCall) (RefundInput, error) {
 	in := RefundInput{OrderID: c.ExternalID, Note: "Restocked in Cancel Desk"}
-	if c.Restock == nil || w.Orders == nil {
+	orders := w.orders()
+	if c.Restock == nil || orders == nil {
 		return in, &canceldesk.Error{Code: canceldesk.EINVALID, Message: "This restock cannot be sent to Shopify."}
 	}
-	o, err := w.Orders.Order(ctx, c.OrderID)
+	o, err := orders.Order(ctx, c.OrderID)
 	if err != nil {
 		return in, err
 	}
@@ -355,7 +356,7 @@ func (w *Worker) locationExternalID(ctx context.Context, o *canceldesk.Order, id
 	if o.LocationID == id && o.LocationExternalID != "" {
 		return o.LocationExternalID, nil
 	}
-	locs, err := w.Orders.Locations(ctx)
+	locs, err := w.orders().Locations(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -35,7 +35,9 @@ func (w *Worker) Backfill(ctx context.Context) (canceldesk.ShopifySyncCount, err
 		return canceldesk.ShopifySyncCount{}, err
 	}
 	return w.syncPages(ctx, "backfill", "", st.SyncCursor, func(next string, n canceldesk.ShopifySyncCount) error {
-		return w.Store.SaveSyncProgress(ctx, next, n.Orders)
+		// The page is stored: its cursor is kept even when interrupted
+		// now, so the next run starts after it.
+		return w.Store.SaveSyncProgress(context.WithoutCancel(ctx), next, n.Orders)
 	})
 }
 
@@ -88,10 +90,11 @@ func (w *Worker) syncPages(ctx context.Context, pass, query, cursor string,
 }
 
 // syncFailed stores why a pass stopped (Settings shows it) and returns
-// err; an interrupted pass (ctx ended) is not a failure to show.
+// err; an interrupted pass (ctx ended) is not a failure to show, and
+// returns ctx's error.
 func (w *Worker) syncFailed(ctx context.Context, pass string, err error) error {
 	if ctx.Err() != nil {
-		return err
+		return ctx.Err()
 	}
 	msg := fmt.Sprintf("The %s stopped: %v", pass, err)
 	if serr := w.Store.SyncFinished(context.WithoutCancel(ctx), w.now(), msg); serr != nil {

@@ -22,7 +22,8 @@ type Worker struct {
 	Log    *slog.Logger
 	Now    func() time.Time // nil = time.Now
 	// Orders reads the local order of a restock call, whose lines and
-	// location Shopify names by its own ids; nil fails restock calls.
+	// location Shopify names by its own ids; nil = Store, when it reads
+	// orders too (the store does).
 	Orders OrderReader
 	// PollWait is the pause between two questions about a cancel job while
 	// a page waits in Send (0 = 250ms); the loop asks again later.
@@ -37,6 +38,14 @@ type Worker struct {
 type OrderReader interface {
 	Order(ctx context.Context, id int64) (*canceldesk.Order, error)
 	Locations(ctx context.Context) ([]canceldesk.Location, error)
+}
+
+func (w *Worker) orders() OrderReader {
+	if w.Orders != nil {
+		return w.Orders
+	}
+	r, _ := w.Store.(OrderReader)
+	return r
 }
 
 // Intervals of Run.
