@@ -131,6 +131,9 @@ func TestMessageInChinese(t *testing.T) {
 			t.Errorf("zh-TW message lacks %q:\n%s", want, m.Text)
 		}
 	}
+	if !strings.Contains(m.HTML, `<html lang="zh-TW">`) {
+		t.Error("the HTML part does not say its language")
+	}
 	if m.Subject != "很抱歉：您的訂單 #1001 商品缺貨" {
 		t.Errorf("subject %q", m.Subject)
 	}

@@ -307,6 +307,9 @@ func TestLanguageOfRequestEmails(t *testing.T) {
 		for _, raw := range sink.received() {
 			subject, text := readMail(t, raw)
 			got[subject] = text
+			if want := map[bool]string{true: "zh-TW", false: "en"}[strings.Contains(subject, "#Z1")]; !strings.Contains(string(raw), "\r\nContent-Language: "+want+"\r\n") {
+				t.Errorf("%q is not marked Content-Language %s", subject, want)
+			}
 		}
 		zhText, ok := got["我們已收到您取消訂單 #Z1 的申請"]
 		if !ok || !strings.Contains(zhText, "Kai 您好") || !strings.Contains(zhText, "/r/") {
