@@ -81,6 +81,10 @@ type CancelRequest struct {
 	// Source is where the cancel came from, one of CancelSources; "" is
 	// SourceStaff. It is stored with the cancellation (see CancelSource).
 	Source string
+	// RequestID is the customer's request this cancel approves, 0 when
+	// none. A Shopify cancel call carries it, so that the request is
+	// approved when Shopify has done the cancel, not before.
+	RequestID int64 `json:",omitempty"`
 }
 
 // CancelSource is where the cancel req came from, as stored with it and

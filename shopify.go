@@ -158,7 +158,8 @@ type ShopifyStore interface {
 	// call and an EventShopifyCancelSent timeline entry, writing nothing
 	// else: the order stays as it is until Shopify's job is done. An
 	// IdempotencyKey seen before returns that call. An open call for the
-	// order already is ECONFLICT.
+	// order already is ECONFLICT, and so is a req.RequestID no longer
+	// pending (request.decided).
 	QueueShopifyCancel(ctx context.Context, req CancelRequest, shopifyNotifies bool) (*ShopifyCall, error)
 	// QueueShopifyRestock records a restock call (req checked as
 	// RestockOrder would check it).
@@ -182,8 +183,10 @@ type ShopifyStore interface {
 	// CompleteShopifyCall applies a call Shopify has done, in one
 	// transaction: for a cancel, what CancelOrder(req) writes (its refund
 	// recorded succeeded through GatewayShopify; the customer message only
-	// when Shopify does not notify); for a restock, what RestockOrder
-	// writes. The call becomes done. Completing a done call does nothing.
+	// when Shopify does not notify) and, when req.RequestID names a request
+	// still pending, what ApproveRequest writes for that request; for a
+	// restock, what RestockOrder writes. The call becomes done. Completing a
+	// done call does nothing.
 	CompleteShopifyCall(ctx context.Context, id int64) error
 
 	// ShopifyState returns the connection's state.

@@ -248,7 +248,8 @@ func (s *Server) approveRequest(c *fiber.Ctx) error {
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	if s.viaShopify(p.Order) {
-		req.Source = canceldesk.SourceCustomerRequest
+		// Approved once Shopify has cancelled; refused, it stays pending.
+		req.Source, req.RequestID = canceldesk.SourceCustomerRequest, r.ID
 	}
 	return s.cancelNow(c, p, req, func(ctx context.Context, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
 		return s.Requests.ApproveRequest(ctx, r.ID, req)

@@ -353,6 +353,48 @@ func TestShopifyRequestApproval(t *testing.T) {
 	if a.localOrder(t, o).Cancelled() {
 		t.Error("cancelled here before Shopify's job is done")
 	}
+	if got, _ := a.db.Request(ctx, r.ID); got.Status != canceldesk.RequestPending {
+		t.Errorf("request %s before Shopify's job is done, want pending", got.Status)
+	}
+	for i := 0; i < 20 && !a.localOrder(t, o).Cancelled(); i++ {
+		if err := a.worker.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := a.db.Request(ctx, r.ID)
+	if err != nil || got.Status != canceldesk.RequestApproved || got.CancellationID == 0 || got.DecidedBy == "" {
+		t.Fatalf("request after Shopify's job = %+v, %v; want approved with its cancellation", got, err)
+	}
+	if !a.localOrder(t, o).Cancelled() {
+		t.Error("the order is not cancelled after Shopify's job")
+	}
+}
+
+func TestShopifyRequestApprovalRefused(t *testing.T) {
+	a := newShopifyApp(t)
+	ctx := context.Background()
+	spec := teapots
+	spec.PendingAuthorization = true
+	o := a.shopifyOrder(t, spec)
+	r, err := a.db.FileRequest(ctx, canceldesk.RequestForm{OrderNumber: o.Name, Email: o.Email, Reason: "changed_mind"},
+		"http://example.com/r/", nil)
+	if err != nil || r == nil {
+		t.Fatalf("request: %v, %v", r, err)
+	}
+	form := cancelChoices(t, a.client, fmt.Sprintf("%s/cancel?request=%d", orderPath(o), r.ID))
+	res, doc := a.post(t, fmt.Sprintf("/requests/%d/approve", r.ID), form)
+	if res.StatusCode != 422 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if msg := doc.Find(".shopify-refused strong").Text(); !strings.Contains(msg, "pending payment authorization") {
+		t.Errorf("refusal = %q", msg)
+	}
+	if got, _ := a.db.Request(ctx, r.ID); got.Status != canceldesk.RequestPending || got.CancellationID != 0 {
+		t.Errorf("request after Shopify refused = %+v, want pending", got)
+	}
+	if a.localOrder(t, o).Cancelled() {
+		t.Error("a refused cancel cancelled the order here")
+	}
 }
 
 func TestShopifyOrderPage(t *testing.T) {

@@ -455,39 +455,52 @@ func (db *DB) ApproveRequest(ctx context.Context, id int64, req canceldesk.Cance
 		if err != nil {
 			return nil, err
 		}
-		now := db.Now()
-		at := now.UnixMicro()
-		u, err := tx.ExecContext(ctx, db.bind(`UPDATE cancellation_requests SET status = 'approved', decided_by = ?,
-			decided_at = ?, cancellation_id = ? WHERE id = ? AND status = 'pending'`), req.Actor, at, res.CancellationID, r.ID)
-		if err != nil {
+		if err := db.approved(ctx, w, r, o, req, res); err != nil {
 			return nil, err
 		}
-		if n, err := u.RowsAffected(); err != nil {
-			return nil, err
-		} else if n != 1 {
-			return nil, requestDecided()
-		}
-		r.Status, r.CancellationID = canceldesk.RequestApproved, res.CancellationID
-		if err := db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestApproved, Actor: req.Actor,
-			CreatedAt: now}); err != nil {
-			return nil, err
-		}
-		settings, err := db.settings(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		lang, err := db.requestLanguage(ctx, tx, r, o, settings)
-		if err != nil {
-			return nil, err
-		}
-		data := canceldesk.CancelMessageData(lang, o, res.Plan, canceldesk.ReasonCustomer, req.Offer, settings)
-		if err := db.enqueueRequestMessage(ctx, tx, o, r, canceldesk.MessageRequestApproved, data, now); err != nil {
-			return nil, err
-		}
-		w.cancelled(res)
-		w.changed(canceldesk.ChangedRequests)
 		return res, nil
 	})
+}
+
+// approved records in w that req, a cancel of o done as res, approved the
+// pending request r: the request is marked approved by req.Actor, the
+// timeline notes it and the customer gets "approved". ApproveRequest and
+// a completed Shopify cancel call write it alike.
+func (db *DB) approved(ctx context.Context, w *Tx, r *canceldesk.CancellationRequest, o *canceldesk.Order,
+	req canceldesk.CancelRequest, res *canceldesk.CancelResult) error {
+	tx := w.Tx
+	now := db.Now()
+	at := now.UnixMicro()
+	u, err := tx.ExecContext(ctx, db.bind(`UPDATE cancellation_requests SET status = 'approved', decided_by = ?,
+		decided_at = ?, cancellation_id = ? WHERE id = ? AND status = 'pending'`), req.Actor, at, res.CancellationID, r.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := u.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return requestDecided()
+	}
+	r.Status, r.CancellationID = canceldesk.RequestApproved, res.CancellationID
+	if err := db.insertEvent(ctx, tx, &canceldesk.Event{OrderID: o.ID, Kind: eventRequestApproved, Actor: req.Actor,
+		CreatedAt: now}); err != nil {
+		return err
+	}
+	settings, err := db.settings(ctx, tx)
+	if err != nil {
+		return err
+	}
+	lang, err := db.requestLanguage(ctx, tx, r, o, settings)
+	if err != nil {
+		return err
+	}
+	data := canceldesk.CancelMessageData(lang, o, res.Plan, canceldesk.ReasonCustomer, req.Offer, settings)
+	if err := db.enqueueRequestMessage(ctx, tx, o, r, canceldesk.MessageRequestApproved, data, now); err != nil {
+		return err
+	}
+	w.cancelled(res)
+	w.changed(canceldesk.ChangedRequests)
+	return nil
 }
 
 // DeclineRequest implements canceldesk.RequestStore: the message, trimmed,

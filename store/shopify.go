@@ -422,9 +422,31 @@ func (db *DB) QueueShopifyCancel(ctx context.Context, req canceldesk.CancelReque
 	call := canceldesk.ShopifyCall{OrderID: req.OrderID, Kind: canceldesk.ShopifyCallCancel,
 		IdempotencyKey: req.IdempotencyKey, Cancel: &req, ShopifyNotifies: shopifyNotifies}
 	return db.queueCall(ctx, call, req.Actor, canceldesk.EventShopifyCancelSent, func(tx *sql.Tx) error {
+		if err := db.checkRequestOpen(ctx, tx, req); err != nil {
+			return err
+		}
 		_, _, err := db.planCancel(ctx, tx, req, staffLimited)
 		return err
 	})
+}
+
+// checkRequestOpen refuses a cancel that approves a request no longer
+// pending (request.decided) or of another order (a stale form).
+func (db *DB) checkRequestOpen(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest) error {
+	if req.RequestID == 0 {
+		return nil
+	}
+	r, err := db.request(ctx, tx, `id = ?`, true, req.RequestID)
+	if err != nil {
+		return err
+	}
+	if r.Status != canceldesk.RequestPending {
+		return requestDecided()
+	}
+	if r.OrderID != req.OrderID {
+		return staleKeyError()
+	}
+	return nil
 }
 
 // QueueShopifyRestock implements canceldesk.ShopifyStore: req is checked
@@ -661,11 +683,20 @@ func (db *DB) CompleteShopifyCall(ctx context.Context, id int64) error {
 			if c.ShopifyNotifies {
 				req.NotifyCustomer = false
 			}
+			r, o, err := db.requestToApprove(ctx, tx.Tx, req)
+			if err != nil {
+				return struct{}{}, err
+			}
 			res, err := db.cancel(ctx, tx.Tx, req, shopifyDone)
 			if err != nil {
 				return struct{}{}, err
 			}
 			tx.cancelled(res)
+			if r != nil {
+				if err := db.approved(ctx, tx, r, o, req, res); err != nil {
+					return struct{}{}, err
+				}
+			}
 		case canceldesk.ShopifyCallRestock:
 			if err := db.restockOrder(ctx, tx.Tx, *c.Restock); err != nil {
 				return struct{}{}, err
@@ -677,6 +708,26 @@ func (db *DB) CompleteShopifyCall(ctx context.Context, id int64) error {
 		return struct{}{}, err
 	})
 	return err
+}
+
+// requestToApprove is the customer's request a cancel call approves
+// (locked) and its order as it was before the cancel, or nil when the call
+// approves none or the request was decided meanwhile.
+func (db *DB) requestToApprove(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest) (*canceldesk.CancellationRequest, *canceldesk.Order, error) {
+	if req.RequestID == 0 {
+		return nil, nil, nil
+	}
+	r, err := db.request(ctx, tx, `id = ?`, true, req.RequestID)
+	if errors.Is(err, canceldesk.ErrNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if r.Status != canceldesk.RequestPending || r.OrderID != req.OrderID {
+		return nil, nil, nil
+	}
+	o, err := db.order(ctx, tx, r.OrderID)
+	return r, o, err
 }
 
 // ShopifyState implements canceldesk.ShopifyStore.

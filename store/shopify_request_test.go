@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"database/sql"
+	"testing"
+
+	"github.com/canceldesk/canceldesk"
+	"github.com/canceldesk/canceldesk/store"
+)
+
+// fileShopifyRequest syncs in a Shopify order named name and files its
+// customer's request for it.
+func fileShopifyRequest(t *testing.T, db *store.DB, name, ext string) (*canceldesk.Order, *canceldesk.CancellationRequest) {
+	t.Helper()
+	o := shopOrder(name, ext, day(3))
+	shopifyUpsert(t, db, o)
+	r, err := db.FileRequest(ctx(t), canceldesk.RequestForm{OrderNumber: name, Email: o.Email, Reason: "changed_mind"},
+		"https://shop.example/r/", nil)
+	if err != nil || r == nil || r.Status != canceldesk.RequestPending {
+		t.Fatalf("FileRequest = %+v, %v", r, err)
+	}
+	return o, r
+}
+
+func TestShopifyCallApprovesRequest(t *testing.T) {
+	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		loc := stockedLocation(t, db)
+		o, r := fileShopifyRequest(t, db, "#7101", "7101")
+		req := cancelReq(o, loc, cancelKey(1))
+		req.NotifyCustomer, req.RequestID, req.Source = false, r.ID, canceldesk.SourceCustomerRequest
+		call, err := db.QueueShopifyCancel(ctx(t), req, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.ShopifyCall(ctx(t), call.ID); got.Cancel == nil || got.Cancel.RequestID != r.ID {
+			t.Fatalf("the stored call does not carry the request: %+v", got.Cancel)
+		}
+		if got, _ := db.Request(ctx(t), r.ID); got.Status != canceldesk.RequestPending {
+			t.Errorf("request %s while the call is open, want pending", got.Status)
+		}
+		if err := db.CompleteShopifyCall(ctx(t), call.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Request(ctx(t), r.ID)
+		if err != nil || got.Status != canceldesk.RequestApproved || got.DecidedBy != req.Actor || got.DecidedAt == nil ||
+			got.CancellationID == 0 {
+			t.Fatalf("request after the call = %+v, %v; want approved by %s", got, err, req.Actor)
+		}
+		if n := rowCount(t, raw, `SELECT count(*) FROM cancellations WHERE id = %d AND order_id = %d`, got.CancellationID, o.ID); n != 1 {
+			t.Errorf("the request's cancellation is not the order's")
+		}
+		if n := countKind(eventKinds(t, db, o.ID), canceldesk.EventRequestApproved); n != 1 {
+			t.Errorf("%d request_approved events, want 1", n)
+		}
+		// The customer heard "received" then "approved", and nothing else.
+		if n := rowCount(t, raw, `SELECT count(*) FROM outbox WHERE order_id = %d AND kind = 'request_approved'`, o.ID); n != 1 {
+			t.Errorf("%d approved messages, want 1", n)
+		}
+		if n := rowCount(t, raw, `SELECT count(*) FROM outbox WHERE order_id = %d`, o.ID); n != 2 {
+			t.Errorf("%d messages, want received and approved", n)
+		}
+		// A second cancel approving the decided request is refused.
+		req.IdempotencyKey = cancelKey(2)
+		if _, err := db.QueueShopifyCancel(ctx(t), req, false); canceldesk.ErrorCode(err) != canceldesk.ECONFLICT {
+			t.Errorf("a call approving a decided request = %v, want ECONFLICT", err)
+		}
+	})
+}
+
+func TestShopifyRefusedCallLeavesRequestPending(t *testing.T) {
+	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		loc := stockedLocation(t, db)
+		o, r := fileShopifyRequest(t, db, "#7201", "7201")
+		req := cancelReq(o, loc, cancelKey(1))
+		req.RequestID = r.ID
+		call, err := db.QueueShopifyCancel(ctx(t), req, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ShopifyCallRefused(ctx(t), call.ID, "Cannot cancel an order with a pending payment authorization"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Request(ctx(t), r.ID); got.Status != canceldesk.RequestPending || got.CancellationID != 0 {
+			t.Errorf("request after a refusal = %+v, want pending", got)
+		}
+		if n := rowCount(t, raw, `SELECT count(*) FROM outbox WHERE order_id = %d AND kind = 'request_approved'`, o.ID); n != 0 {
+			t.Errorf("%d approved messages after a refusal", n)
+		}
+	})
+}
