@@ -19,6 +19,9 @@ const (
 	ChangedRequests
 	// ChangedSettings: settings, the auto-approval rule, templates, locations.
 	ChangedSettings
+	// ChangedShopifyCalls: a call to Shopify was queued; the connection's
+	// worker owes it a send (its loop catches up on any missed).
+	ChangedShopifyCalls
 )
 
 // Changes is what one committed write changed. The store records it in

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/internal/shopifytest"
+	"github.com/canceldesk/canceldesk/shopify"
 )
 
 // teapots is a paid, unshipped order of two teapots.
@@ -18,11 +20,15 @@ var teapots = shopifytest.OrderSpec{Email: "ann@example.com",
 	Lines: []shopifytest.LineSpec{{Name: "Teapot", SKU: "TEA-1", Quantity: 2, Price: "30.00"}}}
 
 // shopifyOrder adds an order to the stand-in shop and syncs it in as the
-// backfill does; it returns the order as stored here.
-func (a *shopifyApp) shopifyOrder(t testing.TB, spec shopifytest.OrderSpec) *canceldesk.Order {
+// backfill does, after changes (if any) at Shopify; it returns the order
+// as stored here.
+func (a *shopifyApp) shopifyOrder(t testing.TB, spec shopifytest.OrderSpec, changes ...func(*shopify.OrderNode)) *canceldesk.Order {
 	t.Helper()
 	ctx := context.Background()
 	id := a.shop.AddOrder(spec)
+	for _, change := range changes {
+		a.shop.SetOrder(id, change)
+	}
 	if _, err := a.worker.Backfill(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -509,4 +515,49 @@ func TestShopifyRestock(t *testing.T) {
 			t.Errorf("re-create: status %d, want 409", res.StatusCode)
 		}
 	})
+}
+
+func TestShopifyAutoApprovalSentByTheWorker(t *testing.T) {
+	a := newShopifyApp(t, shopifytest.WithJobPolls(3))
+	ctx := context.Background()
+	rule := canceldesk.AutoApproval{Enabled: true, MaxAgeMinutes: 60, MaxTotal: map[string]int64{"USD": 1000000}}
+	if err := a.db.SaveAutoApproval(ctx, rule, "manager@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	// Placed five minutes ago: young enough for the rule.
+	o := a.shopifyOrder(t, teapots, func(n *shopify.OrderNode) { n.CreatedAt = time.Now().UTC().Add(-5 * time.Minute) })
+	viaShopify := func(*canceldesk.Order) string { return canceldesk.GatewayShopify }
+	r, err := a.db.FileRequest(ctx, canceldesk.RequestForm{OrderNumber: o.Name, Email: o.Email, Reason: "changed_mind"},
+		"http://example.com/r/", viaShopify)
+	if err != nil || r == nil {
+		t.Fatalf("request: %v, %v", r, err)
+	}
+	if r.Status != canceldesk.RequestPending || a.localOrder(t, o).Cancelled() {
+		t.Fatalf("request %s: the rule cancelled here without asking Shopify", r.Status)
+	}
+	if _, err := a.db.OpenShopifyCall(ctx, o.ID); err != nil {
+		t.Fatalf("no call queued for the rule's cancel: %v", err)
+	}
+	if n := len(a.shop.Requests("orderCancel")); n != 0 {
+		t.Fatalf("orderCancel sent %d times before the worker ran", n)
+	}
+	for i := 0; i < 20 && !a.localOrder(t, o).Cancelled(); i++ {
+		if err := a.worker.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := a.shop.Requests("orderCancel")
+	if len(sent) != 1 || sent[0].Variables["orderId"] != "gid://shopify/Order/"+o.ExternalID {
+		t.Fatalf("orderCancel sent %+v", sent)
+	}
+	c := a.shop.Cancellation(o.ExternalID)
+	if c == nil || c.Reason != "CUSTOMER" || c.NotifyCustomer || c.RefundMethod["originalPaymentMethodsRefund"] != true {
+		t.Errorf("orderCancel = %+v; want CUSTOMER, original payment, Shopify not emailing", c)
+	}
+	if !a.localOrder(t, o).Cancelled() {
+		t.Fatal("the order is not cancelled after Shopify's job")
+	}
+	if got, _ := a.db.Request(ctx, r.ID); got.Status != canceldesk.RequestApproved || got.DecidedBy != "rule" {
+		t.Errorf("request after Shopify's job = %+v, want approved by the rule", got)
+	}
 }

@@ -110,7 +110,11 @@ func tokenHash(token string) string { return hex.EncodeToString(canceldesk.HashT
 //     as the settings say; not held to the staff refund limit, which the
 //     timeline notes beside the rule's name), and the customer
 //     gets "approved". A cancel the plan blocks (e.g. every unit cancelled
-//     before) is rolled back to a savepoint and the request waits instead;
+//     before) is rolled back to a savepoint and the request waits instead.
+//     A Shopify order (gatewayFor says GatewayShopify) is not cancelled
+//     here: its cancel call is queued for the request, which stays pending
+//     (the customer gets "received") until Shopify has done it and
+//     CompleteShopifyCall approves it;
 //   - pending otherwise: the timeline notes it and the customer gets
 //     "received".
 //
@@ -166,6 +170,7 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 		kind := canceldesk.MessageRequestReceived
 
 		var res *canceldesk.CancelResult
+		viaShopify := false
 		switch ok, _ := rule.Approves(o, now); {
 		case o.Cancelled() || o.FulfillmentStatus != canceldesk.FulfillmentUnfulfilled || anyShipped(o):
 			r.Status, r.Decision = canceldesk.RequestRefused, canceldesk.RefusedMessage(lang, o.Cancelled())
@@ -175,6 +180,11 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 			gateway := canceldesk.GatewayManual
 			if gatewayFor != nil {
 				gateway = gatewayFor(o)
+			}
+			// Shopify cancels a Shopify order: the request waits, pending,
+			// for the call queued below to be done.
+			if viaShopify = gateway == canceldesk.GatewayShopify; viaShopify {
+				break
 			}
 			if res, err = db.autoCancel(ctx, tx, o, r, settings, hashHex, gateway); err != nil {
 				return err
@@ -215,6 +225,11 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 		if err := db.enqueueRequestMessage(ctx, tx, o, r, kind, data, now); err != nil {
 			return err
 		}
+		if viaShopify {
+			if err := db.autoShopifyCancel(ctx, w, o, r, settings, hashHex); err != nil {
+				return err
+			}
+		}
 		w.changedOrder(o.ID)
 		w.changed(canceldesk.ChangedRequests)
 		w.cancelled(res)
@@ -232,21 +247,8 @@ func (db *DB) FileRequest(ctx context.Context, f canceldesk.RequestForm, statusB
 // (nil, nil) comes back, so the request waits for staff instead.
 func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r *canceldesk.CancellationRequest,
 	settings canceldesk.Settings, hashHex, gateway string) (*canceldesk.CancelResult, error) {
-	req := canceldesk.CancelRequest{OrderID: o.ID, Reason: canceldesk.ReasonCustomer,
-		ReasonLabel: "Customer request: " + reasonWords(r.Reason), Refund: canceldesk.RefundNow,
-		// The approved message tells the customer, not order_cancelled.
-		NotifyCustomer: false,
-		// The caller knows the payment gateways and asks them after commit.
-		Gateway:        gateway,
-		IdempotencyKey: "request:" + hashHex[:32], Actor: ruleActor, Source: canceldesk.SourceAutoApproved}
-	if settings.RestockOnCancel {
-		loc, err := db.cancelLocation(ctx, tx, settings.DefaultLocationID)
-		if err != nil {
-			return nil, err
-		}
-		req.Restock, req.LocationID = loc != 0, loc
-	}
-	if err := req.Validate(); err != nil {
+	req, err := db.autoCancelRequest(ctx, tx, o, r, settings, hashHex, gateway)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT auto_approval`); err != nil {
@@ -257,8 +259,7 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 		_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_approval`)
 		return res, err
 	}
-	var de *canceldesk.Error
-	if !errors.As(err, &de) || de.Code != canceldesk.ECONFLICT {
+	if !isConflict(err) {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT auto_approval`); err != nil {
@@ -266,6 +267,60 @@ func (db *DB) autoCancel(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r
 	}
 	_, err = tx.ExecContext(ctx, `RELEASE SAVEPOINT auto_approval`)
 	return nil, err
+}
+
+// isConflict reports whether err is an ECONFLICT *canceldesk.Error.
+func isConflict(err error) bool {
+	var de *canceldesk.Error
+	return errors.As(err, &de) && de.Code == canceldesk.ECONFLICT
+}
+
+// autoShopifyCancel queues, for the request r the rule approved of the
+// Shopify order o, the cancel call that approves r once Shopify has done
+// it (CompleteShopifyCall). A cancel the plan blocks, or an order with a
+// call open already, queues nothing: the request waits for staff.
+func (db *DB) autoShopifyCancel(ctx context.Context, w *Tx, o *canceldesk.Order, r *canceldesk.CancellationRequest,
+	settings canceldesk.Settings, hashHex string) error {
+	req, err := db.autoCancelRequest(ctx, w.Tx, o, r, settings, hashHex, canceldesk.GatewayShopify)
+	if err != nil {
+		return err
+	}
+	req.RequestID = r.ID
+	if _, err := db.openCall(ctx, w.Tx, o.ID); err == nil {
+		return nil
+	} else if !errors.Is(err, canceldesk.ErrNotFound) {
+		return err
+	}
+	if _, _, err := db.planCancel(ctx, w.Tx, req, ruleApproved); isConflict(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	call := canceldesk.ShopifyCall{OrderID: o.ID, Kind: canceldesk.ShopifyCallCancel, IdempotencyKey: req.IdempotencyKey,
+		Cancel: &req, ShopifyNotifies: settings.ShopifyNotifies}
+	_, err = db.insertCall(ctx, w, call, ruleActor, canceldesk.EventShopifyCancelSent)
+	return err
+}
+
+// autoCancelRequest is the cancel of o that the rule's approval of r
+// makes: a full refund through gateway, restocked as the settings say.
+func (db *DB) autoCancelRequest(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, r *canceldesk.CancellationRequest,
+	settings canceldesk.Settings, hashHex, gateway string) (canceldesk.CancelRequest, error) {
+	req := canceldesk.CancelRequest{OrderID: o.ID, Reason: canceldesk.ReasonCustomer,
+		ReasonLabel: "Customer request: " + reasonWords(r.Reason), Refund: canceldesk.RefundNow,
+		// The approved message tells the customer, not order_cancelled.
+		NotifyCustomer: false,
+		// The caller knows the payment gateways and asks them after commit.
+		Gateway:        gateway,
+		IdempotencyKey: "request:" + hashHex[:32], Actor: ruleActor, Source: canceldesk.SourceAutoApproved}
+	if settings.RestockOnCancel {
+		loc, err := db.cancelLocation(ctx, tx, settings.DefaultLocationID)
+		if err != nil {
+			return req, err
+		}
+		req.Restock, req.LocationID = loc != 0, loc
+	}
+	return req, req.Validate()
 }
 
 // cancelLocation is where an automatic cancel restocks: the settings'

@@ -487,25 +487,32 @@ func (db *DB) queueCall(ctx context.Context, call canceldesk.ShopifyCall, actor,
 		if err := check(tx.Tx); err != nil {
 			return nil, err
 		}
-		request, err := callRequest(&call)
-		if err != nil {
-			return nil, err
-		}
-		now := db.Now()
-		at := now.UnixMicro()
-		err = tx.QueryRowContext(ctx, db.bind(`INSERT INTO shopify_calls (order_id, kind, state, idempotency_key, request,
-			shopify_notifies, next_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`),
-			call.OrderID, call.Kind, call.IdempotencyKey, request, call.ShopifyNotifies, at, at, at).Scan(&call.ID)
-		if err != nil {
-			return nil, err
-		}
-		e := canceldesk.Event{OrderID: call.OrderID, Kind: kind, Actor: actor, CreatedAt: now}
-		if err := db.insertEvent(ctx, tx.Tx, &e); err != nil {
-			return nil, err
-		}
-		tx.changedOrder(call.OrderID)
-		return db.callWhere(ctx, tx.Tx, `c.id = ?`, call.ID)
+		return db.insertCall(ctx, tx, call, actor, kind)
 	})
+}
+
+// insertCall writes call (queued, due now) and its timeline entry of kind
+// by actor in w, once the caller has checked it.
+func (db *DB) insertCall(ctx context.Context, w *Tx, call canceldesk.ShopifyCall, actor, kind string) (*canceldesk.ShopifyCall, error) {
+	request, err := callRequest(&call)
+	if err != nil {
+		return nil, err
+	}
+	now := db.Now()
+	at := now.UnixMicro()
+	err = w.QueryRowContext(ctx, db.bind(`INSERT INTO shopify_calls (order_id, kind, state, idempotency_key, request,
+		shopify_notifies, next_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING id`),
+		call.OrderID, call.Kind, call.IdempotencyKey, request, call.ShopifyNotifies, at, at, at).Scan(&call.ID)
+	if err != nil {
+		return nil, err
+	}
+	e := canceldesk.Event{OrderID: call.OrderID, Kind: kind, Actor: actor, CreatedAt: now}
+	if err := db.insertEvent(ctx, w.Tx, &e); err != nil {
+		return nil, err
+	}
+	w.changedOrder(call.OrderID)
+	w.changed(canceldesk.ChangedShopifyCalls)
+	return db.callWhere(ctx, w.Tx, `c.id = ?`, call.ID)
 }
 
 // callRequest is the JSON of the call's request.

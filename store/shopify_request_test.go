@@ -3,6 +3,7 @@ package store_test
 import (
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/store"
@@ -85,6 +86,55 @@ func TestShopifyRefusedCallLeavesRequestPending(t *testing.T) {
 		}
 		if n := rowCount(t, raw, `SELECT count(*) FROM outbox WHERE order_id = %d AND kind = 'request_approved'`, o.ID); n != 0 {
 			t.Errorf("%d approved messages after a refusal", n)
+		}
+	})
+}
+
+func TestShopifyAutoApprovalQueuesCancel(t *testing.T) {
+	forEachDBRaw(t, func(t *testing.T, db *store.DB, raw *sql.DB) {
+		stockedLocation(t, db)
+		rule := canceldesk.AutoApproval{Enabled: true, MaxAgeMinutes: 60, MaxTotal: map[string]int64{"USD": 100000}}
+		if err := db.SaveAutoApproval(ctx(t), rule, "manager@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		o := shopOrder("#7301", "7301", fixedNow.Add(-9*time.Minute), func(o *canceldesk.Order) {
+			o.CreatedAt = fixedNow.Add(-10 * time.Minute)
+		})
+		shopifyUpsert(t, db, o)
+		viaShopify := func(*canceldesk.Order) string { return canceldesk.GatewayShopify }
+		r, err := db.FileRequest(ctx(t), canceldesk.RequestForm{OrderNumber: o.Name, Email: o.Email, Reason: "changed_mind"},
+			"https://shop.example/r/", viaShopify)
+		if err != nil || r == nil {
+			t.Fatalf("FileRequest = %+v, %v", r, err)
+		}
+		if r.Status != canceldesk.RequestPending || storedOrder(t, db, o.ID).Cancelled() {
+			t.Fatalf("request %s, order cancelled %v: want pending and not cancelled before Shopify", r.Status,
+				storedOrder(t, db, o.ID).Cancelled())
+		}
+		if n := rowCount(t, raw, `SELECT count(*) FROM cancellations WHERE order_id = %d`, o.ID); n != 0 {
+			t.Errorf("%d cancellations before Shopify has cancelled", n)
+		}
+		call, err := db.OpenShopifyCall(ctx(t), o.ID)
+		if err != nil {
+			t.Fatalf("no call queued: %v", err)
+		}
+		if call.State != canceldesk.CallQueued || call.Cancel == nil || call.Cancel.RequestID != r.ID ||
+			call.Cancel.Source != canceldesk.SourceAutoApproved || call.Cancel.Actor != "rule" ||
+			call.Cancel.Refund != canceldesk.RefundNow || call.Cancel.NotifyCustomer {
+			t.Fatalf("call = %+v, cancel %+v", call, call.Cancel)
+		}
+		if due, _ := db.DueShopifyCalls(ctx(t), fixedNow, 10); len(due) != 1 || due[0].ID != call.ID {
+			t.Errorf("due = %+v, want the queued call", due)
+		}
+		if err := db.CompleteShopifyCall(ctx(t), call.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Request(ctx(t), r.ID)
+		if got.Status != canceldesk.RequestApproved || got.DecidedBy != "rule" || got.CancellationID == 0 {
+			t.Errorf("request after the call = %+v, want approved by the rule", got)
+		}
+		if !storedOrder(t, db, o.ID).Cancelled() {
+			t.Error("order not cancelled after the call")
 		}
 	})
 }
