@@ -77,8 +77,10 @@ type ShopifyCall struct {
 	// Cancel is the dialog's request for a cancel, applied here (with
 	// Gateway GatewayShopify) once Shopify's job is done.
 	Cancel *CancelRequest
-	// ShopifyNotifies is what orderCancel's notifyCustomer was given: when
-	// true, Shopify emails the customer and Cancel Desk sends nothing.
+	// ShopifyNotifies is the setting when the call was queued: when true,
+	// Shopify emails the customer (orderCancel's notifyCustomer, if
+	// Cancel.NotifyCustomer) and Cancel Desk sends nothing; when false,
+	// Cancel Desk sends its own message if Cancel.NotifyCustomer.
 	ShopifyNotifies bool
 	// Restock is the request of a restock call.
 	Restock   *RestockRequest

@@ -269,27 +269,61 @@ func TestShopifyCancelDialog(t *testing.T) {
 		}
 	})
 
-	t.Run("ShopifyEmailsTheCustomerWhenSettingsSaySo", func(t *testing.T) {
-		a := newShopifyApp(t)
-		ctx := context.Background()
-		st, err := a.db.Settings(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.ShopifyNotifies = true
-		if err := a.db.SaveSettings(ctx, st, testEmails[canceldesk.RoleOwner]); err != nil {
-			t.Fatal(err)
-		}
-		o := a.shopifyOrder(t, teapots)
-		form := cancelChoices(t, a.client, orderPath(o)+"/cancel")
-		form.Set("refund", "later")
-		form.Del("restock")
-		if res, _ := a.post(t, orderPath(o)+"/cancel", form); res.StatusCode != 303 {
-			t.Fatalf("status %d", res.StatusCode)
-		}
-		c := a.shop.Cancellation(o.ExternalID)
-		if c == nil || !c.NotifyCustomer || c.Restock || c.RefundMethod["originalPaymentMethodsRefund"] != false {
-			t.Errorf("orderCancel = %+v; want Shopify emailing, no restock, no refund now", c)
+	t.Run("OneSideEmailsTheCustomerAsTheSettingAndTheDialogSay", func(t *testing.T) {
+		for _, shopifyNotifies := range []bool{false, true} {
+			for _, notify := range []bool{false, true} {
+				t.Run(fmt.Sprintf("setting=%v,notify=%v", shopifyNotifies, notify), func(t *testing.T) {
+					a := newShopifyApp(t)
+					ctx := context.Background()
+					st, err := a.db.Settings(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st.ShopifyNotifies = shopifyNotifies
+					if err := a.db.SaveSettings(ctx, st, testEmails[canceldesk.RoleOwner]); err != nil {
+						t.Fatal(err)
+					}
+					o := a.shopifyOrder(t, teapots)
+					form := cancelChoices(t, a.client, orderPath(o)+"/cancel")
+					form.Set("refund", "later")
+					form.Del("restock")
+					if notify {
+						form.Set("notify", "1")
+					}
+					if res, _ := a.post(t, orderPath(o)+"/cancel", form); res.StatusCode != 303 {
+						t.Fatalf("status %d", res.StatusCode)
+					}
+					for i := 0; i < 20 && !a.localOrder(t, o).Cancelled(); i++ {
+						if err := a.worker.SendDue(ctx); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if !a.localOrder(t, o).Cancelled() {
+						t.Fatal("not cancelled after Shopify's job")
+					}
+					sent := a.shop.Requests("orderCancel")
+					if len(sent) != 1 {
+						t.Fatalf("orderCancel sent %d times", len(sent))
+					}
+					wantShopify := shopifyNotifies && notify
+					if got := sent[0].Variables["notifyCustomer"]; got != wantShopify {
+						t.Errorf("orderCancel notifyCustomer = %v, want %v", got, wantShopify)
+					}
+					ms, err := a.db.Messages(ctx, "", 50)
+					if err != nil {
+						t.Fatal(err)
+					}
+					local := 0
+					for _, m := range ms {
+						if m.OrderID == o.ID && m.Kind == canceldesk.MessageOrderCancelled {
+							local++
+						}
+					}
+					if wantLocal := !shopifyNotifies && notify; (local == 1) != wantLocal || local > 1 {
+						t.Errorf("%d messages of Cancel Desk, want one: %v", local, wantLocal)
+					}
+				})
+			}
 		}
 	})
 }

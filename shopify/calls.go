@@ -146,11 +146,13 @@ func (w *Worker) mayStillBeCancelling(c *canceldesk.ShopifyCall) bool {
 // dialog's reason, restock and staff note; the money back to the original
 // payment (or as store credit when the request's refund goes to store
 // credit) for a refund now, none for refund later; and Shopify emails the
-// customer only when Cancel Desk does not.
+// customer only when the dialog asked for the customer to be told and the
+// settings leave that to Shopify (else Cancel Desk sends its own message,
+// or none: never both).
 func CancelInputFor(c *canceldesk.ShopifyCall) CancelInput {
 	req := c.Cancel
 	in := CancelInput{OrderID: c.ExternalID, Reason: req.Reason, RefundMethod: RefundNone,
-		Restock: req.Restock, StaffNote: req.StaffNote, NotifyCustomer: c.ShopifyNotifies}
+		Restock: req.Restock, StaffNote: req.StaffNote, NotifyCustomer: c.ShopifyNotifies && req.NotifyCustomer}
 	if req.Refund == canceldesk.RefundNow {
 		in.RefundMethod = RefundOriginal
 		if req.Gateway == canceldesk.GatewayStoreCredit {

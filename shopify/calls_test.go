@@ -260,22 +260,24 @@ func TestShopifyWorkerCancelCrash(t *testing.T) {
 }
 
 // TestCancelInputFor: refund later refunds nothing; store credit goes to
-// store credit; Shopify notifies only when told to.
+// store credit; Shopify notifies only when the setting and the dialog both say so.
 func TestCancelInputFor(t *testing.T) {
 	for _, tc := range []struct {
-		refund  canceldesk.RefundChoice
-		gateway string
-		notify  bool
-		want    string
+		refund          canceldesk.RefundChoice
+		gateway         string
+		shopifyNotifies bool // the setting
+		notify          bool // the dialog's "Notify the customer"
+		want            string
 	}{
-		{canceldesk.RefundNow, canceldesk.GatewayShopify, false, shopify.RefundOriginal},
-		{canceldesk.RefundNow, canceldesk.GatewayStoreCredit, true, shopify.RefundStoreCredit},
-		{canceldesk.RefundLater, canceldesk.GatewayShopify, true, shopify.RefundNone},
+		{canceldesk.RefundNow, canceldesk.GatewayShopify, false, true, shopify.RefundOriginal},
+		{canceldesk.RefundNow, canceldesk.GatewayStoreCredit, true, true, shopify.RefundStoreCredit},
+		{canceldesk.RefundLater, canceldesk.GatewayShopify, true, false, shopify.RefundNone},
+		{canceldesk.RefundLater, canceldesk.GatewayShopify, false, false, shopify.RefundNone},
 	} {
-		c := &canceldesk.ShopifyCall{ExternalID: "42", ShopifyNotifies: tc.notify, Cancel: &canceldesk.CancelRequest{
-			Reason: canceldesk.ReasonFraud, Refund: tc.refund, Gateway: tc.gateway, StaffNote: "n"}}
+		c := &canceldesk.ShopifyCall{ExternalID: "42", ShopifyNotifies: tc.shopifyNotifies, Cancel: &canceldesk.CancelRequest{
+			Reason: canceldesk.ReasonFraud, Refund: tc.refund, Gateway: tc.gateway, StaffNote: "n", NotifyCustomer: tc.notify}}
 		in := shopify.CancelInputFor(c)
-		if in.RefundMethod != tc.want || in.NotifyCustomer != tc.notify || in.OrderID != "42" ||
+		if in.RefundMethod != tc.want || in.NotifyCustomer != (tc.shopifyNotifies && tc.notify) || in.OrderID != "42" ||
 			in.Reason != canceldesk.ReasonFraud || in.StaffNote != "n" || in.Restock {
 			t.Errorf("%s via %s: %+v, want refund method %s", tc.refund, tc.gateway, in, tc.want)
 		}
