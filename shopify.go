@@ -71,6 +71,7 @@ type ShopifyCall struct {
 	ID             int64
 	OrderID        int64
 	ExternalID     string // the order's numeric id at Shopify
+	OrderName      string // the order's name, "#1001"
 	Kind           string // ShopifyCallCancel or ShopifyCallRestock
 	State          string // one of the Call states
 	IdempotencyKey string
@@ -92,6 +93,22 @@ type ShopifyCall struct {
 	UpdatedAt time.Time
 }
 
+// About names what the call is about, as Settings shows its errors:
+// "Cancel of #1001".
+func (c *ShopifyCall) About() string {
+	what := "Cancel"
+	if c.Kind == ShopifyCallRestock {
+		what = "Restock"
+	}
+	return what + " of " + c.OrderName
+}
+
+// About names what the delivery is about, as Settings shows its errors:
+// "Webhook orders/updated for order 123".
+func (w *ShopifyWebhook) About() string {
+	return "Webhook " + w.Topic + " for order " + w.OrderID
+}
+
 // ShopifyState is the connection's state, shown on Settings.
 type ShopifyState struct {
 	LastSyncAt *time.Time // when the last backfill or reconciliation pass ended
@@ -100,13 +117,18 @@ type ShopifyState struct {
 	LastSeenUpdatedAt *time.Time
 	// SyncCursor is where an interrupted backfill resumes ("" when none is
 	// in progress).
-	SyncCursor       string
+	SyncCursor string
+	// OrdersSynced counts the orders stored from Shopify, new or changed,
+	// by every path: backfill, reconciliation, webhooks, a call's end.
 	OrdersSynced     int64
 	WebhooksReceived int64
 	WebhooksPending  int64 // received and not processed yet
 	CallsPending     int64 // calls queued or running
-	LastError        string
-	LastErrorAt      *time.Time
+	// LastError is the most recent of a sync pass's, a webhook's and a
+	// call's errors (busy or refused), saying what it was about; a sync
+	// pass that succeeds clears a sync pass's error.
+	LastError   string
+	LastErrorAt *time.Time
 }
 
 // ShopifySyncCount is what storing a batch of the shop's orders did.
@@ -152,7 +174,8 @@ type ShopifyStore interface {
 	// process one delivery at once.
 	ClaimWebhooks(ctx context.Context, limit int, lease time.Duration) ([]ShopifyWebhook, error)
 	// FinishWebhook marks a delivery processed; with errMsg != "" it stays
-	// queued and is tried again after its lease.
+	// queued and is tried again after its lease, and errMsg becomes the
+	// connection's LastError (with the delivery's About).
 	FinishWebhook(ctx context.Context, id int64, errMsg string) error
 
 	// QueueShopifyCancel checks req as CancelOrder would (Validate, the
@@ -180,7 +203,8 @@ type ShopifyStore interface {
 	// network or 5xx), counting the attempt and keeping msg.
 	ShopifyCallBusy(ctx context.Context, id int64, next time.Time, msg string) error
 	// ShopifyCallRefused marks the call failed with Shopify's messages and
-	// adds an EventShopifyRefused timeline entry; nothing else changes.
+	// adds an EventShopifyRefused timeline entry; the messages (with the
+	// call's About) become the connection's LastError; nothing else changes.
 	ShopifyCallRefused(ctx context.Context, id int64, msg string) error
 	// CompleteShopifyCall applies a call Shopify has done, in one
 	// transaction: for a cancel, what CancelOrder(req) writes (its refund
@@ -193,10 +217,14 @@ type ShopifyStore interface {
 
 	// ShopifyState returns the connection's state.
 	ShopifyState(ctx context.Context) (ShopifyState, error)
-	// SaveSyncProgress records a backfill's cursor ("" when it ended) and
-	// counts the orders synced.
-	SaveSyncProgress(ctx context.Context, cursor string, synced int) error
+	// SaveSyncProgress records a backfill's cursor ("" when it ended).
+	// UpsertShopifyOrders counts the orders synced.
+	SaveSyncProgress(ctx context.Context, cursor string) error
 	// SyncFinished records that a backfill or reconciliation pass ended at
 	// at, with errMsg ("" when it succeeded; else it is LastError).
 	SyncFinished(ctx context.Context, at time.Time, errMsg string) error
+	// RecordShopifyError makes msg, at at, the connection's LastError
+	// unless a later one is recorded (e.g. a call Shopify was too busy
+	// to take).
+	RecordShopifyError(ctx context.Context, at time.Time, msg string) error
 }

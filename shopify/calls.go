@@ -272,10 +272,14 @@ func (w *Worker) busyOr(ctx context.Context, c *canceldesk.ShopifyCall, err erro
 	case busy:
 		next, msg = w.now().Add(max(b.RetryAfter, time.Second)), msgBusy
 	}
-	if serr := w.Store.ShopifyCallBusy(context.WithoutCancel(ctx), c.ID, next, msg); serr != nil {
+	rctx := context.WithoutCancel(ctx)
+	if serr := w.Store.ShopifyCallBusy(rctx, c.ID, next, msg); serr != nil {
 		return serr
 	}
-	return nil
+	if msg == msgSending {
+		return nil // not an error: the answer is awaited
+	}
+	return w.Store.RecordShopifyError(rctx, w.now(), c.About()+": "+msg)
 }
 
 // callBackoff is the wait before sending again after an error that is not

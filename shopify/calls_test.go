@@ -166,6 +166,9 @@ func TestShopifyWorkerCancelThrottled(t *testing.T) {
 		if sv.Cancellation(id) != nil {
 			t.Fatal("a throttled orderCancel took effect")
 		}
+		if st, _ := db.ShopifyState(ctx); st.LastError != "Cancel of "+o.Name+": Shopify is busy" || st.LastErrorAt == nil {
+			t.Errorf("Settings' last error = %q at %v", st.LastError, st.LastErrorAt)
+		}
 		if err := w.SendDue(ctx); err != nil { // not due yet
 			t.Fatal(err)
 		}

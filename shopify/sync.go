@@ -34,10 +34,10 @@ func (w *Worker) Backfill(ctx context.Context) (canceldesk.ShopifySyncCount, err
 	if err != nil {
 		return canceldesk.ShopifySyncCount{}, err
 	}
-	return w.syncPages(ctx, "backfill", "", st.SyncCursor, func(next string, n canceldesk.ShopifySyncCount) error {
+	return w.syncPages(ctx, "backfill", "", st.SyncCursor, func(next string) error {
 		// The page is stored: its cursor is kept even when interrupted
 		// now, so the next run starts after it.
-		return w.Store.SaveSyncProgress(context.WithoutCancel(ctx), next, n.Orders)
+		return w.Store.SaveSyncProgress(context.WithoutCancel(ctx), next)
 	})
 }
 
@@ -56,10 +56,10 @@ func (w *Worker) Reconcile(ctx context.Context) (canceldesk.ShopifySyncCount, er
 }
 
 // syncPages stores every page of the orders matching query, from cursor
-// on, handing each page's count and the cursor after it ("" after the
-// last) to saved, and records the pass's end.
+// on, handing the cursor after each page ("" after the last) to saved,
+// and records the pass's end.
 func (w *Worker) syncPages(ctx context.Context, pass, query, cursor string,
-	saved func(next string, n canceldesk.ShopifySyncCount) error) (canceldesk.ShopifySyncCount, error) {
+	saved func(next string) error) (canceldesk.ShopifySyncCount, error) {
 	var total canceldesk.ShopifySyncCount
 	for {
 		page, err := w.API.Orders(ctx, query, cursor, PageSize)
@@ -76,7 +76,7 @@ func (w *Worker) syncPages(ctx context.Context, pass, query, cursor string,
 			cursor = page.EndCursor
 		}
 		if saved != nil {
-			if err := saved(cursor, n); err != nil {
+			if err := saved(cursor); err != nil {
 				return total, err
 			}
 		}

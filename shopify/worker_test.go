@@ -182,6 +182,10 @@ func TestShopifyWorkerBackfill(t *testing.T) {
 		if got, wantLine := shopify.SyncSummary(again), "synced 2000 orders"; !strings.HasPrefix(got, wantLine) {
 			t.Errorf("summary = %q", got)
 		}
+		// Every order stored counts once: the run that changed nothing adds none.
+		if st, _ := db.ShopifyState(ctx); st.OrdersSynced != int64(want.Orders) {
+			t.Errorf("OrdersSynced = %d, want %d", st.OrdersSynced, want.Orders)
+		}
 	})
 }
 

@@ -68,6 +68,10 @@ func (db *DB) UpsertShopifyOrders(ctx context.Context, orders []*canceldesk.Orde
 				newest = o.ShopifyUpdatedAt
 			}
 		}
+		if _, err := w.ExecContext(ctx, db.bind(`UPDATE shopify_state SET orders_synced = orders_synced + ? WHERE id = 1`),
+			count.Created+count.Updated); err != nil {
+			return err
+		}
 		if newest != nil {
 			at := newest.UnixMicro()
 			if _, err := w.ExecContext(ctx, db.bind(`UPDATE shopify_state SET last_seen_updated_at = CASE
@@ -389,13 +393,35 @@ func (db *DB) ClaimWebhooks(ctx context.Context, limit int, lease time.Duration)
 // keeps its lease, so it is claimed again once the lease ends.
 func (db *DB) FinishWebhook(ctx context.Context, id int64, errMsg string) error {
 	return db.tx(ctx, func(tx *Tx) error {
+		now := db.Now()
 		q := `UPDATE shopify_webhooks SET processed_at = ?, error = ? WHERE id = ?`
-		args := []any{db.Now().UnixMicro(), errMsg, id}
+		args := []any{now.UnixMicro(), errMsg, id}
 		if errMsg != "" {
 			q, args = `UPDATE shopify_webhooks SET error = ? WHERE id = ?`, []any{errMsg, id}
 		}
-		return mustAffect(tx.ExecContext(ctx, db.bind(q), args...))
+		if err := mustAffect(tx.ExecContext(ctx, db.bind(q), args...)); err != nil || errMsg == "" {
+			return err
+		}
+		var wh canceldesk.ShopifyWebhook
+		if err := tx.QueryRowContext(ctx, db.bind(`SELECT topic, order_external_id FROM shopify_webhooks WHERE id = ?`),
+			id).Scan(&wh.Topic, &wh.OrderID); err != nil {
+			return err
+		}
+		return db.lastError(ctx, tx.Tx, now, wh.About()+": "+errMsg)
 	})
+}
+
+// lastError makes msg the connection's last error, at at, unless a later
+// one is recorded.
+func (db *DB) lastError(ctx context.Context, tx *sql.Tx, at time.Time, msg string) error {
+	_, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET last_error = ?, last_error_at = ?
+		WHERE id = 1 AND (last_error_at IS NULL OR last_error_at <= ?)`), msg, at.UnixMicro(), at.UnixMicro())
+	return err
+}
+
+// RecordShopifyError implements canceldesk.ShopifyStore.
+func (db *DB) RecordShopifyError(ctx context.Context, at time.Time, msg string) error {
+	return db.tx(ctx, func(tx *Tx) error { return db.lastError(ctx, tx.Tx, at, msg) })
 }
 
 // mustAffect is ErrNotFound when an UPDATE changed no row.
@@ -545,7 +571,7 @@ func (db *DB) openCall(ctx context.Context, q querier, orderID int64) (*cancelde
 	return db.callWhere(ctx, q, `c.order_id = ? AND c.state IN ('queued', 'running')`, orderID)
 }
 
-const callColumns = `c.id, c.order_id, o.external_id, c.kind, c.state, c.idempotency_key, c.request, c.shopify_notifies,
+const callColumns = `c.id, c.order_id, o.external_id, o.name, c.kind, c.state, c.idempotency_key, c.request, c.shopify_notifies,
 	c.job_id, c.attempts, c.next_at, c.error, c.created_at, c.updated_at`
 
 // callWhere reads the first call that matches where, or ErrNotFound.
@@ -575,7 +601,7 @@ func (db *DB) queryCalls(ctx context.Context, q querier, rest string, args ...an
 			request                string
 			next, created, updated int64
 		)
-		if err := rows.Scan(&c.ID, &c.OrderID, &c.ExternalID, &c.Kind, &c.State, &c.IdempotencyKey, &request,
+		if err := rows.Scan(&c.ID, &c.OrderID, &c.ExternalID, &c.OrderName, &c.Kind, &c.State, &c.IdempotencyKey, &request,
 			&c.ShopifyNotifies, &c.JobID, &c.Attempts, &next, &c.Error, &created, &updated); err != nil {
 			return nil, err
 		}
@@ -655,7 +681,10 @@ func (db *DB) ShopifyCallRefused(ctx context.Context, id int64, msg string) erro
 		e := canceldesk.Event{OrderID: c.OrderID, Kind: canceldesk.EventShopifyRefused, Actor: ShopifyActor, CreatedAt: now,
 			Data: canceldesk.EventData{Note: msg}}
 		tx.changedOrder(c.OrderID)
-		return db.insertEvent(ctx, tx.Tx, &e)
+		if err := db.insertEvent(ctx, tx.Tx, &e); err != nil {
+			return err
+		}
+		return db.lastError(ctx, tx.Tx, now, c.About()+": "+msg)
 	})
 }
 
@@ -754,24 +783,29 @@ func (db *DB) ShopifyState(ctx context.Context) (canceldesk.ShopifyState, error)
 }
 
 // SaveSyncProgress implements canceldesk.ShopifyStore.
-func (db *DB) SaveSyncProgress(ctx context.Context, cursor string, synced int) error {
+func (db *DB) SaveSyncProgress(ctx context.Context, cursor string) error {
 	return db.tx(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET sync_cursor = ?, orders_synced = orders_synced + ?
-			WHERE id = 1`), cursor, synced)
+		_, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET sync_cursor = ? WHERE id = 1`), cursor)
 		return err
 	})
 }
 
-// SyncFinished implements canceldesk.ShopifyStore. The state says how the
-// last pass went: a pass that succeeded clears the error.
+// SyncFinished implements canceldesk.ShopifyStore. A failed pass records
+// its error at the pass's end, the time last_sync_at gets too: that is how
+// an error is known as a pass's, which a pass that succeeds clears; a
+// webhook's or a call's error stays until a later one replaces it.
 func (db *DB) SyncFinished(ctx context.Context, at time.Time, errMsg string) error {
 	return db.tx(ctx, func(tx *Tx) error {
-		var errAt any
 		if errMsg != "" {
-			errAt = at.UnixMicro()
+			if _, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET last_error = ?, last_error_at = ?
+				WHERE id = 1`), errMsg, at.UnixMicro()); err != nil {
+				return err
+			}
+		} else if _, err := tx.ExecContext(ctx, `UPDATE shopify_state SET last_error = '', last_error_at = NULL
+			WHERE id = 1 AND last_error_at = last_sync_at`); err != nil {
+			return err
 		}
-		_, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET last_sync_at = ?, last_error = ?, last_error_at = ?
-			WHERE id = 1`), at.UnixMicro(), errMsg, errAt)
+		_, err := tx.ExecContext(ctx, db.bind(`UPDATE shopify_state SET last_sync_at = ? WHERE id = 1`), at.UnixMicro())
 		return err
 	})
 }

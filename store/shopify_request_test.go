@@ -138,3 +138,65 @@ func TestShopifyAutoApprovalQueuesCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestShopifyStateCountsAndErrors: every order stored from Shopify counts
+// once; the last error is the latest of a pass's, a webhook's and a call's.
+func TestShopifyStateCountsAndErrors(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		loc := stockedLocation(t, db)
+		a, b := shopOrder("#7401", "7401", day(3)), shopOrder("#7402", "7402", day(3))
+		shopifyUpsert(t, db, a, b)
+		shopifyUpsert(t, db, resync(a, day(3)), resync(b, day(3))) // the same state again: nothing stored
+		shopifyUpsert(t, db, resync(a, day(4)))                    // a webhook's newer state
+		if got := shopifyState(t, db).OrdersSynced; got != 3 {
+			t.Errorf("OrdersSynced = %d, want 3 (two new, one changed)", got)
+		}
+
+		if err := db.SyncFinished(ctx(t), day(5), "The reconciliation stopped: EOF"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.EnqueueWebhook(ctx(t), canceldesk.ShopifyWebhook{WebhookID: "wh-1", Topic: canceldesk.TopicOrdersUpdated,
+			OrderID: "7401"}); err != nil {
+			t.Fatal(err)
+		}
+		hooks, err := db.ClaimWebhooks(ctx(t), 10, time.Minute)
+		if err != nil || len(hooks) != 1 {
+			t.Fatalf("claimed %+v, %v", hooks, err)
+		}
+		if err := db.FinishWebhook(ctx(t), hooks[0].ID, "Shopify answered 502"); err != nil {
+			t.Fatal(err)
+		}
+		s := shopifyState(t, db)
+		if s.LastError != "Webhook orders/updated for order 7401: Shopify answered 502" || s.LastErrorAt == nil ||
+			!s.LastErrorAt.Equal(fixedNow) {
+			t.Errorf("after a webhook's error: %q at %v", s.LastError, s.LastErrorAt)
+		}
+		// A good pass clears a pass's error, not a webhook's.
+		if err := db.SyncFinished(ctx(t), day(6), ""); err != nil {
+			t.Fatal(err)
+		}
+		if s := shopifyState(t, db); s.LastError != "Webhook orders/updated for order 7401: Shopify answered 502" {
+			t.Errorf("a good pass cleared the webhook's error: %q", s.LastError)
+		}
+		// An older error does not replace a newer one.
+		if err := db.RecordShopifyError(ctx(t), day(1), "Cancel of #7402: Shopify is busy"); err != nil {
+			t.Fatal(err)
+		}
+		if s := shopifyState(t, db); s.LastError != "Webhook orders/updated for order 7401: Shopify answered 502" {
+			t.Errorf("an older error replaced a newer one: %q", s.LastError)
+		}
+		call, err := db.QueueShopifyCancel(ctx(t), cancelReq(b, loc, cancelKey(1)), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if call.OrderName != "#7402" || call.About() != "Cancel of #7402" {
+			t.Errorf("call about %q", call.About())
+		}
+		if err := db.ShopifyCallRefused(ctx(t), call.ID, "Order has been fulfilled"); err != nil {
+			t.Fatal(err)
+		}
+		if s := shopifyState(t, db); s.LastError != "Cancel of #7402: Order has been fulfilled" {
+			t.Errorf("after a refusal: %q", s.LastError)
+		}
+	})
+}
