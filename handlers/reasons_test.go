@@ -92,9 +92,10 @@ func TestReasonsOnSettings(t *testing.T) {
 		}
 	}
 	// A dialog drawn before the reason was retired is refused beside the field.
+	manager.get(t, "/settings?lang=en") // the language is chosen on a GET
 	form = cancelFormOf(t, manager, orders[0].ID)
 	form.Set("reason", "out_of_stock")
-	res, doc = manager.post(t, fmt.Sprintf("/orders/%d/cancel?lang=en", orders[0].ID), form)
+	res, doc = manager.post(t, fmt.Sprintf("/orders/%d/cancel", orders[0].ID), form)
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find("#reason-error").Text(), "retired") {
 		t.Errorf("retired reason submitted: %d, error %q", res.StatusCode, doc.Find("#reason-error").Text())
 	}
