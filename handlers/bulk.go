@@ -69,7 +69,7 @@ func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
 		return bulkPage{}, &canceldesk.Error{Code: canceldesk.EINVALID, Key: "bulk.too_many", Message: "Cancel at most 100 orders at once."}
 	}
 	ctx := c.UserContext()
-	p := bulkPage{Page: s.page(c, l.T("bulk.title"), "orders"), Reasons: canceldesk.DefaultReasons}
+	p := bulkPage{Page: s.page(c, l.T("bulk.title"), "orders")}
 	seen := map[int64]bool{}
 	for _, raw := range ids {
 		id, err := strconv.ParseInt(raw, 10, 64)
@@ -86,13 +86,16 @@ func (s *Server) bulkView(c *fiber.Ctx, ids []string) (bulkPage, error) {
 		p.Orders = append(p.Orders, o)
 	}
 	var err error
+	if p.Reasons, err = s.Reasons.Reasons(ctx, false); err != nil {
+		return p, err
+	}
 	if p.Locations, err = s.Store.Locations(ctx); err != nil {
 		return p, err
 	}
 	if p.settings, err = s.Refunds.Settings(ctx); err != nil {
 		return p, err
 	}
-	p.Form = defaultCancelForm(p.settings, p.Locations)
+	p.Form = defaultCancelForm(p.settings, p.Locations, p.Reasons)
 	return p, nil
 }
 
@@ -111,7 +114,7 @@ func (s *Server) planBulk(c *fiber.Ctx, p *bulkPage) error {
 	for _, o := range p.Orders {
 		cp := cancelPage{Page: p.Page, Order: o, Form: p.Form, Gateway: s.gatewayFor(o), LocationName: locName}
 		s.shopifyPreview(&cp, p.settings)
-		req := p.Form.request(o.ID, acct, cp.Gateway, l)
+		req := p.Form.request(p.Reasons, o.ID, acct, cp.Gateway, l)
 		cp.Plan = canceldesk.PlanCancel(o, req)
 		over, limit, err := s.overStaffLimit(c.UserContext(), o, req, p.settings)
 		if err != nil {
@@ -180,7 +183,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	// long; calls not sent by then are sent by the worker.
 	deadline := time.Now().Add(shopifySendWait)
 	for _, o := range p.Orders {
-		req := p.Form.request(o.ID, acct, s.gatewayFor(o), l)
+		req := p.Form.request(p.Reasons, o.ID, acct, s.gatewayFor(o), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
 		req.Source = canceldesk.SourceBulk
 		if err := req.Validate(); err != nil {
@@ -188,7 +191,7 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 			if !ok {
 				return err
 			}
-			p.Errors = map[string]string{de.Field: l.T(de.Key)}
+			p.Errors = s.cancelFieldErrors(c, de, p.Form.Reason)
 			return s.render(c, fiber.StatusBadRequest, "orders/bulk", "", p)
 		}
 		var res *canceldesk.CancelResult

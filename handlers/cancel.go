@@ -64,13 +64,16 @@ type cancelForm struct {
 	Key        string // idempotency key of this rendering of the dialog
 }
 
-// defaultCancelForm is what a fresh dialog proposes: the customer changed
-// their mind, refund now, restock (as the settings say) to the default
-// location, tell the customer.
-func defaultCancelForm(settings canceldesk.Settings, locs []canceldesk.Location) cancelForm {
-	return cancelForm{Reason: canceldesk.DefaultReasons[0].Key, Refund: string(canceldesk.RefundNow),
-		Restock: settings.RestockOnCancel, LocationID: defaultLocation(settings, locs),
-		Notify: canceldesk.DefaultNotify(canceldesk.DefaultReasons[0].Code), Key: randomToken()}
+// defaultCancelForm is what a fresh dialog proposes: the first of the
+// store's reasons, refund now, restock (as the settings say) to the default
+// location, tell the customer (unless the reason says otherwise).
+func defaultCancelForm(settings canceldesk.Settings, locs []canceldesk.Location, reasons []canceldesk.ReasonOption) cancelForm {
+	f := cancelForm{Refund: string(canceldesk.RefundNow), Restock: settings.RestockOnCancel,
+		LocationID: defaultLocation(settings, locs), Notify: true, Key: randomToken()}
+	if len(reasons) > 0 {
+		f.Reason, f.Notify = reasons[0].Key, canceldesk.DefaultNotify(reasons[0].Code)
+	}
+	return f
 }
 
 // readCancelForm reads the choices from a query string or a posted form.
@@ -81,14 +84,12 @@ func readCancelForm(c *fiber.Ctx, get func(string) string) cancelForm {
 		OfferText: get("offer_text"), Key: get("key")}
 }
 
-// request turns the form into the domain's cancel request by acct.
-func (f cancelForm) request(orderID int64, acct *canceldesk.Account, gateway string, l interface{ T(string, ...any) string }) canceldesk.CancelRequest {
-	r, _ := canceldesk.ReasonByKey(f.Reason)
-	label := ""
-	if r.Key != "" {
-		label = l.T("cancel.reason_option." + r.Key)
-	}
-	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: label, ReasonKey: r.Key,
+// request turns the form into the domain's cancel request by acct; the
+// reason is one of reasons (the store's active ones), its label in l's
+// language. A reason not among them leaves no code, which Validate refuses.
+func (f cancelForm) request(reasons []canceldesk.ReasonOption, orderID int64, acct *canceldesk.Account, gateway string, l *i18n.Localizer) canceldesk.CancelRequest {
+	r, _ := canceldesk.FindReason(reasons, f.Reason)
+	return canceldesk.CancelRequest{OrderID: orderID, Reason: r.Code, ReasonLabel: r.Label(l.Lang()), ReasonKey: r.Key,
 		Refund: canceldesk.RefundChoice(f.Refund), Restock: f.Restock, LocationID: f.LocationID,
 		StaffNote: f.Note, NotifyCustomer: f.Notify, Offer: canceldesk.Offer{Kind: f.OfferKind, Text: f.OfferText},
 		Gateway: gateway, IdempotencyKey: f.Key, Actor: acct.Email, ActorRole: acct.Role}
@@ -129,11 +130,15 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 	if err != nil {
 		return cancelPage{}, err
 	}
+	reasons, err := s.Reasons.Reasons(ctx, false)
+	if err != nil {
+		return cancelPage{}, err
+	}
 	l := localizer(c)
 	p := cancelPage{Page: s.page(c, l.T("cancel.title", "Name", o.Name), "orders"), Order: o,
-		Reasons: canceldesk.DefaultReasons, Locations: locs}
+		Reasons: reasons, Locations: locs}
 	if form == nil {
-		f := defaultCancelForm(settings, locs)
+		f := defaultCancelForm(settings, locs, reasons)
 		form = &f
 	}
 	p.Form = *form
@@ -144,7 +149,7 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 	}
 	p.Gateway = s.gatewayFor(o)
 	s.shopifyPreview(&p, settings)
-	req := form.request(o.ID, currentAccount(c), p.Gateway, l)
+	req := form.request(reasons, o.ID, currentAccount(c), p.Gateway, l)
 	p.Plan = canceldesk.PlanCancel(o, req)
 	over, limit, err := s.overStaffLimit(ctx, o, req, settings)
 	if over {
@@ -192,17 +197,20 @@ func (s *Server) cancelDialog(c *fiber.Ctx) error {
 	var form *cancelForm
 	if c.Query("key") != "" {
 		f := readCancelForm(c, func(k string) string { return c.Query(k) })
-		if c.Query("reason_changed") != "" {
-			// A new reason proposes its own default: no message for fraud.
-			if r, ok := canceldesk.ReasonByKey(f.Reason); ok {
-				f.Notify = canceldesk.DefaultNotify(r.Code)
-			}
-		}
 		form = &f
 	}
 	p, err := s.cancelView(c, form)
 	if err != nil {
 		return err
+	}
+	if form != nil && c.Query("reason_changed") != "" {
+		// A new reason proposes its own default: no message for fraud.
+		if r, ok := canceldesk.FindReason(p.Reasons, form.Reason); ok {
+			form.Notify = canceldesk.DefaultNotify(r.Code)
+			if p, err = s.cancelView(c, form); err != nil {
+				return err
+			}
+		}
 	}
 	return s.render(c, fiber.StatusOK, "orders/cancel", "orders/_cancel", p)
 }
@@ -229,13 +237,13 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		return err
 	}
 	l := localizer(c)
-	req := f.request(p.Order.ID, currentAccount(c), p.Gateway, l)
+	req := f.request(p.Reasons, p.Order.ID, currentAccount(c), p.Gateway, l)
 	if err := req.Validate(); err != nil {
 		de, ok := err.(*canceldesk.Error)
 		if !ok {
 			return err
 		}
-		p.Errors = map[string]string{de.Field: l.T(de.Key)}
+		p.Errors = s.cancelFieldErrors(c, de, f.Reason)
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	return s.cancelNow(c, p, req, s.Store.CancelOrder)
@@ -289,4 +297,28 @@ func (s *Server) recreateOrder(c *fiber.Ctx) error {
 		return err
 	}
 	return redirect(c, "/orders/"+strconv.FormatInt(o.ID, 10)+"?recreated=1")
+}
+
+// cancelFieldErrors is the message beside the field Validate refused; a
+// reason retired since the dialog was drawn says so.
+func (s *Server) cancelFieldErrors(c *fiber.Ctx, de *canceldesk.Error, reasonKey string) map[string]string {
+	key := de.Key
+	if de.Field == "reason" && reasonKey != "" {
+		all, err := s.Reasons.Reasons(c.UserContext(), true)
+		if r, ok := canceldesk.FindReason(all, reasonKey); err == nil && ok && r.Retired {
+			key = "validation.reason_retired"
+		}
+	}
+	return map[string]string{de.Field: localizer(c).T(key)}
+}
+
+// reasonLabels are the labels of all the store's reasons, retired ones
+// included, by key in the reader's language.
+func (s *Server) reasonLabels(c *fiber.Ctx) (map[string]string, error) {
+	all, err := s.Reasons.Reasons(c.UserContext(), true)
+	labels := make(map[string]string, len(all))
+	for _, r := range all {
+		labels[r.Key] = r.Label(localizer(c).Lang())
+	}
+	return labels, err
 }

@@ -130,6 +130,9 @@ type orderPage struct {
 	Recreation *canceldesk.Recreation
 	// RelatedOrders are the ids of the orders the timeline names (by name).
 	RelatedOrders map[string]int64
+	// ReasonLabels name the timeline's cancel reasons by key, in the
+	// reader's language, retired ones included.
+	ReasonLabels map[string]string
 	// Toast is the catalogue key of what the last action did, if any.
 	Toast string
 	// ShopifyURL is the order in the Shopify admin ("" when the order is
@@ -213,6 +216,9 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		}
 	}
 	if p.RelatedOrders, err = s.relatedOrders(ctx, events, p.Recreation); err != nil {
+		return err
+	}
+	if p.ReasonLabels, err = s.reasonLabels(c); err != nil {
 		return err
 	}
 	if err := s.shopifyOrder(ctx, &p); err != nil {

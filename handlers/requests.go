@@ -237,14 +237,14 @@ func (s *Server) approveRequest(c *fiber.Ctx) error {
 	}
 	p.RequestID = r.ID
 	l := localizer(c)
-	req := f.request(p.Order.ID, currentAccount(c), p.Gateway, l)
+	req := f.request(p.Reasons, p.Order.ID, currentAccount(c), p.Gateway, l)
 	req.NotifyCustomer = false // the approval message tells the customer
 	if err := req.Validate(); err != nil {
 		var de *canceldesk.Error
 		if !errors.As(err, &de) {
 			return err
 		}
-		p.Errors = map[string]string{de.Field: l.T(de.Key)}
+		p.Errors = s.cancelFieldErrors(c, de, f.Reason)
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
 	if s.viaShopify(p.Order) {

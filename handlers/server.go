@@ -46,6 +46,9 @@ type Config struct {
 	Export canceldesk.ExportStore
 	// Requests keeps customers' cancellation requests.
 	Requests canceldesk.RequestStore
+	// Reasons keeps the cancel dialog's reasons; unset, Store's when it
+	// keeps them.
+	Reasons canceldesk.ReasonStore
 	// MailDelivering: an SMTP server is configured and a worker sends the
 	// messages; without one they stay on the Messages page.
 	MailDelivering bool
@@ -130,8 +133,11 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Limiter == nil {
 		cfg.Limiter = store.NewMemoryLimiter(cfg.Now)
 	}
-	if cfg.Store == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil || cfg.Analytics == nil {
-		return nil, errors.New("handlers: Config needs Store, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")
+	if cfg.Reasons == nil {
+		cfg.Reasons, _ = cfg.Store.(canceldesk.ReasonStore)
+	}
+	if cfg.Store == nil || cfg.Reasons == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil || cfg.Analytics == nil {
+		return nil, errors.New("handlers: Config needs Store, Reasons, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
 		requests: backlogCount{ttl: 5 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}

@@ -28,6 +28,10 @@ type settingsPage struct {
 	// name of a new one.
 	LocationRows []locationRow
 	NewLocation  string
+	// The cancel reasons card: every reason, retired ones too, and the
+	// form adding one.
+	ReasonRows []reasonRow
+	NewReason  reasonRow
 	// The auto-approval rule of customer requests, as typed.
 	Rule      canceldesk.AutoApproval
 	RuleTotal []limitRow
@@ -73,6 +77,8 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	switch c.Query("saved") {
 	case "location":
 		p.SavedKey = "settings.location_saved"
+	case "reason":
+		p.SavedKey = "settings.reason_saved"
 	case "shopify":
 		p.SavedKey = "settings.shopify.sync_started"
 	}
@@ -89,6 +95,9 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 		}
 	}
 	slices.Sort(curs)
+	if err := s.reasonRows(c, &p); err != nil {
+		return settingsPage{}, err
+	}
 	if p.Rule, err = s.Requests.AutoApproval(ctx); err != nil {
 		return settingsPage{}, err
 	}

@@ -34,10 +34,12 @@ func eventTitle(l *i18n.Localizer, e canceldesk.Event) string {
 }
 
 // eventLinks turns names into pages: href of a related order's name ("" for
-// none) and of a refund.
+// none) and of a refund; reasons are the labels of the store's reasons by
+// key, in the reader's language.
 type eventLinks struct {
-	order  func(name string) string
-	refund func(id int64) string
+	order   func(name string) string
+	refund  func(id int64) string
+	reasons map[string]string
 }
 
 // eventDetail is the entry's details in l's language; with links, the
@@ -67,7 +69,7 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 	}
 	switch e.Kind {
 	case canceldesk.EventCancelled:
-		add(esc(reasonText(l, d)))
+		add(esc(reasonText(l, d, links)))
 		add(esc(d.Note))
 	case canceldesk.EventRefund, canceldesk.EventVoid, canceldesk.EventRefundFailed, canceldesk.EventRefundRetry,
 		canceldesk.EventStoreCredit:
@@ -122,7 +124,7 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 		add(esc(d.Note))
 	case canceldesk.EventShopifyCancelSent, canceldesk.EventShopifyCancelled:
 		if d.Reason != "" || d.ReasonOption != "" {
-			add(esc(reasonText(l, d)))
+			add(esc(reasonText(l, d, links)))
 		}
 		add(esc(d.Note))
 	case canceldesk.EventShopifyRestockSent:
@@ -138,9 +140,13 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 	return strings.Join(parts, " · ")
 }
 
-// reasonText is a cancel's reason: the option the staff picked, else the
-// code's label.
-func reasonText(l *i18n.Localizer, d canceldesk.EventData) string {
+// reasonText is a cancel's reason: the option the staff picked (its label
+// on the store's list, retired or not, else the catalogue's for a key no
+// longer there), else the code's label.
+func reasonText(l *i18n.Localizer, d canceldesk.EventData, links *eventLinks) string {
+	if links != nil && links.reasons[d.ReasonOption] != "" {
+		return links.reasons[d.ReasonOption]
+	}
 	if d.ReasonOption != "" {
 		return l.T("cancel.reason_option." + d.ReasonOption)
 	}
@@ -158,9 +164,10 @@ func itemsText(l *i18n.Localizer, items []canceldesk.EventItem) string {
 
 // timelineEntry is the template function that renders one entry of the
 // order page's timeline as HTML: its title, then its details with links
-// to the related order (by name, through orders) and to the refund.
-func timelineEntry(l *i18n.Localizer, e canceldesk.Event, orders map[string]int64) template.HTML {
-	links := &eventLinks{
+// to the related order (by name, through orders) and to the refund; a
+// cancel's reason is named by reasons (key → label) when there.
+func timelineEntry(l *i18n.Localizer, e canceldesk.Event, orders map[string]int64, reasons map[string]string) template.HTML {
+	links := &eventLinks{reasons: reasons,
 		order: func(name string) string {
 			if id, ok := orders[name]; ok {
 				return "/orders/" + strconv.FormatInt(id, 10)
