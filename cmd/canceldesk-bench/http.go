@@ -55,7 +55,7 @@ func (b *bench) measureHTTPFloor(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	inMem, err := b.measure(ctx, "HTTP: empty Fiber handler, app.Test", func(ctx context.Context, i int) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://bench.local/", nil)
 		resp, err := app.Test(req, -1)
 		if err != nil {
 			return err
