@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -41,6 +42,9 @@ type config struct {
 	warmup int
 	seed   int64
 	loader string
+	// cpuProfile, when set, is where the CPU profile of the measurements
+	// (not the seeding) goes, for go tool pprof.
+	cpuProfile string
 }
 
 func main() {
@@ -70,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the generated orders")
 	fs.StringVar(&cfg.loader, "loader", "auto",
 		"how to seed: bulk (store.DB.BulkLoad, large transactions), import (ImportOrders in batches of 500, as demo.Seed does) or auto (bulk when the store has it)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the CPU profile of the measurements (not the seeding) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,7 +110,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	b.loadBefore = loadAverage()
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	rows, err := b.measureAll(ctx)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
