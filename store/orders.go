@@ -394,7 +394,10 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 	if err := db.refundsOwed(ctx, tx, page.Orders); err != nil {
 		return page, err
 	}
-	if f.Count {
+	if f.Count && f.After == nil && f.Before == nil && !more {
+		// The first page holds every match: it is the count.
+		page.Count = len(page.Orders)
+	} else if f.Count {
 		cq, cargs := db.countQuery(f)
 		if err := tx.QueryRowContext(ctx, cq, cargs...).Scan(&page.Count); err != nil {
 			return page, err
