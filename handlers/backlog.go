@@ -90,4 +90,7 @@ func (s *Server) committed(_ context.Context, ch canceldesk.Changes) {
 	if ch.Has(canceldesk.ChangedSettings | canceldesk.ChangedOrders) {
 		s.alert.forget()
 	}
+	if !ch.Empty() {
+		s.analyticsFig.forget()
+	}
 }

@@ -7,62 +7,63 @@ import (
 	"github.com/canceldesk/canceldesk"
 )
 
-// listCounts keeps the orders list's bounded count ("10,000+") per filter
-// for a few seconds, so paging through a filter or coming back to the list
-// does not count again. A committed write on this instance that changed
-// orders forgets them all at once (see committed); one on another
-// instance shows after the TTL.
-type listCounts struct {
+// keptByKey keeps figures that are costly to work out (the orders list's
+// bounded count per filter, the analytics page's figures and chart per
+// range) for a few seconds, so paging through a filter or coming back to a
+// page does not read them again. A committed write on this instance that
+// may change them forgets them all at once (see committed); one on
+// another instance shows after the TTL.
+type keptByKey[V any] struct {
 	mu  sync.Mutex
-	gen uint64 // bumped by forget: a count read before it is not kept
-	m   map[string]listCount
+	gen uint64 // bumped by forget: figures read before it are not kept
+	m   map[string]kept[V]
 	ttl time.Duration
 }
 
-type listCount struct {
-	n  int
+type kept[V any] struct {
+	v  V
 	at time.Time
 }
 
-// listCountsMax bounds how many filters are kept; past it the kept counts
-// are dropped and counting starts over.
-const listCountsMax = 512
+// keptMax bounds how many keys are kept; past it the kept figures are
+// dropped and reading starts over.
+const keptMax = 256
 
-// countKey is what the count of f depends on: the filter without its
-// cursor and page size.
+// countKey is what the list's count of f depends on: the filter without
+// its cursor and page size.
 func countKey(f canceldesk.OrderFilter) string {
 	return f.Values(time.UTC).Encode()
 }
 
-// get returns the kept count of key, and the generation to hand to put.
-func (lc *listCounts) get(key string, now time.Time) (n int, ok bool, gen uint64) {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	c, ok := lc.m[key]
-	if ok && now.Sub(c.at) >= lc.ttl {
-		delete(lc.m, key)
-		ok = false
+// get returns the kept figures of key, and the generation to hand to put.
+func (k *keptByKey[V]) get(key string, now time.Time) (v V, ok bool, gen uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.m[key]
+	if ok && now.Sub(c.at) >= k.ttl {
+		delete(k.m, key)
+		return v, false, k.gen
 	}
-	return c.n, ok, lc.gen
+	return c.v, ok, k.gen
 }
 
-// put keeps n as the count of key unless a write was committed since get
-// returned gen (the count may predate it).
-func (lc *listCounts) put(key string, n int, now time.Time, gen uint64) {
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	if gen != lc.gen {
+// put keeps v for key unless a write was committed since get returned gen
+// (v may predate it).
+func (k *keptByKey[V]) put(key string, v V, now time.Time, gen uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if gen != k.gen {
 		return
 	}
-	if lc.m == nil || len(lc.m) >= listCountsMax {
-		lc.m = map[string]listCount{}
+	if k.m == nil || len(k.m) >= keptMax {
+		k.m = map[string]kept[V]{}
 	}
-	lc.m[key] = listCount{n: n, at: now}
+	k.m[key] = kept[V]{v: v, at: now}
 }
 
-func (lc *listCounts) forget() {
-	lc.mu.Lock()
-	lc.gen++
-	lc.m = nil
-	lc.mu.Unlock()
+func (k *keptByKey[V]) forget() {
+	k.mu.Lock()
+	k.gen++
+	k.m = nil
+	k.mu.Unlock()
 }
