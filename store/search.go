@@ -72,17 +72,17 @@ func (db *DB) modeOf(ctx context.Context, tx *sql.Tx, f canceldesk.OrderFilter) 
 
 // probeRows is how many of the newest orders (after the cursor, within
 // the filters) a PostgreSQL search reads in sort order before it turns to
-// the trigram index: a term in one order of a hundred or more fills its
-// page within them, and a rarer one costs this walk and then an index
-// lookup of its few matches, instead of a walk through every order.
+// the trigram index: a term in one order of a hundred or so fills its page
+// within them (or within one more walk as long as the first predicts it
+// needs), and a rarer one costs this walk and then an index lookup of its
+// few matches, instead of a walk through every order.
 var probeRows = 4000
 
-// probeQuery is the list query of a substring search on PostgreSQL
-// limited to the probeRows newest orders that pass the other filters,
-// walked in sort-key order; probeBound is the sort key of the last of
-// them (no row when fewer orders pass).
-func (db *DB) probeQuery(f canceldesk.OrderFilter) (probe string, probeArgs []any, bound string, boundArgs []any, limit int) {
-	limit = pageLimit(f)
+// probeQuery is the list query of a substring search on PostgreSQL over
+// the window newest orders after f's cursor that pass the other filters,
+// walked in sort-key order; bound reads the sort key of the last of them
+// (no row when fewer orders pass).
+func (db *DB) probeQuery(f canceldesk.OrderFilter, window int) (probe string, probeArgs []any, bound string, boundArgs []any) {
 	g := f
 	g.Query = ""
 	from, key, where, args := db.listWhere(g, searchIndex)
@@ -97,10 +97,10 @@ func (db *DB) probeQuery(f canceldesk.OrderFilter) (probe string, probeArgs []an
 	probe = `SELECT id, name, email, customer_name, currency, total, financial_status, fulfillment_status, cancelled_at,
 		cancel_reason, item_count, created_at FROM (` + inner + `) w WHERE w.search_doc LIKE ? ESCAPE '\' ORDER BY w.sort_key DESC LIMIT ?`
 	like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
-	probeArgs = append(append(append([]any{}, args...), probeRows), like, limit+1)
+	probeArgs = append(append(append([]any{}, args...), window), like, pageLimit(f)+1)
 	bound = `SELECT ` + key + ` FROM ` + from + cond + ` ORDER BY ` + key + ` DESC OFFSET ? LIMIT 1`
-	boundArgs = append(append([]any{}, args...), probeRows-1)
-	return db.bind(probe), probeArgs, db.bind(bound), boundArgs, limit
+	boundArgs = append(append([]any{}, args...), window-1)
+	return db.bind(probe), probeArgs, db.bind(bound), boundArgs
 }
 
 // pageLimit is the page size f asks for, within bounds.
@@ -112,33 +112,45 @@ func pageLimit(f canceldesk.OrderFilter) int {
 }
 
 // probeSearch reads the page of a substring search on PostgreSQL: first
-// among the probeRows newest orders, walked in sort order; when they do
-// not fill the page, the rest through the trigram index, below them.
+// among the probeRows newest orders, walked in sort order, then, when the
+// matches found predict the page fills within a few windows more, one
+// walk that long; what is still missing then comes through the trigram
+// index, below the orders walked.
 func (db *DB) probeSearch(ctx context.Context, tx *sql.Tx, f canceldesk.OrderFilter, scan func(*sql.Rows) error, page *canceldesk.OrderPage) (int, error) {
-	probe, probeArgs, bound, boundArgs, limit := db.probeQuery(f)
-	if err := eachRow(ctx, tx, probe, probeArgs, scan); err != nil {
-		return limit, err
+	limit := pageLimit(f)
+	g := f
+	window, walked := probeRows, 0
+	for round := 0; ; round++ {
+		g.Limit = max(limit-len(page.Orders), 1)
+		probe, probeArgs, bound, boundArgs := db.probeQuery(g, window)
+		if err := eachRow(ctx, tx, probe, probeArgs, scan); err != nil {
+			return limit, err
+		}
+		if len(page.Orders) > limit {
+			return limit, nil
+		}
+		var last int64
+		switch err := tx.QueryRowContext(ctx, bound, boundArgs...).Scan(&last); err {
+		case nil:
+		case sql.ErrNoRows:
+			return limit, nil // the walk read every order the filters pass
+		default:
+			return limit, err
+		}
+		g.After, walked = cursorOfKey(last), walked+window
+		found, need := len(page.Orders), limit+1-len(page.Orders)
+		if round == 1 || found == 0 || need*walked/found > 4*probeRows {
+			break
+		}
+		window = 2*need*walked/found + 100
 	}
-	if len(page.Orders) > limit {
-		return limit, nil
-	}
-	var last int64
-	switch err := tx.QueryRowContext(ctx, bound, boundArgs...).Scan(&last); err {
-	case nil:
-	case sql.ErrNoRows:
-		return limit, nil // the probe read every order the filters pass
-	default:
-		return limit, err
-	}
-	// The rest: below the probed orders, through the trigram index (a
-	// walk in sort order is what the probe just found too slow), for the
-	// rest of this read-only transaction.
+	// The rest through the trigram index: a walk in sort order is what
+	// the probe just found too slow, for the rest of this read-only
+	// transaction.
 	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off`); err != nil {
 		return limit, err
 	}
-	g := f
-	g.After = cursorOfKey(last)
-	g.Limit = limit - len(page.Orders)
+	g.Limit = max(limit-len(page.Orders), 1)
 	q, args, _ := db.listQuery(g, searchIndex)
 	return limit, eachRow(ctx, tx, q, args, scan)
 }
