@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"html/template"
 	"net/url"
@@ -40,19 +41,27 @@ type analyticsPage struct {
 // same for every reader of a language: kept for a while (Server.analyticsFig)
 // and shared, so never changed once made.
 type analyticsFigures struct {
-	Points   []canceldesk.RatePoint
-	Labels   []string // one per point
-	Table    []rateRow
-	Reasons  []canceldesk.CancelReason
-	Chart    template.HTML
-	Now      canceldesk.Figures
-	Before   canceldesk.Figures // the period of the same length just before
-	Extra    canceldesk.ExtraFigures
-	Feedback []canceldesk.Feedback
+	Points []canceldesk.RatePoint
+	Labels []string // one per point
+	Table  []rateRow
+	// TableRows are the table's rows, rendered once (views/analytics/_rows).
+	TableRows template.HTML
+	Reasons   []canceldesk.CancelReason
+	Chart     template.HTML
+	Now       canceldesk.Figures
+	Before    canceldesk.Figures // the period of the same length just before
+	Extra     canceldesk.ExtraFigures
+	Feedback  []canceldesk.Feedback
 	// FeedbackReason filters the comments; FeedbackReasons are the choices.
 	FeedbackReason  string
 	FeedbackReasons []string
 	backlog         canceldesk.BacklogSummary
+}
+
+// tableRowsView is what views/analytics/_rows renders.
+type tableRowsView struct {
+	L     *i18n.Localizer
+	Table []rateRow
 }
 
 // rateRow is a point of the chart as the table shows it, formatted once in
@@ -277,6 +286,11 @@ func (s *Server) analyticsFigures(c *fiber.Ctx, l *i18n.Localizer, filter analyt
 		p.Table = append(p.Table, row)
 	}
 	p.Chart = rateChart(l, p.Points, p.Reasons, p.Labels)
+	var tableRows bytes.Buffer
+	if err := s.views.Render(&tableRows, "analytics/_rows", tableRowsView{L: l, Table: p.Table}); err != nil {
+		return p, err
+	}
+	p.TableRows = template.HTML(tableRows.String()) // rendered by html/template, escaped
 	return p, nil
 }
 
