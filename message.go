@@ -241,8 +241,12 @@ func (t Template) Render(d MessageData) RenderedMessage {
 		}
 		body.WriteString("<p>" + strings.ReplaceAll(filled, "\n", "<br>\n") + "</p>\n")
 	}
+	lang := ""
+	if d.Lang != "" { // mail readers and screen readers pick the voice and fonts by it
+		lang = ` lang="` + html.EscapeString(d.Lang) + `"`
+	}
 	page := `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>` + html.EscapeString(subject) + `</title></head>
+<html` + lang + `><head><meta charset="utf-8"><title>` + html.EscapeString(subject) + `</title></head>
 <body style="margin:0;padding:24px;background:#f1f2f4;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans TC',sans-serif;color:#1a1c1e;line-height:1.5">
 <div style="max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:24px">
 <p style="margin:0 0 16px;font-weight:700;font-size:18px">` + html.EscapeString(d.StoreName) + `</p>

@@ -594,17 +594,18 @@ type RefundStore interface {
 }
 
 // OrderRefundGateway is the one rule for which gateway refunds (or voids) o:
-// its payment method's, as configured (configured maps a payment method
-// to a gateway; nil when no payment provider is configured), when that is
-// not manual and the order carries the payment's id there (orders
-// imported from a Shopify export do not); else GatewayManual, recorded as
-// given back outside Cancel Desk. The cancel dialog, the refund dialog,
-// bulk cancel and request approval all ask it.
-func OrderRefundGateway(o *Order, configured func(paymentMethod string) string) string {
+// the gateway configured for it (configured names it, from its payment
+// method, or GatewayShopify for an order of the connected shop; nil when no
+// payment provider is configured), when that is not manual and the order
+// carries the payment's id there (orders imported from a Shopify export do
+// not); else GatewayManual, recorded as given back outside Cancel Desk. The
+// cancel dialog, the refund dialog, bulk cancel and request approval all
+// ask it.
+func OrderRefundGateway(o *Order, configured func(o *Order) string) string {
 	if configured == nil {
 		return GatewayManual
 	}
-	g := configured(o.PaymentMethod)
+	g := configured(o)
 	if g == "" || (g != GatewayManual && o.PaymentReference == "") {
 		return GatewayManual
 	}

@@ -3,26 +3,39 @@ package canceldesk
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestOrderRefundGateway(t *testing.T) {
-	stripe := func(method string) string {
-		if method == "card" {
+	stripe := func(o *Order) string {
+		if o.PaymentMethod == "card" {
 			return "stripe"
 		}
 		return GatewayManual
 	}
+	// A connected shop refunds its own orders; others go by payment method.
+	shop := func(o *Order) string {
+		if o.ShopifyOrder() {
+			return GatewayShopify
+		}
+		return stripe(o)
+	}
+	synced := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name       string
 		o          Order
-		configured func(string) string
+		configured func(*Order) string
 		want       string
 	}{
 		{"no provider configured", Order{PaymentMethod: "card", PaymentReference: "ch_1"}, nil, GatewayManual},
 		{"the method's gateway", Order{PaymentMethod: "card", PaymentReference: "ch_1"}, stripe, "stripe"},
 		{"imported without the payment's id", Order{PaymentMethod: "card"}, stripe, GatewayManual},
 		{"a method paid outside", Order{PaymentMethod: "cash", PaymentReference: "x"}, stripe, GatewayManual},
-		{"an unknown method", Order{PaymentMethod: "card", PaymentReference: "ch_1"}, func(string) string { return "" }, GatewayManual},
+		{"an unknown method", Order{PaymentMethod: "card", PaymentReference: "ch_1"}, func(*Order) string { return "" }, GatewayManual},
+		{"the connected shop's order", Order{ExternalID: "1001", ShopifyUpdatedAt: &synced, PaymentMethod: "shopify_payments",
+			PaymentReference: "gid://shopify/OrderTransaction/1"}, shop, GatewayShopify},
+		{"the shop's order without a payment", Order{ExternalID: "1001", ShopifyUpdatedAt: &synced}, shop, GatewayManual},
+		{"an exported order of the shop", Order{ExternalID: "1001", PaymentMethod: "card", PaymentReference: "ch_1"}, shop, "stripe"},
 	} {
 		if got := OrderRefundGateway(&tc.o, tc.configured); got != tc.want {
 			t.Errorf("%s: OrderRefundGateway = %q, want %q", tc.name, got, tc.want)

@@ -180,18 +180,28 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return errSignInUnavailable()
 	}
 	// A fresh session id at sign-in: an id planted before cannot be used after.
+	if err := s.signInSession(c, acct.ID); err != nil {
+		return err
+	}
+	return redirect(c, p.Next)
+}
+
+// signInSession starts a session of its own, under a new id, for the
+// account acct signed in with this request, and adds it to the account's
+// index.
+func (s *Server) signInSession(c *fiber.Ctx, acct int64) error {
 	sess, err := s.startSession(c)
 	if err != nil {
 		return err
 	}
 	now := s.Now().Unix()
-	sess.Set(sessAccount, acct.ID)
+	sess.Set(sessAccount, acct)
 	sess.Set(sessCreated, now)
 	sess.Set(sessSeen, now)
-	if err := s.recordSession(c, acct.ID); err != nil {
+	if err := s.recordSession(c, acct); err != nil {
 		return errSignInUnavailable()
 	}
-	return redirect(c, p.Next)
+	return nil
 }
 
 // logout ends the session on the server.

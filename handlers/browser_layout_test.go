@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -24,16 +25,29 @@ func insideBox(outer, inner string) string {
 	})()`, jsString(outer), jsString(inner))
 }
 
-// pressKey sends one key (kb.Tab, kb.Enter, " ", kb.Escape, …) to the
-// focused element, with Shift when shift is true.
+// pressKey sends one key (kb.Tab, kb.Enter, " ", kb.Escape, a letter, …)
+// to the focused element, with Shift when shift is true. A key that types
+// a character goes down with its character in one event, as from a real
+// keyboard (chromedp.KeyEvent sends the character apart): else an Enter
+// that opens a dialog could have its character land in the dialog's first
+// field and submit its form.
 func pressKey(t *testing.T, ctx context.Context, key string, shift bool) {
 	t.Helper()
-	var opts []chromedp.KeyOption
-	if shift {
-		opts = append(opts, chromedp.KeyModifiers(chromedp.ModifierShift))
-	}
-	if err := chromedp.Do(ctx, chromedp.KeyEvent(key, opts...)); err != nil {
-		t.Fatalf("key %q: %v", key, err)
+	for _, r := range key {
+		events := kb.Encode(r)
+		if len(events) == 3 { // key down, character, key up
+			down := *events[0]
+			down.Text, down.UnmodifiedText = events[1].Text, events[1].UnmodifiedText
+			events = []*input.DispatchKeyEventParams{&down, events[2]}
+		}
+		for _, e := range events {
+			if shift {
+				e.Modifiers |= int64(chromedp.ModifierShift)
+			}
+			if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, *e); err != nil {
+				t.Fatalf("key %q: %v", key, err)
+			}
+		}
 	}
 }
 

@@ -517,8 +517,16 @@ func openFirstCancelDialog(t *testing.T, ctx context.Context) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openCancelDialog(t, ctx)
+	return name
+}
+
+// openCancelDialog opens the cancel dialog of the order page the browser is
+// on, from its actions menu.
+func openCancelDialog(t *testing.T, ctx context.Context) {
+	t.Helper()
 	waitFor(t, ctx, `document.querySelector('details.menu') !== null`)
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`details.menu summary`)),
 		chromedp.Click(chromedp.CSS(`.menu-item-danger`)),
 	)
@@ -526,5 +534,4 @@ func openFirstCancelDialog(t *testing.T, ctx context.Context) string {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, `document.querySelector('#cancel-dialog').open && document.querySelector('#cancel-preview') !== null`)
-	return name
 }

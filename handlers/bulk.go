@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,13 +44,15 @@ type bulkResult struct {
 	// NeedsManager: left as it was because its refund is over the staff
 	// refund limit.
 	NeedsManager bool
+	// InShopify: sent to Shopify, which has not cancelled it yet.
+	InShopify bool
 }
 
 // Cancelled counts the orders the bulk cancel cancelled.
 func (p bulkPage) Cancelled() int {
 	n := 0
 	for _, r := range p.Results {
-		if r.Skipped == "" {
+		if r.Skipped == "" && !r.InShopify {
 			n++
 		}
 	}
@@ -107,6 +110,7 @@ func (s *Server) planBulk(c *fiber.Ctx, p *bulkPage) error {
 	}
 	for _, o := range p.Orders {
 		cp := cancelPage{Page: p.Page, Order: o, Form: p.Form, Gateway: s.gatewayFor(o), LocationName: locName}
+		s.shopifyPreview(&cp, p.settings)
 		req := p.Form.request(o.ID, acct, cp.Gateway, l)
 		cp.Plan = canceldesk.PlanCancel(o, req)
 		over, limit, err := s.overStaffLimit(c.UserContext(), o, req, p.settings)
@@ -172,6 +176,9 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 	l := localizer(c)
 	p.Form = readCancelForm(c, func(k string) string { return c.FormValue(k) })
 	acct := currentAccount(c)
+	// Shopify's first answers are awaited for the whole bulk at most this
+	// long; calls not sent by then are sent by the worker.
+	deadline := time.Now().Add(shopifySendWait)
 	for _, o := range p.Orders {
 		req := p.Form.request(o.ID, acct, s.gatewayFor(o), l)
 		req.IdempotencyKey = p.Form.Key + ":" + strconv.FormatInt(o.ID, 10)
@@ -184,8 +191,19 @@ func (s *Server) bulkCancel(c *fiber.Ctx) error {
 			p.Errors = map[string]string{de.Field: l.T(de.Key)}
 			return s.render(c, fiber.StatusBadRequest, "orders/bulk", "", p)
 		}
-		res, err := s.Store.CancelOrder(c.UserContext(), req)
+		var res *canceldesk.CancelResult
+		var call *canceldesk.ShopifyCall
+		if s.viaShopify(o) {
+			call, err = s.shopifyCancel(c.UserContext(), req, deadline)
+		} else {
+			res, err = s.Store.CancelOrder(c.UserContext(), req)
+		}
 		switch de, ok := err.(*canceldesk.Error); {
+		case err == nil && call != nil && call.State == canceldesk.CallFailed:
+			p.Results = append(p.Results, bulkResult{Order: o, Skipped: refusal(l, call)})
+		case err == nil && call != nil:
+			p.Results = append(p.Results, bulkResult{Order: o, Outcome: callOutcome(l, call),
+				InShopify: call.State != canceldesk.CallDone})
 		case err == nil:
 			rf, err := s.settledRefund(c, res.Refund)
 			if err != nil {

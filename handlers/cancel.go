@@ -22,6 +22,11 @@ type cancelPage struct {
 	Locations []canceldesk.Location
 	Errors    map[string]string
 	Error     string // about the cancel as a whole, e.g. cancelled meanwhile
+	// Refused is Shopify's refusal of the cancel, with its messages.
+	Refused string
+	// ViaShopify: the cancel goes to Shopify, which emails the customer
+	// when ShopifyNotifies (Settings) instead of Cancel Desk.
+	ViaShopify, ShopifyNotifies bool
 	// LocationName is where restocked units go, for the preview.
 	LocationName string
 	Gateway      string // where the refund goes: "manual", "stripe"
@@ -138,6 +143,7 @@ func (s *Server) cancelViewOf(c *fiber.Ctx, id int64, form *cancelForm) (cancelP
 		}
 	}
 	p.Gateway = s.gatewayFor(o)
+	s.shopifyPreview(&p, settings)
 	req := form.request(o.ID, currentAccount(c), p.Gateway, l)
 	p.Plan = canceldesk.PlanCancel(o, req)
 	over, limit, err := s.overStaffLimit(ctx, o, req, settings)
@@ -232,8 +238,7 @@ func (s *Server) cancelOrder(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
-	res, err := s.Store.CancelOrder(c.UserContext(), req)
-	return s.cancelled(c, p, res, err)
+	return s.cancelNow(c, p, req, s.Store.CancelOrder)
 }
 
 // cancelled answers a cancel from the dialog: the order page after it,
@@ -272,6 +277,12 @@ func (s *Server) recreateOrder(c *fiber.Ctx) error {
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
 		return fiber.ErrNotFound
+	}
+	if o, err := s.Store.Order(c.UserContext(), id); err != nil {
+		return err
+	} else if o.ShopifyOrder() {
+		// A copy made here would be an order the shop never had.
+		return errShopifyRecreate
 	}
 	o, err := s.Store.RecreateOrder(c.UserContext(), id, currentAccount(c).Email)
 	if err != nil {

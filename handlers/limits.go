@@ -80,9 +80,17 @@ func (s *Server) bodyLimits(app *fiber.App) func(*fasthttp.RequestHeader) fastht
 		}()
 		if h.IsPost() && s.mayUpload(app, h) {
 			conf.MaxRequestBodySize = maxUploadBody
+		} else if h.IsPost() && isWebhookPath(requestPath(h)) {
+			conf.MaxRequestBodySize = maxWebhookBody // checked against its signature, not a session
 		}
 		return conf
 	}
+}
+
+// requestPath is the path of the request line, without its query.
+func requestPath(h *fasthttp.RequestHeader) string {
+	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+	return path
 }
 
 // mayUpload reports whether a request, by its header alone, is a POST to

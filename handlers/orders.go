@@ -138,6 +138,11 @@ type orderPage struct {
 	RelatedOrders map[string]int64
 	// Toast is the catalogue key of what the last action did, if any.
 	Toast string
+	// ShopifyURL is the order in the Shopify admin ("" when the order is
+	// not the shop's or Shopify is not connected); ShopifyCall is the
+	// cancel or restock sent to Shopify and not done yet.
+	ShopifyURL  string
+	ShopifyCall *canceldesk.ShopifyCall
 }
 
 // orderShow shows one order with its lines, totals, customer and timeline.
@@ -187,7 +192,7 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		return err
 	}
 	p.Balance = canceldesk.BalanceOf(o, p.Refunds)
-	for _, t := range []string{"cancelled", "recreated", "refunded", "restocked", "retried"} {
+	for _, t := range []string{"cancelled", "recreated", "refunded", "restocked", "retried", "refused"} {
 		if c.Query(t) != "" {
 			p.Toast = "toast." + t
 		}
@@ -214,6 +219,9 @@ func (s *Server) orderShow(c *fiber.Ctx) error {
 		}
 	}
 	if p.RelatedOrders, err = s.relatedOrders(ctx, events, p.Recreation); err != nil {
+		return err
+	}
+	if err := s.shopifyOrder(ctx, &p); err != nil {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "orders/show", "", p)

@@ -108,3 +108,31 @@ func (s *Server) brandStyle(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	return c.SendString(css)
 }
+
+// publicErrorView is an error on a customer's page.
+type publicErrorView struct {
+	publicPage
+	Heading, Message string
+}
+
+// isPublicPath reports whether path is one of the customer's pages.
+func isPublicPath(path string) bool {
+	return path == "/cancel" || strings.HasPrefix(path, "/cancel/") || strings.HasPrefix(path, "/r/")
+}
+
+// publicError answers an error on a customer's page (a status link that
+// names no request, too many tries) in the store's own layout, with a way
+// back to the form instead of the staff's orders; false when it did not
+// (another page, or the settings could not be read: the plain error page
+// follows).
+func (s *Server) publicError(c *fiber.Ctx, p errorPage) bool {
+	if !isPublicPath(c.Path()) || s.Refunds == nil {
+		return false
+	}
+	st, err := s.Refunds.Settings(c.UserContext())
+	if err != nil {
+		return false
+	}
+	v := publicErrorView{publicPage: publicPage{Page: p.Page, Brand: brandOf(st)}, Heading: p.Heading, Message: p.Message}
+	return s.renderPublic(c, p.Status, "requests/error", v) == nil
+}

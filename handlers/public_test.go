@@ -159,6 +159,24 @@ func TestPublicPagesTranslated(t *testing.T) {
 	}
 }
 
+// TestPublicErrorPage: a status link that names no request answers 404
+// in the store's own layout and the reader's language, with the way back
+// to the form, not to the staff's orders.
+func TestPublicErrorPage(t *testing.T) {
+	a := newTestApp(t)
+	res, doc := a.anonymous().get(t, "/r/no-such-request-token?lang=zh-TW")
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if doc.Find(".public-head").Length() != 1 || doc.Find(".sidebar").Length() != 0 ||
+		doc.Find(`a[href="/cancel"]`).Text() != "返回取消訂單申請表" || doc.Find(`a[href="/orders"]`).Length() != 0 {
+		t.Errorf("error page: %s", doc.Find("body").Text())
+	}
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+}
+
 // hasLatinWord reports whether s holds three Latin letters in a row: an
 // untranslated English word.
 func hasLatinWord(s string) bool {
@@ -289,6 +307,9 @@ func TestLanguageOfRequestEmails(t *testing.T) {
 		for _, raw := range sink.received() {
 			subject, text := readMail(t, raw)
 			got[subject] = text
+			if want := map[bool]string{true: "zh-TW", false: "en"}[strings.Contains(subject, "#Z1")]; !strings.Contains(string(raw), "\r\nContent-Language: "+want+"\r\n") {
+				t.Errorf("%q is not marked Content-Language %s", subject, want)
+			}
 		}
 		zhText, ok := got["我們已收到您取消訂單 #Z1 的申請"]
 		if !ok || !strings.Contains(zhText, "Kai 您好") || !strings.Contains(zhText, "/r/") {
@@ -341,4 +362,49 @@ func langOrder(a *testApp, name string) *canceldesk.Order {
 		FinancialStatus: canceldesk.FinancialPaid, PaymentMethod: "manual", FulfillmentStatus: canceldesk.FulfillmentUnfulfilled,
 		Risk: canceldesk.RiskLow, CreatedAt: a.clock.Now().Add(-10 * time.Minute), BillingAddress: canceldesk.Address{Name: "Kai"},
 		LineItems: []canceldesk.LineItem{{Name: "Lamp", SKU: "LAMP", Quantity: 1, Price: 2000}}}
+}
+
+// TestTemplatesPerLanguage: managers see every template in each language
+// and edit the Chinese one without touching the English one; a language
+// customers are not written in names no template.
+func TestTemplatesPerLanguage(t *testing.T) {
+	a := newTestApp(t)
+	a.seed(t, 2)
+	manager := a.signedIn(t, canceldesk.RoleManager)
+	_, list := manager.get(t, "/settings/messages?lang=en")
+	zhLink := `a[href="/settings/messages/order_cancelled.inventory?in=zh-TW"]`
+	if list.Find(zhLink).Length() != 1 || list.Find(`a[href="/settings/messages/order_cancelled.inventory"]`).Length() != 1 {
+		t.Fatal("the out-of-stock message is not listed in both languages")
+	}
+	if got := list.Find("h2").Text(); !strings.Contains(got, "In English") || !strings.Contains(got, "In Traditional Chinese") {
+		t.Errorf("language headings %q", got)
+	}
+	_, doc := manager.get(t, "/settings/messages/order_cancelled.inventory?in=zh-TW")
+	if subject := doc.Find("#subject").AttrOr("value", ""); subject != "很抱歉：您的訂單 {order_number} 商品缺貨" {
+		t.Errorf("zh-TW subject %q", subject)
+	}
+	if pv := doc.Find("#template-preview .mail-text").Text(); !strings.Contains(pv, "您好") || !strings.Contains(pv, "已售完") {
+		t.Errorf("zh-TW preview %q", pv)
+	}
+	form := url.Values{"subject": {"缺貨：{order_number}"}, "body": {"{customer_name} 您好，{reason}。"}}
+	res, _ := manager.post(t, "/settings/messages/order_cancelled.inventory?in=zh-TW", form)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/settings/messages/order_cancelled.inventory?in=zh-TW&saved=1" {
+		t.Fatalf("saving: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	ts, err := a.db.Templates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh := canceldesk.PickTemplate(ts, "zh-TW", "order_cancelled", "inventory")
+	en := canceldesk.PickTemplate(ts, "en", "order_cancelled", "inventory")
+	if zh.Subject != "缺貨：{order_number}" || zh.UpdatedBy != testEmails[canceldesk.RoleManager] || en.UpdatedBy != "" {
+		t.Errorf("after saving the zh-TW template: zh %+v, en %+v", zh, en)
+	}
+	if res, _ := manager.get(t, "/settings/messages/order_cancelled?in=fr"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a template in French: status %d", res.StatusCode)
+	}
+	staff := a.signedIn(t, canceldesk.RoleStaff)
+	if res, _ := staff.post(t, "/settings/messages/order_cancelled?in=zh-TW", form); res.StatusCode != http.StatusForbidden {
+		t.Errorf("staff saving a template: status %d", res.StatusCode)
+	}
 }

@@ -383,10 +383,10 @@ func (p refundPage) CanSubmit() bool {
 }
 
 // gatewayKey is the template function that names a gateway in catalogue
-// keys: "manual", "stripe", "store_credit", or "other".
+// keys: "manual", "stripe", "store_credit", "shopify", or "other".
 func gatewayKey(gateway string) string {
 	switch gateway {
-	case canceldesk.GatewayManual, canceldesk.GatewayStoreCredit, "stripe":
+	case canceldesk.GatewayManual, canceldesk.GatewayStoreCredit, "stripe", canceldesk.GatewayShopify:
 		return gateway
 	}
 	return "other"

@@ -280,6 +280,9 @@ func (s *Server) errorPage(c *fiber.Ctx, err error) error {
 		}
 	}
 	p.Title = p.Heading
+	if s.publicError(c, p) {
+		return nil
+	}
 	if rerr := s.render(c, status, "errors/error", "errors/_error", p); rerr != nil {
 		s.Logger.Error("rendering error page", "err", rerr)
 		return c.Status(status).SendString(p.Heading)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -246,6 +247,10 @@ func (s *Server) approveRequest(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/cancel", "orders/_cancel", p)
 	}
-	res, err := s.Requests.ApproveRequest(c.UserContext(), r.ID, req)
-	return s.cancelled(c, p, res, err)
+	if s.viaShopify(p.Order) {
+		req.Source = canceldesk.SourceCustomerRequest
+	}
+	return s.cancelNow(c, p, req, func(ctx context.Context, req canceldesk.CancelRequest) (*canceldesk.CancelResult, error) {
+		return s.Requests.ApproveRequest(ctx, r.ID, req)
+	})
 }

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -94,13 +96,26 @@ func (s *Server) restockOrder(c *fiber.Ctx) error {
 		}
 		req.Lines = append(req.Lines, canceldesk.RestockLineRequest{LineItemID: rl.ID, Quantity: q})
 	}
-	if len(p.Errors) == 0 {
+	var call *canceldesk.ShopifyCall
+	switch {
+	case len(p.Errors) > 0:
+	case s.viaShopify(p.Order):
+		call, err = s.sendToShopify(c.UserContext(), time.Now().Add(shopifySendWait),
+			func(ctx context.Context) (*canceldesk.ShopifyCall, error) {
+				return s.ShopifyStore.QueueShopifyRestock(ctx, req)
+			})
+	default:
 		err = s.Refunds.RestockOrder(c.UserContext(), req)
 	}
 	var de *canceldesk.Error
 	switch {
 	case len(p.Errors) > 0:
 		return s.render(c, fiber.StatusBadRequest, "orders/restock", "orders/_restock", p)
+	case err == nil && call != nil && call.State == canceldesk.CallFailed:
+		p.Error, p.Key = refusal(l, call), randomToken()
+		return s.render(c, fiber.StatusUnprocessableEntity, "orders/restock", "orders/_restock", p)
+	case err == nil && call != nil:
+		return afterCall(c, call)
 	case err == nil:
 		return redirect(c, "/orders/"+strconv.FormatInt(p.Order.ID, 10)+"?restocked=1")
 	case errors.As(err, &de) && de.Field != "" && de.Key != "":

@@ -51,6 +51,7 @@ func (s *Server) routeTable() []route {
 		{get, "/orders/:id<int>/cancel", staff, s.cancelDialog},
 		{get, "/orders/:id<int>/cancel/preview", staff, s.cancelPreview},
 		{post, "/orders/:id<int>/cancel", staff, s.cancelOrder},
+		{get, "/orders/:id<int>/shopify", staff, s.shopifyCallStatus},
 		{post, "/orders/:id<int>/recreate", staff, s.recreateOrder},
 		{get, "/orders/:id<int>/refund", staff, s.refundDialog},
 		{get, "/orders/:id<int>/refund/totals", staff, s.refundTotals},
@@ -67,6 +68,7 @@ func (s *Server) routeTable() []route {
 		{get, "/inventory/movements", staff, s.skuMovements},
 		{get, "/account", staff, s.accountForm},
 		{post, "/account", staff, s.accountSave},
+		{post, "/account/password", staff, s.accountPassword},
 
 		{get, "/analytics", manager, s.analytics},
 		{get, "/analytics/export", manager, s.exportCancellations},
@@ -75,6 +77,7 @@ func (s *Server) routeTable() []route {
 		{get, "/settings", manager, s.settingsForm},
 		{post, "/settings", manager, s.settingsSave},
 		{post, "/settings/auto-approval", manager, s.autoApprovalSave},
+		{post, "/settings/shopify/sync", manager, s.shopifySyncNow},
 		{post, "/settings/locations", manager, s.locationAdd},
 		{post, "/settings/locations/:id<int>", manager, s.locationRename},
 		{get, "/settings/messages", manager, s.templatesList},
@@ -100,6 +103,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.readableAddress) // 400 for an address that cannot be decoded, before anything reads it
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 3600}))
 	app.Get("/healthz", s.healthz)
+	// Shopify signs its webhooks: no session, no CSRF token, and no
+	// session store asked (a delivery must not fail when Redis does).
+	app.Post(webhookPath, s.shopifyWebhook)
 
 	app.Use(s.language)
 	app.Use(s.sessions) // the signed-in session, if any, and the CSRF token

@@ -85,8 +85,8 @@ type Config struct {
 // Payments is what the handlers need of the payment gateways
 // (payments.Processor).
 type Payments interface {
-	// GatewayFor names the gateway refunds of a payment method go through.
-	GatewayFor(paymentMethod string) string
+	// GatewayFor names the gateway refunds of an order go through.
+	GatewayFor(o *canceldesk.Order) string
 }
 
 // Limiter counts attempts per key in fixed windows (store.RedisLimiter,

@@ -34,6 +34,8 @@ type settingsPage struct {
 	RuleTags  string
 	RuleAge   string
 	AlertRate string // the alert threshold as typed, in percent
+	// Shopify is the card of the Shopify connection.
+	Shopify *shopifyCard
 	// Languages customers may be written in, for the default language.
 	Languages []string
 }
@@ -68,8 +70,11 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	p := settingsPage{Page: s.page(c, l.T("settings.title"), "settings"), Settings: st, Locations: locs,
 		Errors: map[string]string{}, Saved: c.Query("saved") != "", SavedKey: "settings.saved",
 		DefaultLocationID: defaultLocation(st, locs), Languages: canceldesk.MessageLanguages}
-	if c.Query("saved") == "location" {
+	switch c.Query("saved") {
+	case "location":
 		p.SavedKey = "settings.location_saved"
+	case "shopify":
+		p.SavedKey = "settings.shopify.sync_started"
 	}
 	for _, loc := range locs {
 		p.LocationRows = append(p.LocationRows, locationRow{ID: loc.ID, Name: loc.Name, Field: "location_" + strconv.FormatInt(loc.ID, 10)})
@@ -85,6 +90,9 @@ func (s *Server) settingsView(c *fiber.Ctx) (settingsPage, error) {
 	}
 	slices.Sort(curs)
 	if p.Rule, err = s.Requests.AutoApproval(ctx); err != nil {
+		return settingsPage{}, err
+	}
+	if err := s.shopifySettings(c, &p); err != nil {
 		return settingsPage{}, err
 	}
 	p.RuleAge, p.RuleTags = strconv.Itoa(p.Rule.MaxAgeMinutes), strings.Join(p.Rule.ExcludeTags, ", ")
@@ -145,6 +153,7 @@ func (s *Server) settingsSave(c *fiber.Ctx) error {
 		st.AlertRateBP = bp
 	}
 	st.DefaultLocationID, _ = strconv.ParseInt(c.FormValue("default_location"), 10, 64)
+	st.ShopifyNotifies = s.shopifyNotifies(c, p.Settings.ShopifyNotifies)
 	for i := range p.Limits {
 		row := &p.Limits[i]
 		row.Amount = strings.TrimSpace(c.FormValue(row.Field))

@@ -196,12 +196,16 @@ func (s *Server) inviteAccept(c *fiber.Ctx) error {
 type accountPage struct {
 	Page
 	Saved bool
+	// PasswordChanged: the password was just changed.
+	PasswordChanged bool
+	Errors          map[string]string // field → message, of the password form
 }
 
 // accountForm shows the member's settings: their language.
 func (s *Server) accountForm(c *fiber.Ctx) error {
 	l := localizer(c)
-	return s.render(c, fiber.StatusOK, "account/index", "", accountPage{Page: s.page(c, l.T("account.title"), "account"), Saved: c.Query("saved") != ""})
+	return s.render(c, fiber.StatusOK, "account/index", "", accountPage{Page: s.page(c, l.T("account.title"), "account"),
+		Saved: c.Query("saved") != "", PasswordChanged: c.Query("password") != ""})
 }
 
 // accountSave stores the member's language ("" follows the browser).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/canceldesk/canceldesk"
 	"github.com/canceldesk/canceldesk/i18n"
+	"github.com/canceldesk/canceldesk/store"
 )
 
 // EventText is a timeline entry in l's language, as plain text: its title
@@ -25,6 +26,9 @@ func EventText(l *i18n.Localizer, e canceldesk.Event) string {
 func eventTitle(l *i18n.Localizer, e canceldesk.Event) string {
 	if e.Kind == canceldesk.EventNotificationOwed && e.Data.WaitsForRefund {
 		return l.T("event.notification_held")
+	}
+	if e.Kind == canceldesk.EventImported && e.Actor == store.ShopifyActor {
+		return l.T("event.synced")
 	}
 	return l.T("event." + e.Kind)
 }
@@ -116,6 +120,17 @@ func eventDetail(l *i18n.Localizer, e canceldesk.Event, links *eventLinks) strin
 		}
 	case canceldesk.EventRequestDeclined:
 		add(esc(d.Note))
+	case canceldesk.EventShopifyCancelSent, canceldesk.EventShopifyCancelled:
+		if d.Reason != "" || d.ReasonOption != "" {
+			add(esc(reasonText(l, d)))
+		}
+		add(esc(d.Note))
+	case canceldesk.EventShopifyRestockSent:
+		add(esc(itemsText(l, d.Items)))
+	case canceldesk.EventShopifyRefused:
+		if d.Note != "" {
+			add(esc(l.T("event.detail.shopify_said", "Message", d.Note)))
+		}
 	}
 	if d.WaitsForRefund && d.RefundID != 0 && links != nil && links.refund != nil {
 		add(link(links.refund(d.RefundID), esc(l.T("event.detail.see_refund"))))

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/canceldesk/canceldesk"
 )
 
 func mustBundle(t *testing.T) *Bundle {
@@ -363,5 +365,27 @@ func TestTemplateKeys(t *testing.T) {
 
 	if _, err := TemplateKeys(fstest.MapFS{}); err != nil {
 		t.Errorf("empty fs: %v", err)
+	}
+}
+
+// TestMessageLanguagesAreTheCatalogues: customers are written to in the
+// languages the pages speak, no more and no fewer, so a request filed on
+// the form in a language gets its emails in it.
+func TestMessageLanguagesAreTheCatalogues(t *testing.T) {
+	b, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, l := range b.Languages() {
+		tags = append(tags, l.Tag)
+	}
+	if !reflect.DeepEqual(tags, canceldesk.MessageLanguages) {
+		t.Errorf("page languages %v, message languages %v", tags, canceldesk.MessageLanguages)
+	}
+	for _, tag := range tags {
+		if !b.HasKey("language." + tag) {
+			t.Errorf("no name for the language %s", tag)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -28,7 +29,13 @@ type Message struct {
 	// try, so a receiver can spot a duplicate. Empty makes a new one.
 	MessageID string
 	Date      time.Time // zero = now
+	// Lang is the language the message is written in ("zh-TW"), sent as
+	// Content-Language; "" or anything not shaped like a tag sends none.
+	Lang string
 }
+
+// languageTag is what Content-Language may carry: a language tag.
+var languageTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // built is a message ready for the wire, with its envelope.
 type built struct {
@@ -101,6 +108,9 @@ func build(m Message) (*built, error) {
 	writeHeader(&buf, "Date", date.Format(time.RFC1123Z))
 	writeHeader(&buf, "Message-ID", id)
 	writeHeader(&buf, "MIME-Version", "1.0")
+	if languageTag.MatchString(m.Lang) {
+		writeHeader(&buf, "Content-Language", m.Lang)
+	}
 
 	switch {
 	case m.Text == "" || m.HTML == "":

@@ -230,3 +230,21 @@ func TestBuildSinglePartAndFolding(t *testing.T) {
 		t.Error("no Message-ID was made for a message without one")
 	}
 }
+
+// TestBuildContentLanguage: a message says its language in
+// Content-Language; a value not shaped like a language tag (a header
+// smuggled in) sends none.
+func TestBuildContentLanguage(t *testing.T) {
+	m := Message{From: "orders@shop.example", To: "customer@example.net", Subject: "您好", Text: "x", HTML: "<p>x</p>", Lang: "zh-TW"}
+	data, err := Build(m)
+	if err != nil || !strings.Contains(string(data), "\r\nContent-Language: zh-TW\r\n") {
+		t.Fatalf("Build: %v\n%s", err, data)
+	}
+	for _, bad := range []string{"", "zh-TW\r\nBcc: victim@example.org", "zh TW", "english-language-of-the-store"} {
+		m.Lang = bad
+		data, err := Build(m)
+		if err != nil || strings.Contains(string(data), "Content-Language") || strings.Contains(string(data), "victim") {
+			t.Errorf("Lang %q: %v\n%s", bad, err, data)
+		}
+	}
+}

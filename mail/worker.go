@@ -151,7 +151,7 @@ func (w *Worker) handle(ctx context.Context, m canceldesk.OutboxMessage, fromNam
 		sendErr = w.Sender.Send(ctx, Message{
 			From: w.From, FromName: fromName, ReplyTo: replyTo, To: m.Recipient,
 			Subject: m.Subject, Text: m.Text, HTML: m.HTML, MessageID: m.MessageID,
-			Date: w.now(),
+			Date: w.now(), Lang: m.Lang,
 		})
 	}
 

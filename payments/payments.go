@@ -7,6 +7,8 @@ package payments
 import (
 	"context"
 	"strings"
+
+	"github.com/canceldesk/canceldesk"
 )
 
 // Kinds of Call.
@@ -34,8 +36,12 @@ type Call struct {
 	Kind           string // "refund" (give money back) or "void" (release an authorization)
 	Amount         int64  // minor units, > 0
 	Currency       string // ISO 4217, e.g. "USD", "TWD"
-	Reference      string // the payment's id at the provider: a Stripe charge "ch_..." or payment intent "pi_..."
+	Reference      string // the payment's id at the provider: a Stripe charge "ch_..." or payment intent "pi_...", a Shopify transaction gid
 	IdempotencyKey string
+	// For Shopify: the order's numeric id there, and the lines refunded
+	// with their Shopify ids (refundCreate names lines and restocks).
+	ExternalID string
+	Lines      []canceldesk.RefundJobLine
 }
 
 // Result is the outcome of a call.
@@ -72,7 +78,25 @@ func (Manual) Process(context.Context, Call) Result {
 
 // Registry picks the gateway for an order's payment method.
 type Registry struct {
-	stripe *Stripe // nil when Stripe is not configured
+	stripe  *Stripe  // nil when Stripe is not configured
+	shopify *Shopify // nil when no shop is connected
+}
+
+// WithShopify adds the Shopify gateway: the connected shop's orders are
+// refunded through Shopify. It returns r.
+func (r *Registry) WithShopify(s *Shopify) *Registry {
+	r.shopify = s
+	return r
+}
+
+// ForOrder returns the gateway name for an order: "shopify" for an order of
+// the connected shop (canceldesk.Order.ShopifyOrder), else as For says for
+// its payment method.
+func (r *Registry) ForOrder(o *canceldesk.Order) string {
+	if r != nil && r.shopify != nil && o.ShopifyOrder() {
+		return canceldesk.GatewayShopify
+	}
+	return r.For(o.PaymentMethod)
 }
 
 // NewRegistry returns a registry with the manual gateway and, when stripe is
@@ -112,6 +136,10 @@ func (r *Registry) Gateway(name string) Gateway {
 		// so that callers' `g == nil` checks work.
 		if r != nil && r.stripe != nil {
 			return r.stripe
+		}
+	case canceldesk.GatewayShopify:
+		if r != nil && r.shopify != nil {
+			return r.shopify
 		}
 	}
 	return nil

@@ -3,6 +3,9 @@ package payments
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/canceldesk/canceldesk"
 )
 
 func TestManualAlwaysSucceeds(t *testing.T) {
@@ -93,5 +96,32 @@ func TestRegistryGateway(t *testing.T) {
 				t.Errorf("Gateway(For(%q)) is nil", m)
 			}
 		}
+	}
+}
+
+func TestRegistryShopifyForOrder(t *testing.T) {
+	synced := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	shopOrder := &canceldesk.Order{ExternalID: "1001", ShopifyUpdatedAt: &synced, PaymentMethod: "shopify_payments",
+		PaymentReference: "gid://shopify/OrderTransaction/1"}
+	exported := &canceldesk.Order{ExternalID: "1002", PaymentMethod: "Shopify Payments", PaymentReference: "ch_1"}
+	connected := NewRegistry(nil).WithShopify(&Shopify{})
+	if got := connected.ForOrder(shopOrder); got != canceldesk.GatewayShopify {
+		t.Errorf("connected: ForOrder(the shop's order) = %q, want shopify", got)
+	}
+	if g := connected.Gateway(connected.ForOrder(shopOrder)); g == nil || g.Name() != canceldesk.GatewayShopify {
+		t.Errorf("connected: Gateway(shopify) = %v, want the Shopify gateway", g)
+	}
+	if got := connected.ForOrder(exported); got != NameManual {
+		t.Errorf("connected: ForOrder(an exported order) = %q, want manual", got)
+	}
+	notConnected := NewRegistry(nil)
+	if got := notConnected.ForOrder(shopOrder); got != NameManual {
+		t.Errorf("not connected: ForOrder(the shop's order) = %q, want manual", got)
+	}
+	if g := notConnected.Gateway(canceldesk.GatewayShopify); g != nil {
+		t.Errorf("not connected: Gateway(shopify) = %#v, want nil", g)
+	}
+	if got := canceldesk.OrderRefundGateway(shopOrder, connected.ForOrder); got != canceldesk.GatewayShopify {
+		t.Errorf("OrderRefundGateway(the shop's order) = %q, want shopify", got)
 	}
 }

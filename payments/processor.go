@@ -24,8 +24,8 @@ type Processor struct {
 // pendingBatch bounds the refunds one pass asks about.
 const pendingBatch = 100
 
-// GatewayFor names the gateway refunds of a payment method go through.
-func (p *Processor) GatewayFor(paymentMethod string) string { return p.Registry.For(paymentMethod) }
+// GatewayFor names the gateway refunds of an order go through.
+func (p *Processor) GatewayFor(o *canceldesk.Order) string { return p.Registry.ForOrder(o) }
 
 // Settle asks the gateway about one pending refund now and records its
 // answer; a page that just recorded the refund waits for it. Errors are
@@ -106,7 +106,7 @@ func (p *Processor) process(ctx context.Context, job canceldesk.RefundJob) strin
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		res = g.Process(cctx, Call{Kind: job.Kind, Amount: job.Amount, Currency: job.Currency,
-			Reference: job.Reference, IdempotencyKey: job.IdempotencyKey})
+			Reference: job.Reference, IdempotencyKey: job.IdempotencyKey, ExternalID: job.ExternalID, Lines: job.Lines})
 		cancel()
 	}
 	if err := p.Store.SettleRefund(ctx, job.ID, res.Status, res.ProviderID, res.Error); err != nil {

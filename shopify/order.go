@@ -257,6 +257,10 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 	}
 	if len(n.FulfillmentOrders.Nodes) > 0 {
 		o.Location = n.FulfillmentOrders.Nodes[0].AssignedLocation.Name
+		// Restocks name the location by its id (refundCreate's locationId).
+		if l := n.FulfillmentOrders.Nodes[0].AssignedLocation.Location; l != nil {
+			o.LocationExternalID = l.ID
+		}
 	}
 	// A line's shipped units are what is no longer left to ship. Units a
 	// cancel or refund removed may also leave unfulfilledQuantity, so an

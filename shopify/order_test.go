@@ -44,7 +44,7 @@ func TestMapOrderFieldByField(t *testing.T) {
 		BillingAddress: canceldesk.Address{Name: "Ada Lovelace", Address1: "12 Market Street", City: "Springfield",
 			Zip: "12345", Province: "IL", Country: "United States", Phone: "+1 555 0100"},
 		Notes: "Gift wrap", Tags: []string{"vip", "gift"}, Risk: canceldesk.RiskHigh, Source: "pos",
-		Location: "Osaka store", ShopifyUpdatedAt: &created, CreatedAt: created, UpdatedAt: created,
+		Location: "Osaka store", LocationExternalID: node.FulfillmentOrders.Nodes[0].AssignedLocation.Location.ID, ShopifyUpdatedAt: &created, CreatedAt: created, UpdatedAt: created,
 		LineItems: []canceldesk.LineItem{
 			{Position: 1, Name: "Matcha tin", SKU: "MATCHA", Quantity: 3, Price: 2400, FulfilledQuantity: 1, ExternalID: node.LineItems.Nodes[0].ID},
 			{Position: 2, Name: "Whisk", SKU: "WHISK", Quantity: 1, Price: 3200, FulfilledQuantity: 0, ExternalID: node.LineItems.Nodes[1].ID},

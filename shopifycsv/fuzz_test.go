@@ -46,6 +46,16 @@ func FuzzParse(f *testing.F) {
 		if res.SkippedRows > 0 && len(res.Errors) == 0 {
 			t.Fatalf("%d rows skipped without an error", res.SkippedRows)
 		}
+		// The count of skipped rows and the rows listed agree.
+		listed := map[int]bool{}
+		for _, e := range res.Errors {
+			for _, r := range e.Rows {
+				listed[r] = true
+			}
+		}
+		if len(listed) != res.SkippedRows {
+			t.Fatalf("%d rows skipped, %d rows listed: %v", res.SkippedRows, len(listed), res.Errors)
+		}
 		lines := 0
 		names := map[string]bool{}
 		for _, o := range res.Orders {

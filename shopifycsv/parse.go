@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/canceldesk/canceldesk"
@@ -60,6 +61,30 @@ type RowError struct {
 	Order string
 	// Reason says what is wrong, in English, without the row number.
 	Reason string
+	// Rows are every row skipped because of it, in file order: all the
+	// rows of its order (which is skipped whole), else the row alone.
+	Rows []int
+}
+
+// RowsText lists Rows for a reader: "8", "8, 9", "8–11, 14".
+func (e RowError) RowsText() string {
+	var parts []string
+	for i := 0; i < len(e.Rows); {
+		j := i
+		for j+1 < len(e.Rows) && e.Rows[j+1] == e.Rows[j]+1 {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, strconv.Itoa(e.Rows[i]))
+		case j == i+1:
+			parts = append(parts, strconv.Itoa(e.Rows[i]), strconv.Itoa(e.Rows[j]))
+		default:
+			parts = append(parts, strconv.Itoa(e.Rows[i])+"–"+strconv.Itoa(e.Rows[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Error returns "row 7 (#1003): reason", or "row 7: reason" without an order.
@@ -184,7 +209,7 @@ type group struct {
 	firstRow int
 	seen     bool // a row of it came, so later rows are not its first
 	invalid  bool
-	rows     int
+	rowNums  []int // its data rows, in file order
 
 	// From the first row, to check later rows against.
 	currency, email, id string
@@ -306,7 +331,7 @@ func (p *parser) record(row int, rec []string, c cut) {
 	}
 
 	g := p.group(name, row)
-	g.rows++
+	g.rowNums = append(g.rowNums, row)
 	p.last = g
 	if len(bad) > 0 { // a cell is too long: read no further
 		g.seen = true
@@ -389,7 +414,7 @@ func (p *parser) nameless(row int, why string, lineData bool) {
 		return
 	}
 	g := p.last
-	g.rows++
+	g.rowNums = append(g.rowNums, row)
 	p.fail(g, row, fmt.Sprintf("%s, so the row cannot be matched to its order; order %s above it is skipped as well, in case the row belongs to it", why, g.name))
 }
 
@@ -419,13 +444,13 @@ func (p *parser) unreadable(pe *csv.ParseError, raw []byte, toEnd bool, c cut) {
 			p.res.Errors = append(p.res.Errors, RowError{Row: row, Reason: reason})
 		} else {
 			g := p.last
-			g.rows++
+			g.rowNums = append(g.rowNums, row)
 			p.fail(g, row, reason+fmt.Sprintf("; its Name cannot be made out, so order %s above it is skipped as well, in case the row belongs to it", g.name))
 		}
 	} else {
 		g := p.group(name, row)
 		g.seen = true
-		g.rows++
+		g.rowNums = append(g.rowNums, row)
 		p.last = g
 		p.fail(g, row, reason)
 	}
@@ -481,7 +506,7 @@ func (p *parser) finish() *Result {
 	res := p.res
 	for _, g := range p.order {
 		if g.invalid {
-			res.SkippedRows += g.rows
+			res.SkippedRows += len(g.rowNums)
 			continue
 		}
 		o := g.order
@@ -498,6 +523,16 @@ func (p *parser) finish() *Result {
 			o.FulfillmentStatus = canceldesk.DeriveFulfillment(o.LineItems)
 		}
 		res.Orders = append(res.Orders, o)
+	}
+	// Each problem names every row skipped with it, so the rows listed
+	// add up to SkippedRows.
+	for i := range res.Errors {
+		e := &res.Errors[i]
+		if g := p.groups[e.Order]; e.Order != "" && g != nil && g.invalid {
+			e.Rows = g.rowNums
+		} else {
+			e.Rows = []int{e.Row}
+		}
 	}
 	return res
 }

@@ -3,9 +3,12 @@
 //	canceldesk [serve] [flags]     run the dashboard (the default)
 //	canceldesk import FILE...      import Shopify order-export CSV files
 //	canceldesk user add|list|...   manage staff accounts
+//	canceldesk shopify sync        backfill every order of the connected shop
 //
 // Configuration comes from flags, with environment variables as defaults:
 // LISTEN_ADDR, PUBLIC_URL, TRUSTED_PROXIES, DATABASE_URL, REDIS_URL, STORE_TIMEZONE, STORE_CURRENCY.
+// A Shopify shop is connected from the environment only: SHOPIFY_SHOP,
+// SHOPIFY_ACCESS_TOKEN, SHOPIFY_WEBHOOK_SECRET, SHOPIFY_API_BASE, SHOPIFY_API_VERSION.
 package main
 
 import (
@@ -97,11 +100,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importFiles(ctx, args, stdout, stderr)
 	case "user":
 		return userCommand(ctx, args, stdout, stderr)
+	case "shopify":
+		return shopifyCommand(ctx, args, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: canceldesk [serve|import|user] [flags]; canceldesk COMMAND -h for flags")
+		fmt.Fprintln(stdout, "usage: canceldesk [serve|import|user|shopify] [flags]; canceldesk COMMAND -h for flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, import, user)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, import, user, shopify)", cmd)
 }
 
 // openStore opens the database named by the config.

@@ -21,6 +21,7 @@ import (
 	"github.com/canceldesk/canceldesk/internal/demo"
 	"github.com/canceldesk/canceldesk/mail"
 	"github.com/canceldesk/canceldesk/payments"
+	"github.com/canceldesk/canceldesk/shopify"
 	"github.com/canceldesk/canceldesk/store"
 )
 
@@ -44,6 +45,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.StripeAPI, "stripe-api", env("STRIPE_API_BASE", ""), "Stripe API base URL, e.g. a stripe-mock (env STRIPE_API_BASE)")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") != "", "mark cookies Secure with the __Host- prefix: set when served over TLS (env SECURE_COOKIES)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	// The shop's connection, from the environment only (its token and
+	// webhook secret are secrets); checked before anything starts.
+	shopCfg, shopOK, err := shopify.ConfigFromEnv(os.Getenv)
+	if err != nil {
 		return err
 	}
 	publicURL, err := resolvePublicURL(cfg.PublicURL, cfg.Addr, cfg.Demo)
@@ -121,13 +128,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("disabling the demo accounts: %w", err)
 		}
 	}
-	payments, err := newPayments(cfg, db, log)
+	shop, err := newShop(shopCfg, shopOK, db, log)
+	if err != nil {
+		return err
+	}
+	payments, err := newPayments(cfg, db, log, shop)
 	if err != nil {
 		return err
 	}
 	afterCommit.Add(payments.Kick)
 	hc.Payments = payments
 	go payments.Run(ctx, refundPollInterval)
+	if shop != nil {
+		hc.Shopify, hc.ShopifyStore = shop, db
+		go shop.Run(ctx)
+	}
 	worker, err := newMailWorker(cfg.SMTP, db, log)
 	if err != nil {
 		return err
@@ -166,9 +181,24 @@ func nameDemoStore(ctx context.Context, db *store.DB) error {
 // refundPollInterval is how often pending refunds are asked about again.
 const refundPollInterval = 30 * time.Second
 
+// newShop connects the shop of sc; nil when none is configured (ok false).
+func newShop(sc shopify.Config, ok bool, db *store.DB, log *slog.Logger) (*shopify.Worker, error) {
+	if !ok {
+		log.Info("no SHOPIFY_SHOP: no live Shopify connection; orders come from CSV imports")
+		return nil, nil
+	}
+	w, err := newShopifyWorker(sc, db, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Shopify: orders sync in; cancels, restocks and refunds of its orders go out through its Admin API",
+		"shop", sc.Shop, "api", sc.APIBase, "version", sc.APIVersion, "webhooks", "/webhooks/shopify")
+	return w, nil
+}
+
 // newPayments sets up the refund gateways: manual always, Stripe when its
-// secret key is configured.
-func newPayments(cfg config, rs canceldesk.RefundStore, log *slog.Logger) (*payments.Processor, error) {
+// secret key is configured, Shopify for the connected shop's orders.
+func newPayments(cfg config, rs canceldesk.RefundStore, log *slog.Logger, shop *shopify.Worker) (*payments.Processor, error) {
 	var st *payments.Stripe
 	if cfg.StripeKey != "" {
 		var err error
@@ -179,7 +209,11 @@ func newPayments(cfg config, rs canceldesk.RefundStore, log *slog.Logger) (*paym
 	} else {
 		log.Info("no STRIPE_SECRET_KEY: every refund is recorded as issued outside Cancel Desk (manual)")
 	}
-	return &payments.Processor{Store: rs, Registry: payments.NewRegistry(st), Log: log}, nil
+	reg := payments.NewRegistry(st)
+	if shop != nil {
+		reg.WithShopify(&payments.Shopify{API: shop.API})
+	}
+	return &payments.Processor{Store: rs, Registry: reg, Log: log}, nil
 }
 
 // mailIdle is how long the mail worker waits when the outbox is empty.

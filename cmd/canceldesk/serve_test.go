@@ -88,3 +88,21 @@ func TestServeRefusesBadTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesHalfAShopifyConnection: a shop without its access token
+// or webhook secret stops serve before it opens anything, naming what to
+// set, and never printing the token.
+func TestServeRefusesHalfAShopifyConnection(t *testing.T) {
+	t.Setenv("SHOPIFY_SHOP", "hearth.myshopify.com")
+	t.Setenv("SHOPIFY_ACCESS_TOKEN", "")
+	t.Setenv("SHOPIFY_WEBHOOK_SECRET", "whsec")
+	if err := serveRefuses(t); err == nil || !strings.Contains(err.Error(), "SHOPIFY_ACCESS_TOKEN") {
+		t.Errorf("without a token: err = %v, want SHOPIFY_ACCESS_TOKEN named", err)
+	}
+	t.Setenv("SHOPIFY_ACCESS_TOKEN", "shpat_do_not_print")
+	t.Setenv("SHOPIFY_WEBHOOK_SECRET", "")
+	err := serveRefuses(t)
+	if err == nil || !strings.Contains(err.Error(), "SHOPIFY_WEBHOOK_SECRET") || strings.Contains(err.Error(), "shpat_do_not_print") {
+		t.Errorf("without a webhook secret: err = %v, want SHOPIFY_WEBHOOK_SECRET named and no token", err)
+	}
+}

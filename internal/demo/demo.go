@@ -330,6 +330,9 @@ func (g *gen) order(i int, created time.Time) *canceldesk.Order {
 			o.Discounts = min(500, o.Subtotal) // THANKYOU5
 		}
 	}
+	if taiwan && o.Email != "" {
+		o.Locale = "zh-TW" // Taiwanese customers read their emails in Chinese
+	}
 	goods := o.Subtotal - o.Discounts
 	switch {
 	case kind == kindPOS:

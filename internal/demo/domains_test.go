@@ -41,6 +41,13 @@ func TestDemoEmailsUseReservedDomains(t *testing.T) {
 			seen[domain] = true
 		}
 	}
+	locales := map[string]int{}
+	for _, o := range demo.Orders(3000, now, 1) {
+		locales[o.Locale]++
+	}
+	if locales["zh-TW"] == 0 || locales[""] == 0 || len(locales) != 2 {
+		t.Errorf("demo order locales %v, want Taiwanese customers in zh-TW and the rest unset", locales)
+	}
 	if len(seen) < 3 {
 		t.Errorf("demo emails use only %d domains: %v", len(seen), seen)
 	}

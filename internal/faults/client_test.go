@@ -170,7 +170,8 @@ func heading(body string) string {
 // isErrorPage reports whether body is the dashboard's own error page (as
 // opposed to, say, a bare text answer or a truncated body).
 func isErrorPage(body string) bool {
-	return strings.Contains(body, `class="card error-page"`) && strings.Contains(body, "</html>")
+	// The dashboard's error card, or the store-branded one of a customer page.
+	return strings.Contains(body, `error-page" role="alert"`) && strings.Contains(body, "</html>")
 }
 
 // isTimeout reports whether err is the client giving up at its deadline.

@@ -25,6 +25,13 @@ document.addEventListener("htmx:afterSwap", function (evt) {
   if (target && target.tagName === "DIALOG" && !target.open) {
     document.querySelectorAll("details.menu[open]").forEach(function (d) { d.open = false; });
     target.showModal();
+    // Folding the menu can take focus away from the item that opened the
+    // dialog once the page is next drawn: make sure it is inside then.
+    requestAnimationFrame(function () {
+      if (target.open && !target.contains(document.activeElement)) {
+        (focusables(target)[0] || target).focus();
+      }
+    });
   }
 });
 document.addEventListener("close", function (evt) {
