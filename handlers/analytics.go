@@ -243,13 +243,11 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 	p.Filter = filter
 	key := l.Lang() + "|" + s.Location.String() + "|" + filter.From.String() + "|" + filter.To.String() + "|" +
 		filter.Values().Encode() + "|" + c.Query("feedback")
-	fig, ok, gen := s.analyticsFig.get(key, s.Now())
-	if !ok {
-		var err error
-		if fig, err = s.analyticsFigures(c, l, filter); err != nil {
-			return s.analyticsUnavailable(c, p, err)
-		}
-		s.analyticsFig.put(key, fig, s.Now(), gen)
+	fig, err := s.analyticsFig.getOrMake(key, s.Now, func() (analyticsFigures, error) {
+		return s.analyticsFigures(c, l, filter)
+	})
+	if err != nil {
+		return s.analyticsUnavailable(c, p, err)
 	}
 	p.analyticsFigures = fig
 	p.Backlog, p.BacklogValue, p.BacklogOldest = fig.backlog.Count, fig.backlog.Value, fig.backlog.Oldest

@@ -18,6 +18,15 @@ type keptByKey[V any] struct {
 	gen uint64 // bumped by forget: figures read before it are not kept
 	m   map[string]kept[V]
 	ttl time.Duration
+	// making are the figures being read now, by key: a request that
+	// misses the same key meanwhile waits for them instead of reading too.
+	making map[string]*making[V]
+}
+
+type making[V any] struct {
+	done chan struct{}
+	v    V
+	err  error
 }
 
 type kept[V any] struct {
@@ -66,4 +75,40 @@ func (k *keptByKey[V]) forget() {
 	k.gen++
 	k.m = nil
 	k.mu.Unlock()
+}
+
+// getOrMake returns the kept figures of key, or makes them with mk and
+// keeps them; requests that miss the same key at the same time share one
+// mk (under load, a write forgets the figures for every reader at once).
+func (k *keptByKey[V]) getOrMake(key string, now func() time.Time, mk func() (V, error)) (V, error) {
+	v, ok, gen := k.get(key, now())
+	if ok {
+		return v, nil
+	}
+	k.mu.Lock()
+	if w, ok := k.making[key]; ok {
+		k.mu.Unlock()
+		<-w.done
+		if w.err != nil {
+			return mk() // the maker's request failed (or went away): try with this one
+		}
+		return w.v, nil
+	}
+	w := &making[V]{done: make(chan struct{})}
+	if k.making == nil {
+		k.making = map[string]*making[V]{}
+	}
+	k.making[key] = w
+	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		delete(k.making, key)
+		k.mu.Unlock()
+		close(w.done)
+	}()
+	w.v, w.err = mk()
+	if w.err == nil {
+		k.put(key, w.v, now(), gen)
+	}
+	return w.v, w.err
 }
