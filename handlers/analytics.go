@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"html/template"
 	"net/url"
@@ -21,14 +22,8 @@ type analyticsPage struct {
 	Errors map[string]string
 	// Filter is what the figures show: the form when it is valid, else
 	// the last good choice for the fields that are wrong (see Kept).
-	Filter  analyticsFilter
-	Points  []canceldesk.RatePoint
-	Labels  []string // one per point
-	Table   []rateRow
-	Reasons []canceldesk.CancelReason
-	Chart   template.HTML
-	Now     canceldesk.Figures
-	Before  canceldesk.Figures // the period of the same length just before
+	Filter analyticsFilter
+	analyticsFigures
 	Sources []string
 	Ranges  []string
 	// Kept names the range still shown while the form's range is wrong.
@@ -36,15 +31,37 @@ type analyticsPage struct {
 	Alert *RateAlert
 	// Unavailable says why the range's figures are not shown.
 	Unavailable string
-	Extra       canceldesk.ExtraFigures
-	Feedback    []canceldesk.Feedback
-	// FeedbackReason filters the comments; FeedbackReasons are the choices.
-	FeedbackReason  string
-	FeedbackReasons []string
 	// The refund-later backlog now: how many, how much, since when.
 	Backlog       int
 	BacklogValue  map[string]int64
 	BacklogOldest time.Time
+}
+
+// analyticsFigures are the figures, table and chart of one range, the
+// same for every reader of a language: kept for a while (Server.analyticsFig)
+// and shared, so never changed once made.
+type analyticsFigures struct {
+	Points []canceldesk.RatePoint
+	Labels []string // one per point
+	Table  []rateRow
+	// TableRows are the table's rows, rendered once (views/analytics/_rows).
+	TableRows template.HTML
+	Reasons   []canceldesk.CancelReason
+	Chart     template.HTML
+	Now       canceldesk.Figures
+	Before    canceldesk.Figures // the period of the same length just before
+	Extra     canceldesk.ExtraFigures
+	Feedback  []canceldesk.Feedback
+	// FeedbackReason filters the comments; FeedbackReasons are the choices.
+	FeedbackReason  string
+	FeedbackReasons []string
+	backlog         canceldesk.BacklogSummary
+}
+
+// tableRowsView is what views/analytics/_rows renders.
+type tableRowsView struct {
+	L     *i18n.Localizer
+	Table []rateRow
 }
 
 // rateRow is a point of the chart as the table shows it, formatted once in
@@ -224,18 +241,34 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 		keepURL(c)
 	}
 	p.Filter = filter
+	key := l.Lang() + "|" + s.Location.String() + "|" + filter.From.String() + "|" + filter.To.String() + "|" +
+		filter.Values().Encode() + "|" + c.Query("feedback")
+	fig, err := s.analyticsFig.getOrMake(key, s.Now, func() (analyticsFigures, error) {
+		return s.analyticsFigures(c, l, filter)
+	})
+	if err != nil {
+		return s.analyticsUnavailable(c, p, err)
+	}
+	p.analyticsFigures = fig
+	p.Backlog, p.BacklogValue, p.BacklogOldest = fig.backlog.Count, fig.backlog.Value, fig.backlog.Oldest
+	return s.render(c, status, "analytics/index", "analytics/_update", p)
+}
+
+// analyticsFigures works out the figures, table and chart of filter.
+func (s *Server) analyticsFigures(c *fiber.Ctx, l *i18n.Localizer, filter analyticsFilter) (analyticsFigures, error) {
+	var p analyticsFigures
 	from, to, group, basis := filter.From, filter.To, filter.Group, filter.Basis
 	before := from.Add(-to.Sub(from))
 	rows, err := s.Stats.StatsDays(c.UserContext(), before, to, s.Location)
 	if err != nil {
-		return s.analyticsUnavailable(c, p, err)
+		return p, err
 	}
 	p.Points = canceldesk.RateSeries(rows, from, to, s.Location, group, basis)
 	p.Now = canceldesk.SumFigures(rows, from, to, basis)
 	p.Before = canceldesk.SumFigures(rows, before, from, basis)
 	p.Reasons = canceldesk.ReasonsByCount(p.Now.ByReason)
 	if err := s.analyticsExtras(c, &p, from, to); err != nil {
-		return s.analyticsUnavailable(c, p, err)
+		return p, err
 	}
 	for _, pt := range p.Points {
 		label := l.Date(pt.Start)
@@ -251,7 +284,12 @@ func (s *Server) analytics(c *fiber.Ctx) error {
 		p.Table = append(p.Table, row)
 	}
 	p.Chart = rateChart(l, p.Points, p.Reasons, p.Labels)
-	return s.render(c, status, "analytics/index", "analytics/_update", p)
+	var tableRows bytes.Buffer
+	if err := s.views.Render(&tableRows, "analytics/_rows", tableRowsView{L: l, Table: p.Table}); err != nil {
+		return p, err
+	}
+	p.TableRows = template.HTML(tableRows.String()) // rendered by html/template, escaped
+	return p, nil
 }
 
 // rangeName names a filter's range: "30 days", or its first and last day.
@@ -306,7 +344,7 @@ func (analyticsPage) Percent(bp int64) string { return percent(bp) }
 // analyticsExtras adds the figures the rollups do not keep: refunds, the
 // time to cancel, requests, top SKUs, payment methods, the backlog and the
 // customers' comments.
-func (s *Server) analyticsExtras(c *fiber.Ctx, p *analyticsPage, from, to time.Time) error {
+func (s *Server) analyticsExtras(c *fiber.Ctx, p *analyticsFigures, from, to time.Time) error {
 	ctx := c.UserContext()
 	var err error
 	if p.Extra, err = s.Analytics.ExtraFigures(ctx, from, to); err != nil {
@@ -319,12 +357,8 @@ func (s *Server) analyticsExtras(c *fiber.Ctx, p *analyticsPage, from, to time.T
 	if p.Feedback, err = s.Analytics.Feedback(ctx, from, to, p.FeedbackReason, feedbackLimit); err != nil {
 		return err
 	}
-	backlog, err := s.Refunds.BacklogSummary(ctx)
-	if err != nil {
-		return err
-	}
-	p.Backlog, p.BacklogValue, p.BacklogOldest = backlog.Count, backlog.Value, backlog.Oldest
-	return nil
+	p.backlog, err = s.Refunds.BacklogSummary(ctx)
+	return err
 }
 
 // ApprovalBP is the share of decided requests that were approved.

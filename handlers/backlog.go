@@ -82,11 +82,15 @@ func (b *backlogCount) get(ctx context.Context, now time.Time, count func(contex
 func (s *Server) committed(_ context.Context, ch canceldesk.Changes) {
 	if ch.Has(canceldesk.ChangedOrders | canceldesk.ChangedRefunds) {
 		s.backlog.forget()
+		s.listCounts.forget()
 	}
 	if ch.Has(canceldesk.ChangedRequests) {
 		s.requests.forget()
 	}
 	if ch.Has(canceldesk.ChangedSettings | canceldesk.ChangedOrders) {
 		s.alert.forget()
+	}
+	if !ch.Empty() {
+		s.analyticsFig.forget()
 	}
 }

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 
 	"github.com/canceldesk/canceldesk"
@@ -72,7 +74,9 @@ func drawRateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []c
 	barW := max(slot*0.7, 1)
 	y := func(v, top int64) float64 { return float64(padT) + plotH - plotH*float64(v)/float64(top) }
 
-	var b strings.Builder
+	var b bytes.Buffer
+	b.Grow(len(points) * 400)
+	var buf []byte // one element at a time, reused
 	fmt.Fprintf(&b, `<svg class="%s" viewBox="0 0 %d %d" role="img" aria-labelledby="chart-title%s">`, g.class, chartW, chartH, g.suffix)
 	fmt.Fprintf(&b, `<title id="chart-title%s">%s</title>`, g.suffix, template.HTMLEscapeString(l.T("analytics.chart_title")))
 	// Grid and axes: up to 4 steps, on whole numbers of cancellations.
@@ -118,9 +122,22 @@ func drawRateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []c
 				continue
 			}
 			y0, y1 := y(below+v, maxCancelled), y(below, maxCancelled)
-			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
-				class, x, y0, barW, y1-y0, reasonColors[r], template.HTMLEscapeString(fmt.Sprintf("%s · %s: %s",
-					period(i), reasonNames[r], l.Number(v))))
+			buf = append(buf[:0], `<rect class="`...)
+			buf = append(buf, class...)
+			buf = appendAttr(buf, `" x="`, x)
+			buf = appendAttr(buf, ` y="`, y0)
+			buf = appendAttr(buf, ` width="`, barW)
+			buf = appendAttr(buf, ` height="`, y1-y0)
+			buf = append(buf, ` fill="`...)
+			buf = append(buf, reasonColors[r]...)
+			buf = append(buf, `"><title>`...)
+			b.Write(buf)
+			template.HTMLEscape(&b, []byte(period(i)))
+			b.WriteString(" · ")
+			template.HTMLEscape(&b, []byte(reasonNames[r]))
+			b.WriteString(": ")
+			template.HTMLEscape(&b, []byte(l.Number(v)))
+			b.WriteString(`</title></rect>`)
 			below += v
 		}
 		if p.Partial && below > 0 {
@@ -130,24 +147,46 @@ func drawRateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []c
 		}
 	}
 	// The rate line and its points.
-	var path strings.Builder
+	b.WriteString(`<path class="rate-line" d="`)
 	for i, p := range points {
 		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
 		if i == 0 {
-			fmt.Fprintf(&path, "M%.1f %.1f", cx, cy)
+			buf = append(buf[:0], 'M')
 		} else {
-			fmt.Fprintf(&path, " L%.1f %.1f", cx, cy)
+			buf = append(buf[:0], " L"...)
 		}
+		buf = strconv.AppendFloat(buf, cx, 'f', 1, 64)
+		buf = append(buf, ' ')
+		buf = strconv.AppendFloat(buf, cy, 'f', 1, 64)
+		b.Write(buf)
 	}
-	fmt.Fprintf(&b, `<path class="rate-line" d="%s"/>`, path.String())
-	// The point's text, translated once with markers that each point fills.
-	pointText := l.T("analytics.point", "Period", "\x00P", "Rate", "\x00R", "Cancelled", "\x00C", "Placed", "\x00N")
+	b.WriteString(`"/>`)
+	// The point's text, translated once with markers that each point
+	// fills: split at the markers once, not searched per point.
+	parts := splitMarkers(l.T("analytics.point", "Period", "\x00P", "Rate", "\x00R", "Cancelled", "\x00C", "Placed", "\x00N"))
 	for i, p := range points {
 		cx, cy := float64(padL)+slot*(float64(i)+0.5), y(p.RateBP(), maxBP)
-		text := strings.NewReplacer("\x00P", period(i), "\x00R", percent(p.RateBP()),
-			"\x00C", l.Number(p.Cancelled), "\x00N", l.Number(p.Placed)).Replace(pointText)
-		fmt.Fprintf(&b, `<circle class="rate-point" cx="%.1f" cy="%.1f" r="4" tabindex="0"><title>%s</title></circle>`, cx, cy,
-			template.HTMLEscapeString(text))
+		buf = appendAttr(append(buf[:0], `<circle class="rate-point"`...), ` cx="`, cx)
+		buf = appendAttr(buf, ` cy="`, cy)
+		buf = append(buf, ` r="4" tabindex="0"><title>`...)
+		b.Write(buf)
+		for _, part := range parts {
+			var text string
+			switch part {
+			case "\x00P":
+				text = period(i)
+			case "\x00R":
+				text = percent(p.RateBP())
+			case "\x00C":
+				text = l.Number(p.Cancelled)
+			case "\x00N":
+				text = l.Number(p.Placed)
+			default:
+				text = part
+			}
+			template.HTMLEscape(&b, []byte(text))
+		}
+		b.WriteString(`</title></circle>`)
 	}
 	// X labels: at most g.xLabels, evenly spaced, so long dates (zh-TW) fit.
 	xLabel := func(i int, anchor string) {
@@ -174,6 +213,30 @@ func drawRateChart(l *i18n.Localizer, points []canceldesk.RatePoint, reasons []c
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // every text above is escaped
+}
+
+// appendAttr appends name (` x="`, with its opening quote) and v with one
+// decimal, as %.1f would, and the closing quote.
+func appendAttr(buf []byte, name string, v float64) []byte {
+	buf = append(buf, name...)
+	buf = strconv.AppendFloat(buf, v, 'f', 1, 64)
+	return append(buf, '"')
+}
+
+// splitMarkers splits text at the markers \x00P, \x00R, \x00C and \x00N,
+// keeping each marker as a part of its own.
+func splitMarkers(text string) []string {
+	var parts []string
+	for {
+		i := strings.IndexByte(text, 0)
+		if i < 0 || i+1 >= len(text) {
+			return append(parts, text)
+		}
+		if i > 0 {
+			parts = append(parts, text[:i])
+		}
+		parts, text = append(parts, text[i:i+2]), text[i+2:]
+	}
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten.

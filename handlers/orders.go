@@ -69,12 +69,18 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 		p.Errors = map[string]string{de.Field: l.T(de.Key)}
 		return s.render(c, fiber.StatusBadRequest, "orders/index", "orders/_results", p)
 	}
-	f.Count = true
+	key := countKey(f)
+	count, counted, gen := s.listCounts.get(key, s.Now())
+	f.Count = !counted
 	result, err := s.Store.ListOrders(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	p.Orders, p.Count = result.Orders, result.Count
+	if !counted {
+		count = result.Count
+		s.listCounts.put(key, count, s.Now(), gen)
+	}
+	p.Orders, p.Count = result.Orders, count
 	values := f.Values(s.Location)
 	p.Filtered = len(values) > 0
 	p.NextURL = pageURL(f, "after", result.Next, s.Location)

@@ -111,6 +111,8 @@ type Server struct {
 	backlog      backlogCount
 	requests     backlogCount // pending customer requests, for the navigation
 	alert        alertCache
+	listCounts   keptByKey[int]              // the orders list's bounded count per filter
+	analyticsFig keptByKey[analyticsFigures] // the analytics page's figures and chart per range
 	// passwordSlots holds one token per password check running.
 	passwordSlots chan struct{}
 	sessionIndex  SessionIndex // each account's sessions
@@ -140,7 +142,8 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, errors.New("handlers: Config needs Store, Reasons, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")
 	}
 	s := &Server{Config: cfg, sessionStore: newSessionStore(cfg), backlog: backlogCount{ttl: 5 * time.Second},
-		requests: backlogCount{ttl: 5 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}
+		requests: backlogCount{ttl: 5 * time.Second}, listCounts: keptByKey[int]{ttl: 10 * time.Second},
+		analyticsFig: keptByKey[analyticsFigures]{ttl: 10 * time.Second}, passwordSlots: make(chan struct{}, passwordSlotCount)}
 	if cfg.AfterCommit != nil {
 		cfg.AfterCommit.Add(s.committed)
 	}

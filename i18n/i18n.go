@@ -51,6 +51,10 @@ type Bundle struct {
 	keys map[string]map[string]bool
 	// localizers caches one go-i18n localizer per language.
 	localizers map[string]*goi18n.Localizer
+	// plain maps a language tag to its messages that are plain text (no
+	// template actions, no plural forms): T answers those without go-i18n,
+	// which a page of fifty rows calls hundreds of times.
+	plain map[string]map[string]string
 }
 
 // New loads the embedded catalogues of every supported language.
@@ -64,6 +68,7 @@ func newBundle(fsys fs.FS) (*Bundle, error) {
 		bundle:     goi18n.NewBundle(language.MustParse(defaultLang)),
 		keys:       map[string]map[string]bool{},
 		localizers: map[string]*goi18n.Localizer{},
+		plain:      map[string]map[string]string{},
 	}
 	b.bundle.RegisterUnmarshalFunc("json", json.Unmarshal)
 	for _, lang := range languages {
@@ -84,9 +89,28 @@ func newBundle(fsys fs.FS) (*Bundle, error) {
 			set[id] = true
 		}
 		b.keys[lang.Tag] = set
+		if b.plain[lang.Tag], err = plainMessages(buf); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", path, err)
+		}
 		b.localizers[lang.Tag] = goi18n.NewLocalizer(b.bundle, lang.Tag)
 	}
 	return b, nil
+}
+
+// plainMessages are the messages of a flat JSON catalogue that are a
+// string without template actions.
+func plainMessages(buf []byte) (map[string]string, error) {
+	var all map[string]any
+	if err := json.Unmarshal(buf, &all); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(all))
+	for id, v := range all {
+		if text, ok := v.(string); ok && !strings.Contains(text, "{{") {
+			out[id] = text
+		}
+	}
+	return out, nil
 }
 
 // catalogueKeys returns the message ids of a flat JSON catalogue in file

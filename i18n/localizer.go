@@ -78,6 +78,11 @@ func (l *Localizer) localize(id string, pluralCount any, data map[string]any) st
 	if l == nil || l.msgs == nil {
 		return missing(id)
 	}
+	if data == nil && pluralCount == nil {
+		if text, ok := l.bundle.plain[l.lang][id]; ok {
+			return text
+		}
+	}
 	if !l.bundle.keys[l.lang][id] && !l.bundle.keys[defaultLang][id] {
 		return missing(id)
 	}

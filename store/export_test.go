@@ -12,7 +12,7 @@ import (
 // ListQuery returns the SQL, in the dialect's placeholders, and the
 // arguments that ListOrders runs for f, so tests can EXPLAIN it.
 func (db *DB) ListQuery(f canceldesk.OrderFilter) (string, []any) {
-	q, args, _ := db.listQuery(f)
+	q, args, _ := db.listQuery(f, searchIndex)
 	return q, args
 }
 
@@ -187,4 +187,12 @@ func TestExportUsesIndex(t *testing.T) {
 			t.Errorf("the export does not read orders_cancelled_at:\n%s", text)
 		}
 	})
+}
+
+// SetProbeRows sets how many of the newest orders a PostgreSQL search
+// walks before it turns to the trigram index, until the test ends.
+func SetProbeRows(t *testing.T, n int) {
+	old := probeRows
+	probeRows = n
+	t.Cleanup(func() { probeRows = old })
 }

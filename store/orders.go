@@ -275,9 +275,11 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 // On SQLite a search drives the query from the FTS table, whose rowid is
 // the sort key: matches come out in order and the walk stops after the
 // page.
-func (db *DB) listWhere(f canceldesk.OrderFilter) (from, key string, where []string, args []any) {
+func (db *DB) listWhere(f canceldesk.OrderFilter, mode searchMode) (from, key string, where []string, args []any) {
 	from, key = "orders o", "o.sort_key"
-	if f.Query != "" {
+	if cond, a, ok := exactCondition(f.Query); ok && mode == searchExact {
+		where, args = append(where, cond), append(args, a...)
+	} else if f.Query != "" {
 		cond, a, fts := db.searchCondition(f.Query)
 		if fts {
 			from, key = "order_search JOIN orders o ON o.sort_key = order_search.rowid", "order_search.rowid"
@@ -305,15 +307,16 @@ func (db *DB) listWhere(f canceldesk.OrderFilter) (from, key string, where []str
 	return from, key, where, args
 }
 
+// orderListColumns are the columns of a row of the list.
+const orderListColumns = `o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
+		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at`
+
 // listQuery builds the list's SQL in the dialect's placeholders, with its
 // arguments and the page size; it reads one row more than the page, newest
 // first, or, going back (f.Before), oldest first from the cursor.
-func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit int) {
-	limit = f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = canceldesk.PageSize
-	}
-	from, key, where, args := db.listWhere(f)
+func (db *DB) listQuery(f canceldesk.OrderFilter, mode searchMode) (q string, args []any, limit int) {
+	limit = pageLimit(f)
+	from, key, where, args := db.listWhere(f, mode)
 	order := " DESC"
 	if f.After != nil {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
@@ -321,8 +324,7 @@ func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit i
 		where, args = append(where, key+" > ?"), append(args, sortKey(f.Before.CreatedAt, f.Before.ID))
 		order = " ASC"
 	}
-	q = `SELECT o.id, o.name, o.email, o.customer_name, o.currency, o.total, o.financial_status,
-		o.fulfillment_status, o.cancelled_at, o.cancel_reason, o.item_count, o.created_at FROM ` + from
+	q = `SELECT ` + orderListColumns + ` FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -334,8 +336,8 @@ func (db *DB) listQuery(f canceldesk.OrderFilter) (q string, args []any, limit i
 // countQuery counts the orders f matches, up to CountBound+1: the inner
 // LIMIT stops the walk there, so a broad filter on a million orders costs
 // as much as ten thousand index entries.
-func (db *DB) countQuery(f canceldesk.OrderFilter) (string, []any) {
-	from, _, where, args := db.listWhere(f)
+func (db *DB) countQuery(f canceldesk.OrderFilter, mode searchMode) (string, []any) {
+	from, _, where, args := db.listWhere(f, mode)
 	q := `SELECT 1 FROM ` + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -347,14 +349,17 @@ func (db *DB) countQuery(f canceldesk.OrderFilter) (string, []any) {
 // the page to know whether a further page exists (keyset pagination, in
 // both directions).
 func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceldesk.OrderPage, error) {
-	q, args, limit := db.listQuery(f)
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return canceldesk.OrderPage{}, err
 	}
 	defer tx.Rollback()
+	mode, err := db.modeOf(ctx, tx, f)
+	if err != nil {
+		return canceldesk.OrderPage{}, err
+	}
 	var page canceldesk.OrderPage
-	err = eachRow(ctx, tx, q, args, func(rows *sql.Rows) error {
+	scan := func(rows *sql.Rows) error {
 		var (
 			s           canceldesk.OrderSummary
 			fin, ful, r string
@@ -369,7 +374,16 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 		s.CancelledAt, s.CancelReason, s.CreatedAt = fromNullMicros(cancelled), canceldesk.CancelReason(r), fromMicros(created)
 		page.Orders = append(page.Orders, s)
 		return nil
-	})
+	}
+	var limit int
+	if db.dialect == postgres && mode == searchIndex && len([]rune(f.Query)) >= minSearchLen && f.Before == nil {
+		limit, err = db.probeSearch(ctx, tx, f, scan, &page)
+	} else {
+		var q string
+		var args []any
+		q, args, limit = db.listQuery(f, mode)
+		err = eachRow(ctx, tx, q, args, scan)
+	}
 	if err != nil {
 		return page, err
 	}
@@ -394,8 +408,11 @@ func (db *DB) ListOrders(ctx context.Context, f canceldesk.OrderFilter) (canceld
 	if err := db.refundsOwed(ctx, tx, page.Orders); err != nil {
 		return page, err
 	}
-	if f.Count {
-		cq, cargs := db.countQuery(f)
+	if f.Count && f.After == nil && f.Before == nil && !more {
+		// The first page holds every match: it is the count.
+		page.Count = len(page.Orders)
+	} else if f.Count {
+		cq, cargs := db.countQuery(f, mode)
 		if err := tx.QueryRowContext(ctx, cq, cargs...).Scan(&page.Count); err != nil {
 			return page, err
 		}

@@ -29,6 +29,13 @@ const (
 	raceGoroutines    = 100
 )
 
+// concurrentResult is the rate and latency of the concurrent cancels.
+type concurrentResult struct {
+	n    int
+	rate float64
+	lat  stats
+}
+
 // cancelState is what the cancel measurements share and report.
 type cancelState struct {
 	open     []int64 // cancellable orders not used yet
@@ -36,7 +43,8 @@ type cancelState struct {
 	// Orders cancelled by this run, by how.
 	byStore, byHTTP, byFloor int
 	lines                    []string // reported under the table
-	failure                  error    // the concurrent cancels or the race check failed
+	concurrent               concurrentResult
+	failure                  error // the concurrent cancels or the race check failed
 }
 
 // cancelEligibleSQL is true for an open (not cancelled), paid, unfulfilled
@@ -305,6 +313,7 @@ func (b *bench) measureConcurrentCancels(ctx context.Context, ids []int64) error
 		float64(len(d))/wall.Seconds())
 	if len(d) > 0 {
 		s := summarize(d)
+		b.cancels.concurrent = concurrentResult{n: len(d), rate: float64(len(d)) / wall.Seconds(), lat: s}
 		line += fmt.Sprintf("; latency under that load p50 %s ms, **p95 %s ms**, p99 %s ms", ms(s.p50), ms(s.p95), ms(s.p99))
 	}
 	if n := len(ids) - len(d); n > 0 {

@@ -55,7 +55,7 @@ func (b *bench) measureHTTPFloor(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	inMem, err := b.measure(ctx, "HTTP: empty Fiber handler, app.Test", func(ctx context.Context, i int) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://bench.local/", nil)
 		resp, err := app.Test(req, -1)
 		if err != nil {
 			return err
@@ -157,8 +157,12 @@ func (b *bench) startApp(ctx context.Context) (string, *http.Client, func(), err
 	if err := b.db.SetStatsZone(ctx, time.UTC); err != nil {
 		return "", nil, nil, err
 	}
+	// The after-commit hook as serve wires it, so the kept counts are
+	// forgotten by the cancels as in production.
+	afterCommit := new(canceldesk.AfterCommit)
+	b.db.OnCommit(afterCommit.Run)
 	app, err := handlers.New(handlers.Config{Store: b.db, Accounts: b.db, Refunds: b.db, Messages: b.db, Requests: b.db, Stats: b.db, Export: b.db, Analytics: b.db, I18n: bundle, Location: time.UTC,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AfterCommit: afterCommit})
 	if err != nil {
 		return "", nil, nil, err
 	}
