@@ -46,8 +46,8 @@ type Config struct {
 	Export canceldesk.ExportStore
 	// Requests keeps customers' cancellation requests.
 	Requests canceldesk.RequestStore
-	// Reasons keeps the cancel dialog's reasons; unset, Store's when it
-	// keeps them.
+	// Reasons keeps the cancel dialog's reasons; unset, Store's or
+	// Refunds' when either keeps them (Store may be a cache in front).
 	Reasons canceldesk.ReasonStore
 	// MailDelivering: an SMTP server is configured and a worker sends the
 	// messages; without one they stay on the Messages page.
@@ -137,6 +137,9 @@ func New(cfg Config) (*fiber.App, error) {
 	}
 	if cfg.Reasons == nil {
 		cfg.Reasons, _ = cfg.Store.(canceldesk.ReasonStore)
+	}
+	if cfg.Reasons == nil {
+		cfg.Reasons, _ = cfg.Refunds.(canceldesk.ReasonStore)
 	}
 	if cfg.Store == nil || cfg.Reasons == nil || cfg.Accounts == nil || cfg.Refunds == nil || cfg.Messages == nil || cfg.Requests == nil || cfg.Stats == nil || cfg.Export == nil || cfg.Analytics == nil {
 		return nil, errors.New("handlers: Config needs Store, Reasons, Accounts, Refunds, Messages, Requests, Stats, Analytics and Export")

@@ -102,7 +102,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	afterCommit := new(canceldesk.AfterCommit)
 	db.OnCommit(afterCommit.Run)
 	hc := handlers.Config{
-		Store: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
+		Store: db, Reasons: db, Accounts: db, Refunds: db, Messages: db, Requests: db, Stats: db, Export: db, Analytics: db, I18n: bundle, Location: loc, Currency: cfg.Currency, Demo: cfg.Demo,
 		Logger: log, Ready: db.Ping, SecureCookies: cfg.SecureCookies, PublicURL: cfg.PublicURL,
 		TrustedProxies: proxies, AfterCommit: afterCommit,
 	}
