@@ -88,34 +88,37 @@ type RiskSummary struct {
 
 // OrderNode is an Order.
 type OrderNode struct {
-	ID                       string             `json:"id"`               // gid://shopify/Order/<n>
-	LegacyResourceID         string             `json:"legacyResourceId"` // <n>
-	Name                     string             `json:"name"`
-	Email                    string             `json:"email"`
-	CurrencyCode             string             `json:"currencyCode"`
-	SubtotalPriceSet         MoneyBag           `json:"subtotalPriceSet"`
-	TotalShippingPriceSet    MoneyBag           `json:"totalShippingPriceSet"`
-	TotalTaxSet              MoneyBag           `json:"totalTaxSet"`
-	TotalDiscountsSet        MoneyBag           `json:"totalDiscountsSet"`
-	TotalPriceSet            MoneyBag           `json:"totalPriceSet"`
-	TotalRefundedSet         MoneyBag           `json:"totalRefundedSet"`
-	DisplayFinancialStatus   string             `json:"displayFinancialStatus"`
-	DisplayFulfillmentStatus string             `json:"displayFulfillmentStatus"`
-	PaymentGatewayNames      []string           `json:"paymentGatewayNames"`
-	Transactions             []TransactionNode  `json:"transactions"`
-	ProcessedAt              time.Time          `json:"processedAt"`
-	CancelledAt              *time.Time         `json:"cancelledAt"`
-	CancelReason             string             `json:"cancelReason"`
-	BillingAddress           *MailingAddress    `json:"billingAddress"`
-	ShippingAddress          *MailingAddress    `json:"shippingAddress"`
-	Note                     string             `json:"note"`
-	Tags                     []string           `json:"tags"`
-	Risk                     *RiskSummary       `json:"risk"`
-	SourceName               string             `json:"sourceName"`
-	CreatedAt                time.Time          `json:"createdAt"`
-	UpdatedAt                time.Time          `json:"updatedAt"`
-	LineItems                LineItemConnection `json:"lineItems"`
-	FulfillmentOrders        struct {
+	ID                       string            `json:"id"`               // gid://shopify/Order/<n>
+	LegacyResourceID         string            `json:"legacyResourceId"` // <n>
+	Name                     string            `json:"name"`
+	Email                    string            `json:"email"`
+	CurrencyCode             string            `json:"currencyCode"`
+	SubtotalPriceSet         MoneyBag          `json:"subtotalPriceSet"`
+	TotalShippingPriceSet    MoneyBag          `json:"totalShippingPriceSet"`
+	TotalTaxSet              MoneyBag          `json:"totalTaxSet"`
+	TotalDiscountsSet        MoneyBag          `json:"totalDiscountsSet"`
+	TotalPriceSet            MoneyBag          `json:"totalPriceSet"`
+	TotalRefundedSet         MoneyBag          `json:"totalRefundedSet"`
+	DisplayFinancialStatus   string            `json:"displayFinancialStatus"`
+	DisplayFulfillmentStatus string            `json:"displayFulfillmentStatus"`
+	PaymentGatewayNames      []string          `json:"paymentGatewayNames"`
+	Transactions             []TransactionNode `json:"transactions"`
+	ProcessedAt              time.Time         `json:"processedAt"`
+	CancelledAt              *time.Time        `json:"cancelledAt"`
+	CancelReason             string            `json:"cancelReason"`
+	BillingAddress           *MailingAddress   `json:"billingAddress"`
+	ShippingAddress          *MailingAddress   `json:"shippingAddress"`
+	Note                     string            `json:"note"`
+	Tags                     []string          `json:"tags"`
+	Risk                     *RiskSummary      `json:"risk"`
+	SourceName               string            `json:"sourceName"`
+	// CustomerLocale is the language the customer ordered in, e.g. "fr"
+	// or "fr-FR" (Order.customerLocale).
+	CustomerLocale    string             `json:"customerLocale"`
+	CreatedAt         time.Time          `json:"createdAt"`
+	UpdatedAt         time.Time          `json:"updatedAt"`
+	LineItems         LineItemConnection `json:"lineItems"`
+	FulfillmentOrders struct {
 		Nodes []FulfillmentOrderNode `json:"nodes"`
 	} `json:"fulfillmentOrders"`
 }
@@ -135,7 +138,7 @@ const orderFields = `fragment OrderFields on Order {
   processedAt cancelledAt cancelReason
   billingAddress { name company address1 address2 city zip province country phone }
   shippingAddress { name company address1 address2 city zip province country phone }
-  note tags sourceName createdAt updatedAt
+  note tags sourceName customerLocale createdAt updatedAt
   risk { recommendation assessments { riskLevel } }
   fulfillmentOrders(first: 1) { nodes { assignedLocation { name location { id } } } }
 }
@@ -203,8 +206,10 @@ func MapOrder(n *OrderNode) (*canceldesk.Order, error) {
 		Tags:              n.Tags,
 		Risk:              riskLevel(n.Risk),
 		Source:            n.SourceName,
-		CreatedAt:         n.CreatedAt.UTC(),
-		UpdatedAt:         n.UpdatedAt.UTC(),
+		// As a CSV's "Customer Locale" is read: one of the app's languages, else "".
+		Locale:    canceldesk.CustomerLanguage(n.CustomerLocale),
+		CreatedAt: n.CreatedAt.UTC(),
+		UpdatedAt: n.UpdatedAt.UTC(),
 	}
 	updated := n.UpdatedAt.UTC()
 	o.ShopifyUpdatedAt = &updated

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,4 +231,25 @@ func FuzzMapOrder(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMapOrderCustomerLocale: Shopify's customerLocale becomes the order's
+// language as a CSV's "Customer Locale" does: one the app speaks, else none.
+func TestMapOrderCustomerLocale(t *testing.T) {
+	srv := shopifytest.New(t)
+	c, _ := newClient(t, srv)
+	for locale, want := range map[string]string{"zh-TW": "zh-TW", "zh-Hant-TW": "zh-TW", "EN-gb": "en", "en": "en",
+		"fr-FR": "", "": ""} {
+		id := srv.AddOrder(shopifytest.OrderSpec{CustomerLocale: locale})
+		o, err := c.Order(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Locale != want {
+			t.Errorf("customerLocale %q: Locale %q, want %q", locale, o.Locale, want)
+		}
+	}
+	if q := srv.Requests("order"); len(q) == 0 || !strings.Contains(q[0].Query, "customerLocale") {
+		t.Error("the order query does not ask for customerLocale")
+	}
 }

@@ -28,8 +28,13 @@ type Worker struct {
 	// PollWait is the pause between two questions about a cancel job while
 	// a page waits in Send (0 = 250ms); the loop asks again later.
 	PollWait time.Duration
+	// CallsEvery is how often Run sends the calls that are due (0 = 2s);
+	// Kick sends them sooner.
+	CallsEvery time.Duration
 
-	syncing  atomic.Bool // a SyncNow pass is running
+	kickOnce sync.Once
+	kicks    chan struct{} // Kick's nudges to Run, at most one waiting
+	syncing  atomic.Bool   // a SyncNow pass is running
 	runCtx   atomic.Pointer[context.Context]
 	inflight sync.Map // call id → *sync.Mutex: one sender of a call at a time here
 }
@@ -70,7 +75,7 @@ func (w *Worker) log() *slog.Logger {
 }
 
 // Run syncs and sends until ctx ends: queued webhooks every second, due
-// calls every two seconds, a reconciliation pass every five minutes (and
+// calls every two seconds (CallsEvery) and when kicked, a reconciliation pass every five minutes (and
 // one at start, to catch what arrived while Cancel Desk was down).
 // Failures are logged; a failed pass is also stored as the connection's
 // last error, which Settings shows.
@@ -78,7 +83,11 @@ func (w *Worker) Run(ctx context.Context) {
 	w.runCtx.Store(&ctx)
 	hooks := time.NewTicker(webhookEvery)
 	defer hooks.Stop()
-	calls := time.NewTicker(callsEvery)
+	every := w.CallsEvery
+	if every <= 0 {
+		every = callsEvery
+	}
+	calls := time.NewTicker(every)
 	defer calls.Stop()
 	recon := time.NewTicker(reconcileEvery)
 	defer recon.Stop()
@@ -95,10 +104,33 @@ func (w *Worker) Run(ctx context.Context) {
 			if err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
 				w.log().Error("shopify: sending calls", "err", err)
 			}
+		case <-w.kicked():
+			if err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
+				w.log().Error("shopify: sending calls", "err", err)
+			}
 		case <-recon.C:
 			w.SyncNow()
 		}
 	}
+}
+
+// Kick nudges Run to send the calls that are due now, rather than at its
+// next tick, when a committed write queued one (ch has
+// ChangedShopifyCalls): an after-commit hook (canceldesk.AfterCommit). It
+// never blocks; nudges made while one waits are one.
+func (w *Worker) Kick(_ context.Context, ch canceldesk.Changes) {
+	if !ch.Has(canceldesk.ChangedShopifyCalls) {
+		return
+	}
+	select {
+	case w.kicked() <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) kicked() chan struct{} {
+	w.kickOnce.Do(func() { w.kicks = make(chan struct{}, 1) })
+	return w.kicks
 }
 
 // Shop is the shop's domain, "name.myshopify.com".

@@ -277,3 +277,34 @@ func TestShopifyWorkerRun(t *testing.T) {
 		}
 	})
 }
+
+// TestShopifyWorkerKick: a call queued by a committed write is sent when
+// the store's after-commit hook kicks the worker, not at the loop's next
+// tick (an hour away here).
+func TestShopifyWorkerKick(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sv := shopifytest.New(t, shopifytest.WithJobPolls(1))
+		id := sv.AddOrder(shopifytest.OrderSpec{Email: "kick@example.com"})
+		w, _ := newWorker(t, db, db, sv)
+		w.CallsEvery = time.Hour
+		if _, err := w.Backfill(ctx); err != nil {
+			t.Fatal(err)
+		}
+		db.OnCommit(w.Kick)
+		stopped := make(chan struct{})
+		go func() { w.Run(ctx); close(stopped) }()
+		defer func() { cancel(); <-stopped }()
+
+		o := localOrder(t, db, sv.Order(id).Name)
+		call := queueCancel(t, db, cancelReq(o, "kick-loop-cancel-0001"), false)
+		eventually(t, "the kicked worker sent the queued cancel", func() bool {
+			c, err := db.ShopifyCall(ctx, call.ID)
+			return err == nil && c.State == canceldesk.CallDone
+		})
+		if n := len(sv.Requests("orderCancel")); n != 1 {
+			t.Errorf("orderCancel sent %d times, want 1", n)
+		}
+	})
+}

@@ -150,11 +150,17 @@ func (db *DB) shopifyUpdate(ctx context.Context, w *Tx, in *orderImport, id int6
 	cur.Email, cur.BillingAddress, cur.ShippingAddress = o.Email, o.BillingAddress, o.ShippingAddress
 	billing, _ := json.Marshal(o.BillingAddress)
 	shipping, _ := json.Marshal(o.ShippingAddress)
+	// Shopify's customerLocale, when it gives one the app speaks, replaces
+	// the language a CSV gave.
+	locale := cur.Locale
+	if o.Locale != "" {
+		locale = o.Locale
+	}
 	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET external_id = ?, email = ?, customer_name = ?,
 		billing_address = ?, shipping_address = ?, notes = ?, tags = ?, risk = ?, financial_status = ?,
-		fulfillment_status = ?, shopify_updated_at = ?, updated_at = ? WHERE id = ?`),
+		fulfillment_status = ?, shopify_updated_at = ?, updated_at = ?, locale = ? WHERE id = ?`),
 		o.ExternalID, o.Email, customerName(cur), string(billing), string(shipping), o.Notes, strings.Join(o.Tags, ", "),
-		string(o.Risk), string(fin), string(o.FulfillmentStatus), o.ShopifyUpdatedAt.UnixMicro(), at, id)
+		string(o.Risk), string(fin), string(o.FulfillmentStatus), o.ShopifyUpdatedAt.UnixMicro(), at, locale, id)
 	if err != nil {
 		return false, err
 	}

@@ -200,3 +200,23 @@ func TestShopifyStateCountsAndErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestShopifyOrderLocale: the language Shopify gives is stored with a new
+// order and replaces the one stored when a later state gives one.
+func TestShopifyOrderLocale(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		o := shopOrder("#7501", "7501", day(3), func(o *canceldesk.Order) { o.Locale = "en" })
+		shopifyUpsert(t, db, o)
+		if got := storedOrder(t, db, o.ID).Locale; got != "en" {
+			t.Errorf("new order's locale %q, want en", got)
+		}
+		shopifyUpsert(t, db, resync(o, day(4), func(o *canceldesk.Order) { o.Locale = "zh-TW" }))
+		if got := storedOrder(t, db, o.ID).Locale; got != "zh-TW" {
+			t.Errorf("locale after Shopify's change %q, want zh-TW", got)
+		}
+		shopifyUpsert(t, db, resync(o, day(5))) // no language given: the stored one stays
+		if got := storedOrder(t, db, o.ID).Locale; got != "zh-TW" {
+			t.Errorf("locale after a state without one %q, want zh-TW", got)
+		}
+	})
+}

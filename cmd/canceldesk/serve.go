@@ -97,8 +97,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var endSessions func(context.Context, int64) error // sessions in process ended with the last run
 	// The one after-commit hook: every committed write hands it what it
-	// changed; the order cache, the payment worker and the server's
-	// navigation counts each add their part below.
+	// changed; the order cache, the payment worker, the Shopify worker and
+	// the server's navigation counts each add their part below.
 	afterCommit := new(canceldesk.AfterCommit)
 	db.OnCommit(afterCommit.Run)
 	hc := handlers.Config{
@@ -141,6 +141,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go payments.Run(ctx, refundPollInterval)
 	if shop != nil {
 		hc.Shopify, hc.ShopifyStore = shop, db
+		afterCommit.Add(shop.Kick) // a call queued by a write is sent at once
 		go shop.Run(ctx)
 	}
 	worker, err := newMailWorker(cfg.SMTP, db, log)

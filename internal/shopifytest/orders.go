@@ -100,6 +100,7 @@ type OrderSpec struct {
 	Tags                 []string
 	Note                 string
 	SourceName           string // default "web"
+	CustomerLocale       string // Order.customerLocale, e.g. "zh-TW"; default "" (none)
 }
 
 // AddOrder adds an order and returns its numeric id. Its updatedAt is
@@ -305,6 +306,7 @@ func (s *Server) buildOrder(spec OrderSpec) (*shopify.OrderNode, error) {
 		Note:             spec.Note,
 		Tags:             spec.Tags,
 		SourceName:       spec.SourceName,
+		CustomerLocale:   spec.CustomerLocale,
 		ProcessedAt:      created,
 		CreatedAt:        created,
 		UpdatedAt:        created,
@@ -723,7 +725,7 @@ func (s *Server) Webhook(topic, orderID string) (body []byte, headers http.Heade
 			cancelled = o.CancelledAt.In(shopZone).Format(time.RFC3339)
 		}
 		payload = map[string]any{
-			"id": num, "admin_graphql_api_id": o.ID, "name": o.Name, "email": o.Email,
+			"id": num, "admin_graphql_api_id": o.ID, "name": o.Name, "email": o.Email, "customer_locale": o.CustomerLocale,
 			"created_at":   o.CreatedAt.In(shopZone).Format(time.RFC3339),
 			"updated_at":   o.UpdatedAt.In(shopZone).Format(time.RFC3339),
 			"cancelled_at": cancelled, "cancel_reason": strings.ToLower(o.CancelReason),
