@@ -120,15 +120,6 @@ func (db *DB) MoveReason(ctx context.Context, key string, delta int) error {
 // canceldesk.ErrNotFound.
 func (db *DB) RetireReason(ctx context.Context, key string, retired bool) error {
 	return db.tx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, db.bind(`UPDATE cancel_reasons SET retired = ?, updated_at = ? WHERE key = ?`), retired, db.Now().UnixMicro(), key)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return canceldesk.ErrNotFound
-		}
-		return nil
+		return oneRow(tx.ExecContext(ctx, db.bind(`UPDATE cancel_reasons SET retired = ?, updated_at = ? WHERE key = ?`), retired, db.Now().UnixMicro(), key))
 	})
 }
