@@ -65,6 +65,12 @@ func TestOrdersListCountPreviousSelectAll(t *testing.T) {
 	if got := strings.TrimSpace(cancelled.Find("#results-count").Text()); got != "12 orders" {
 		t.Errorf("cancelled count = %q, want 12 orders", got)
 	}
+
+	// A mangled Previous link says so, rather than showing another page.
+	res, bad := a.get(t, "/orders?status=cancelled&before=x")
+	if msg := strings.TrimSpace(bad.Find("#results .banner-error").Text()); res.StatusCode != 400 || msg == "" {
+		t.Errorf("malformed before: status %d, message %q", res.StatusCode, msg)
+	}
 }
 
 // Past the bound the list says "10,000+ orders" rather than counting on.

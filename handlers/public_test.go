@@ -59,6 +59,16 @@ func TestPublicPagesBranded(t *testing.T) {
 			!strings.Contains(msg, "1.") {
 			t.Errorf("accent error %q, want the contrast, the need and a darker colour", msg)
 		}
+		if logo, accent, contact := doc.Find("#logo_url").AttrOr("value", ""), doc.Find("#accent_color").AttrOr("value", ""),
+			doc.Find("#contact_email").AttrOr("value", ""); logo != "http://cdn.hearth.example/logo.png" || accent != "#ffcc00" || contact != "nope" {
+			t.Errorf("the refused form lost what was typed: logo %q, accent %q, contact %q", logo, accent, contact)
+		}
+		form := brandForm("", "", "")
+		form.Set("default_language", "xx")
+		res, doc = manager.post(t, "/settings", form)
+		if res.StatusCode != http.StatusBadRequest || strings.TrimSpace(doc.Find("#default_language-error").Text()) == "" {
+			t.Errorf("unknown language: status %d, error %q", res.StatusCode, doc.Find("#default_language-error").Text())
+		}
 		res, doc = manager.post(t, "/settings", brandForm("http://cdn.hearth.example/logo.png", "#1f5f4a", "help@hearth.example"))
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find("#logo_url-error").Text(), "https://") {
 			t.Errorf("http logo: status %d, error %q", res.StatusCode, doc.Find("#logo_url-error").Text())

@@ -50,13 +50,29 @@ func TestReasonsOnSettings(t *testing.T) {
 	}
 
 	// A bad label comes back beside its field; nothing changes.
-	res, doc := manager.post(t, "/settings/reasons/out_of_stock", reasonForm("", "空", "inventory"))
+	// The row keeps what was typed.
+	res, doc := manager.post(t, "/settings/reasons/out_of_stock", reasonForm("", "空", "fraud"))
 	if res.StatusCode != http.StatusBadRequest || strings.TrimSpace(doc.Find("#reason-out_of_stock-en-error").Text()) == "" {
 		t.Errorf("empty label: %d, error %q", res.StatusCode, doc.Find("#reason-out_of_stock-en-error").Text())
 	}
-	res, doc = manager.post(t, "/settings/reasons", reasonForm(strings.Repeat("x", 61), "", "other"))
+	if zh, code := doc.Find("#reason-out_of_stock-zh").AttrOr("value", ""), doc.Find("#reason-out_of_stock-code option[selected]").AttrOr("value", ""); zh != "空" || code != "fraud" {
+		t.Errorf("empty label: the row lost what was typed: zh %q, code %q", zh, code)
+	}
+	res, doc = manager.post(t, "/settings/reasons/out_of_stock", reasonForm("Gone", "", "bogus"))
+	if res.StatusCode != http.StatusBadRequest || strings.TrimSpace(doc.Find("#reason-out_of_stock-code-error").Text()) == "" ||
+		doc.Find("#reason-out_of_stock-en").AttrOr("value", "") != "Gone" {
+		t.Errorf("unknown code: %d, error %q", res.StatusCode, doc.Find("#reason-out_of_stock-code-error").Text())
+	}
+	long := strings.Repeat("x", 61)
+	res, doc = manager.post(t, "/settings/reasons", reasonForm(long, "長", "other"))
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find("#new-reason-en-error").Text(), "60") {
 		t.Errorf("long label: %d, error %q", res.StatusCode, doc.Find("#new-reason-en-error").Text())
+	}
+	if en, zh := doc.Find("#new-reason-en").AttrOr("value", ""), doc.Find("#new-reason-zh").AttrOr("value", ""); en != long || zh != "長" {
+		t.Errorf("long label: the new reason's form lost what was typed: %q, %q", en, zh)
+	}
+	if _, labels := dialogReasons(t, manager, orders[0].ID, "zh-TW"); labels["out_of_stock"] != "已售完" || len(labels) != 7 {
+		t.Errorf("refused edits changed the reasons: %v", labels)
 	}
 
 	// Add and move up: the new reason is offered where it was moved.

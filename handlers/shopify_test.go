@@ -157,5 +157,13 @@ func TestShopifySettingsCard(t *testing.T) {
 				t.Errorf("%s: the form shows %q checked", tc.choice, v)
 			}
 		}
+		// A form refused for another field keeps the choice as made, unsaved.
+		res, doc := manager.post(t, "/settings", url.Values{"store_name": {"Tea House"}, "cancel_emails": {"shopify"}, "alert_rate": {"150"}})
+		if v, _ := doc.Find(`input[name="cancel_emails"]:checked`).Attr("value"); res.StatusCode != 400 || v != "shopify" {
+			t.Errorf("refused form: status %d, %q checked", res.StatusCode, v)
+		}
+		if st, err := a.db.Settings(context.Background()); err != nil || st.ShopifyNotifies {
+			t.Errorf("the refused form was saved: %+v %v", st, err)
+		}
 	})
 }
