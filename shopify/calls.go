@@ -46,17 +46,12 @@ func (w *Worker) SendDue(ctx context.Context) error {
 		}
 		if err := w.send(ctx, c.ID, 1); err != nil {
 			w.log().Error("shopify: sending a call", "call", c.ID, "order", c.OrderID, "kind", c.Kind, "err", err)
-			first = cmpErr(first, err)
+			if first == nil {
+				first = err
+			}
 		}
 	}
 	return first
-}
-
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }
 
 // Send sends the call now and waits, at most ctx, for Shopify's first

@@ -46,13 +46,9 @@ func NewClient(cfg Config, httpClient *http.Client) (*Client, error) {
 	if strings.TrimSpace(cfg.AccessToken) == "" {
 		return nil, errors.New("shopify: SHOPIFY_ACCESS_TOKEN is empty")
 	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.APIBase), "/")
-	if base == "" {
-		base = "https://" + shop
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("shopify: SHOPIFY_API_BASE %q is not an http(s) URL", cfg.APIBase)
+	base, err := apiBase(shop, cfg.APIBase)
+	if err != nil {
+		return nil, fmt.Errorf("shopify: %w", err)
 	}
 	version := strings.TrimSpace(cfg.APIVersion)
 	if version == "" {

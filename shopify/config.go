@@ -24,7 +24,7 @@ func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) 
 	if cfg.Shop == "" {
 		return cfg, false, nil
 	}
-	if !strings.HasSuffix(cfg.Shop, ".myshopify.com") || strings.ContainsAny(cfg.Shop, "/: ") {
+	if !shopDomain.MatchString(cfg.Shop) {
 		return cfg, true, fmt.Errorf("SHOPIFY_SHOP %q is not a shop domain like name.myshopify.com", cfg.Shop)
 	}
 	if cfg.AccessToken == "" {
@@ -33,11 +33,19 @@ func ConfigFromEnv(getenv func(string) string) (cfg Config, ok bool, err error) 
 	if cfg.WebhookSecret == "" {
 		return cfg, true, errors.New("SHOPIFY_SHOP is set but SHOPIFY_WEBHOOK_SECRET is not: set the app's secret that signs webhooks")
 	}
-	if cfg.APIBase == "" {
-		cfg.APIBase = "https://" + cfg.Shop
+	cfg.APIBase, err = apiBase(cfg.Shop, cfg.APIBase)
+	return cfg, true, err
+}
+
+// apiBase is the Admin API's base URL: raw without its trailing slash, or
+// the shop's own domain when raw is empty.
+func apiBase(shop, raw string) (string, error) {
+	base := strings.TrimRight(strings.TrimSpace(raw), "/")
+	if base == "" {
+		return "https://" + shop, nil
 	}
-	if u, perr := url.Parse(cfg.APIBase); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, true, fmt.Errorf("SHOPIFY_API_BASE %q is not an http(s) URL", cfg.APIBase)
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return base, fmt.Errorf("SHOPIFY_API_BASE %q is not an http(s) URL", raw)
 	}
-	return cfg, true, nil
+	return base, nil
 }

@@ -9,9 +9,13 @@ import (
 // Sign is the X-Shopify-Hmac-Sha256 of body: base64 of its HMAC-SHA256
 // under the app's secret.
 func Sign(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(mac(secret, body))
+}
+
+func mac(secret string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }
 
 // Verify reports whether header is the signature of the raw body, in
@@ -24,7 +28,5 @@ func Verify(secret string, body []byte, header string) bool {
 	if err != nil {
 		return false
 	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hmac.Equal(got, m.Sum(nil))
+	return hmac.Equal(got, mac(secret, body))
 }

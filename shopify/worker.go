@@ -101,16 +101,19 @@ func (w *Worker) Run(ctx context.Context) {
 				w.log().Error("shopify: processing webhooks", "err", err)
 			}
 		case <-calls.C:
-			if err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
-				w.log().Error("shopify: sending calls", "err", err)
-			}
+			w.sendDue(ctx)
 		case <-w.kicked():
-			if err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
-				w.log().Error("shopify: sending calls", "err", err)
-			}
+			w.sendDue(ctx)
 		case <-recon.C:
 			w.SyncNow()
 		}
+	}
+}
+
+// sendDue is Run's pass over the due calls, on its tick or when kicked.
+func (w *Worker) sendDue(ctx context.Context) {
+	if err := w.SendDue(ctx); err != nil && ctx.Err() == nil {
+		w.log().Error("shopify: sending calls", "err", err)
 	}
 }
 

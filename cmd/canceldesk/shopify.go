@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/canceldesk/canceldesk/shopify"
 	"github.com/canceldesk/canceldesk/store"
@@ -62,12 +60,10 @@ func shopifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// shopifyTimeout bounds one request to the Admin API.
-const shopifyTimeout = 30 * time.Second
-
-// newShopifyWorker connects to the shop's Admin API.
+// newShopifyWorker connects to the shop's Admin API, with the client's own
+// bound on one request.
 func newShopifyWorker(sc shopify.Config, db *store.DB, log *slog.Logger) (*shopify.Worker, error) {
-	client, err := shopify.NewClient(sc, &http.Client{Timeout: shopifyTimeout})
+	client, err := shopify.NewClient(sc, nil)
 	if err != nil {
 		return nil, fmt.Errorf("shopify: %w", err)
 	}

@@ -226,13 +226,7 @@ func (s *Server) Cancellation(orderID string) *Cancellation {
 func (s *Server) Refunds(orderID string) []Refund {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Refund
-	for _, r := range s.refunds {
-		if orderID == "" || r.OrderID == orderID {
-			out = append(out, r)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.refunds), func(r Refund) bool { return orderID != "" && r.OrderID != orderID })
 }
 
 func clone(o *shopify.OrderNode) *shopify.OrderNode {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,13 +125,7 @@ func (s *Server) Config() shopify.Config {
 func (s *Server) Requests(op string) []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if op == "" || r.Op == op {
-			out = append(out, r)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(s.requests), func(r Request) bool { return op != "" && r.Op != op })
 }
 
 // ThrottleNext makes the next k requests answer THROTTLED, whatever the
