@@ -494,6 +494,8 @@ func (db *DB) queueCall(ctx context.Context, call canceldesk.ShopifyCall, actor,
 		if err := db.lockOrder(ctx, tx.Tx, call.OrderID); err != nil {
 			return nil, err
 		}
+		// Again under the order's lock: the same form sent twice at once
+		// may have queued it while we waited.
 		if c, err := db.callByKey(ctx, tx.Tx, call); c != nil || err != nil {
 			return c, err
 		}
