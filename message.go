@@ -472,16 +472,14 @@ type MessageStore interface {
 // DefaultTemplates are the built-in messages: every kind (and the
 // order_cancelled variants) in every one of MessageLanguages.
 func DefaultTemplates() []Template {
+	byLang := map[string][]Template{"en": englishTemplates(), "zh-TW": chineseTemplates()}
 	var ts []Template
-	for lang, list := range map[string][]Template{"en": englishTemplates(), "zh-TW": chineseTemplates()} {
-		for _, t := range list {
+	for _, lang := range MessageLanguages {
+		for _, t := range byLang[lang] {
 			t.Lang = lang
 			ts = append(ts, t)
 		}
 	}
-	slices.SortStableFunc(ts, func(a, b Template) int {
-		return slices.Index(MessageLanguages, a.Lang) - slices.Index(MessageLanguages, b.Lang)
-	})
 	return ts
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"github.com/canceldesk/canceldesk"
 )
@@ -90,12 +91,7 @@ func (db *DB) MoveReason(ctx context.Context, key string, delta int) error {
 		if err != nil {
 			return err
 		}
-		i := -1
-		for n, r := range all {
-			if r.Key == key {
-				i = n
-			}
-		}
+		i := slices.IndexFunc(all, func(r canceldesk.ReasonOption) bool { return r.Key == key })
 		if i < 0 {
 			return canceldesk.ErrNotFound
 		}

@@ -382,14 +382,19 @@ func (db *DB) customerLanguage(ctx context.Context, tx *sql.Tx, o *canceldesk.Or
 	return canceldesk.StoreLanguage(s), nil
 }
 
-// requestLanguage is the language of r's messages: the one it was filed
-// in, else its order's customer's.
-func (db *DB) requestLanguage(ctx context.Context, tx *sql.Tx, r *canceldesk.CancellationRequest, o *canceldesk.Order,
-	s canceldesk.Settings) (string, error) {
-	if l := canceldesk.CustomerLanguage(r.Locale); l != "" {
-		return l, nil
+// requestLanguage is the store's settings and the language of r's
+// messages: the one it was filed in, else its order's customer's.
+func (db *DB) requestLanguage(ctx context.Context, tx *sql.Tx, r *canceldesk.CancellationRequest,
+	o *canceldesk.Order) (canceldesk.Settings, string, error) {
+	s, err := db.settings(ctx, tx)
+	if err != nil {
+		return s, "", err
 	}
-	return db.customerLanguage(ctx, tx, o, s)
+	if l := canceldesk.CustomerLanguage(r.Locale); l != "" {
+		return s, l, nil
+	}
+	l, err := db.customerLanguage(ctx, tx, o, s)
+	return s, l, err
 }
 
 // enqueueRequestMessage writes the request's message of kind to the
@@ -541,11 +546,7 @@ func (db *DB) approved(ctx context.Context, w *Tx, r *canceldesk.CancellationReq
 		CreatedAt: now}); err != nil {
 		return err
 	}
-	settings, err := db.settings(ctx, tx)
-	if err != nil {
-		return err
-	}
-	lang, err := db.requestLanguage(ctx, tx, r, o, settings)
+	settings, lang, err := db.requestLanguage(ctx, tx, r, o)
 	if err != nil {
 		return err
 	}
@@ -603,11 +604,7 @@ func (db *DB) DeclineRequest(ctx context.Context, id int64, message, actor strin
 			Data: canceldesk.EventData{Note: truncateRunes(message, maxEventTextLen)}, CreatedAt: now}); err != nil {
 			return err
 		}
-		settings, err := db.settings(ctx, tx)
-		if err != nil {
-			return err
-		}
-		lang, err := db.requestLanguage(ctx, tx, r, o, settings)
+		settings, lang, err := db.requestLanguage(ctx, tx, r, o)
 		if err != nil {
 			return err
 		}

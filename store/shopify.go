@@ -405,7 +405,7 @@ func (db *DB) FinishWebhook(ctx context.Context, id int64, errMsg string) error 
 		if errMsg != "" {
 			q, args = `UPDATE shopify_webhooks SET error = ? WHERE id = ?`, []any{errMsg, id}
 		}
-		if err := mustAffect(tx.ExecContext(ctx, db.bind(q), args...)); err != nil || errMsg == "" {
+		if err := oneRow(tx.ExecContext(ctx, db.bind(q), args...)); err != nil || errMsg == "" {
 			return err
 		}
 		var wh canceldesk.ShopifyWebhook
@@ -428,19 +428,6 @@ func (db *DB) lastError(ctx context.Context, tx *sql.Tx, at time.Time, msg strin
 // RecordShopifyError implements canceldesk.ShopifyStore.
 func (db *DB) RecordShopifyError(ctx context.Context, at time.Time, msg string) error {
 	return db.tx(ctx, func(tx *Tx) error { return db.lastError(ctx, tx.Tx, at, msg) })
-}
-
-// mustAffect is ErrNotFound when an UPDATE changed no row.
-func mustAffect(r sql.Result, err error) error {
-	if err != nil {
-		return err
-	}
-	if n, err := r.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return canceldesk.ErrNotFound
-	}
-	return nil
 }
 
 // QueueShopifyCancel implements canceldesk.ShopifyStore: req is checked
@@ -507,6 +494,8 @@ func (db *DB) queueCall(ctx context.Context, call canceldesk.ShopifyCall, actor,
 		if err := db.lockOrder(ctx, tx.Tx, call.OrderID); err != nil {
 			return nil, err
 		}
+		// Again under the order's lock: the same form sent twice at once
+		// may have queued it while we waited.
 		if c, err := db.callByKey(ctx, tx.Tx, call); c != nil || err != nil {
 			return c, err
 		}
