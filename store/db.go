@@ -64,15 +64,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if path, _, _ = strings.Cut(path, "?"); path == "" {
 			return nil, errors.New("store: empty SQLite path")
 		}
-		if db.read, err = sql.Open("sqlite", sqliteDSN(path, false)); err != nil {
-			return nil, err
-		}
+		db.read = openSQLite(sqliteDSN(path, false))
 		db.read.SetMaxOpenConns(8)
 		db.read.SetMaxIdleConns(8)
-		if db.write, err = sql.Open("sqlite", sqliteDSN(path, true)); err != nil {
-			db.read.Close()
-			return nil, err
-		}
+		db.write = openSQLite(sqliteDSN(path, true))
 		db.write.SetMaxOpenConns(1)
 	}
 	if err := db.write.PingContext(ctx); err != nil {
