@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"html/template"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func benchOrders() []canceldesk.OrderSummary {
 	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	orders := make([]canceldesk.OrderSummary, 50)
 	for i := range orders {
-		o := canceldesk.OrderSummary{ID: int64(1000 + i), Name: "#" + strings.Repeat("1", 4), Email: "buyer@example.com",
+		o := canceldesk.OrderSummary{ID: int64(1000 + i), Name: "#" + strconv.Itoa(1001+i), Email: "buyer@example.com",
 			CustomerName: "Ada Lovelace", Currency: "USD", Total: 12345, FinancialStatus: canceldesk.FinancialPaid,
 			FulfillmentStatus: canceldesk.FulfillmentUnfulfilled, ItemCount: 3, CreatedAt: at.Add(time.Duration(i) * time.Hour)}
 		if i%5 == 4 {
