@@ -41,6 +41,9 @@ type DB struct {
 	zone atomic.Pointer[time.Location]
 	// onCommit is the after-commit hook (see OnCommit).
 	onCommit atomic.Pointer[func(context.Context, canceldesk.Changes)]
+	// stopCheckpoints ends SQLite's background checkpoints (nil on
+	// PostgreSQL).
+	stopCheckpoints func()
 }
 
 // Open connects to dsn and applies pending migrations. A dsn starting with
@@ -69,6 +72,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.read.SetMaxIdleConns(8)
 		db.write = openSQLite(sqliteDSN(path, true))
 		db.write.SetMaxOpenConns(1)
+		db.stopCheckpoints = db.checkpoints()
 	}
 	if err := db.write.PingContext(ctx); err != nil {
 		db.Close()
@@ -87,7 +91,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 func sqliteDSN(path string, writer bool) string {
 	v := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)",
+		"wal_autocheckpoint(" + strconv.Itoa(walBackstopPages) + ")"} {
 		v.Add("_pragma", p)
 	}
 	if writer {
@@ -98,6 +103,9 @@ func sqliteDSN(path string, writer bool) string {
 
 // Close releases the connections.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+	}
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())

@@ -111,3 +111,37 @@ func TestCachedStatements(t *testing.T) {
 		t.Fatalf("%d statements kept, bound %d", n, maxCachedStmts)
 	}
 }
+
+// TestBackgroundCheckpoint: a small write reaches the database file
+// itself (not only the write-ahead log) without another write and long
+// before the writer's own checkpoint would copy it: the background
+// checkpoint did. A reader opened with immutable=1 sees the file alone.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wal.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE marks (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO marks (v) VALUES ('checkpointed')`); err != nil {
+		t.Fatal(err)
+	}
+	file := openSQLite("file:" + path + "?immutable=1")
+	defer func() { file.Close() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var v string
+		err := file.QueryRowContext(ctx, `SELECT v FROM marks`).Scan(&v)
+		if err == nil && v == "checkpointed" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s the database file still lacks the write (%v): nothing checkpointed it", err)
+		}
+		file.Close()
+		file = openSQLite("file:" + path + "?immutable=1")
+	}
+}
