@@ -16,6 +16,11 @@ func (db *DB) ListQuery(f canceldesk.OrderFilter) (string, []any) {
 	return q, args
 }
 
+// CountQuery is the SQL that counts the orders of a substring search.
+func (db *DB) CountQuery(f canceldesk.OrderFilter) (string, []any) {
+	return db.countQuery(f, searchIndex)
+}
+
 // exportAll collects the export of [from, to).
 func exportAll(t *testing.T, db *DB, from, to time.Time) []canceldesk.ExportRow {
 	t.Helper()

@@ -32,6 +32,13 @@ func TestListOrdersCount(t *testing.T) {
 			{"a search is exact", canceldesk.OrderFilter{Count: true, Query: "#10002"}, 1},
 			{"the cursor does not change the count", canceldesk.OrderFilter{Count: true, Status: canceldesk.StatusCancelled,
 				After: &canceldesk.Cursor{CreatedAt: day(1).Add(5000 * time.Second), ID: 1 << 40}}, 11},
+			{"a substring search stops one past the bound", canceldesk.OrderFilter{Count: true, Query: "SKU-1"}, canceldesk.CountBound + 1},
+			{"a substring search within dates is exact", canceldesk.OrderFilter{Count: true, Query: "sku-1",
+				From: day(1), To: day(1).Add(100 * time.Second)}, 100},
+			{"a substring search with a filter is exact", canceldesk.OrderFilter{Count: true, Query: "SKU-1",
+				Status: canceldesk.StatusCancelled}, 11},
+			{"a substring search with a payment filter is exact", canceldesk.OrderFilter{Count: true, Query: "SKU-1",
+				Financial: canceldesk.FinancialRefunded}, 0},
 			{"not asked, not counted", canceldesk.OrderFilter{Status: canceldesk.StatusCancelled}, 0},
 		} {
 			if got := listOrders(t, db, tc.f).Count; got != tc.want {

@@ -147,6 +147,11 @@ func TestSearch(t *testing.T) {
 func explain(t *testing.T, db *store.DB, raw *sql.DB, f canceldesk.OrderFilter) string {
 	t.Helper()
 	q, args := db.ListQuery(f)
+	return explainQuery(t, db, raw, q, args)
+}
+
+func explainQuery(t *testing.T, db *store.DB, raw *sql.DB, q string, args []any) string {
+	t.Helper()
 	prefix, detailCol := "EXPLAIN ", 0
 	if db.Dialect() == "sqlite" {
 		// Columns: id, parent, notused, detail.
@@ -233,6 +238,21 @@ func TestSearchUsesIndex(t *testing.T) {
 				}
 			default:
 				t.Fatalf("unknown dialect %q", db.Dialect())
+			}
+		})
+
+		t.Run("a search's count reads the index alone", func(t *testing.T) {
+			if db.Dialect() != "sqlite" {
+				return // PostgreSQL's count walks orders' own trigram index
+			}
+			q, args := db.CountQuery(canceldesk.OrderFilter{Query: "widget", From: fixedNow.Add(-time.Hour)})
+			plan := explainQuery(t, db, raw, q, args)
+			if !strings.Contains(plan, "order_search") || strings.Contains(plan, " o ") || strings.HasSuffix(plan, " o") {
+				t.Errorf("the count of a search within dates reads orders:\n%s", plan)
+			}
+			q, args = db.CountQuery(canceldesk.OrderFilter{Query: "widget", Status: canceldesk.StatusOpen})
+			if plan := explainQuery(t, db, raw, q, args); !strings.Contains(plan, "SEARCH o") {
+				t.Errorf("the count of a search of open orders does not read their status:\n%s", plan)
 			}
 		})
 
