@@ -28,8 +28,9 @@ import (
 //     ("" is manual): manual succeeds at once and the financial status
 //     follows, any other gateway stays pending and the status waits for
 //     SettleRefund; 7. the line quantities (guarded so none exceeds the
-//     quantity ordered, nor restocked units the cancelled ones), 8. the
-//     stock ledger, 9. the timeline, 10. the customer message owed.
+//     quantity ordered, nor restocked units the cancelled ones), 9. the
+//     timeline, 10. the customer message owed, then 8. the stock ledger
+//     and 11. the analytics rollups, the rows other cancels wait for.
 //
 // Two requests with one key that still collide on its unique index are
 // retried once, after the rollback, and then replay.
@@ -169,7 +170,8 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		res.Refund = &rf
 	}
 
-	// (7) Line quantities, never past what was ordered; (8) the ledger.
+	// (7) Line quantities, never past what was ordered; the ledger's
+	// movements are written at (8), late.
 	var moves []canceldesk.InventoryMovement
 	for _, l := range plan.Lines {
 		err := db.updateLine(ctx, tx, o.ID, lineDelta{LineItemID: l.LineItemID, Cancelled: l.CancelQty,
@@ -184,9 +186,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 				Kind: canceldesk.MovementCancelRestock, OrderID: o.ID, Actor: req.Actor, CreatedAt: now})
 		}
 	}
-	if err := db.applyMovements(ctx, tx, moves); err != nil {
-		return nil, err
-	}
+	sortMovements(moves)
 
 	// (9) The timeline.
 	events := []canceldesk.Event{{Kind: canceldesk.EventCancelled, Data: canceldesk.EventData{Reason: string(req.Reason), ReasonOption: req.ReasonKey, Note: req.StaffNote}}}
@@ -219,7 +219,13 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 		}
 	}
 
-	// (11) The analytics rollups, last (see addStats).
+	// (8) The ledger and (11) the analytics rollups, last: their rows
+	// (a SKU's stock at a location, the day's figures) are the ones every
+	// cancel writes, and on PostgreSQL each stays locked from its write to
+	// the commit, so the other cancels wait for as short a time as can be.
+	if err := db.applyMovements(ctx, tx, moves); err != nil {
+		return nil, err
+	}
 	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, canceldesk.CancelSource(req))...); err != nil {
 		return nil, err
 	}

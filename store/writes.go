@@ -128,16 +128,22 @@ func (db *DB) updateLine(ctx context.Context, tx *sql.Tx, orderID int64, d lineD
 	return nil
 }
 
-// applyMovements writes ledger rows sorted by SKU (then location), the
-// same order in every transaction, so two writers restocking the same SKUs
-// never deadlock on PostgreSQL.
-func (db *DB) applyMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) error {
+// sortMovements sorts moves by SKU, then location: the order of the
+// ledger's writes and of the timeline's restock entries.
+func sortMovements(moves []canceldesk.InventoryMovement) {
 	sort.SliceStable(moves, func(i, j int) bool {
 		if moves[i].SKU != moves[j].SKU {
 			return moves[i].SKU < moves[j].SKU
 		}
 		return moves[i].LocationID < moves[j].LocationID
 	})
+}
+
+// applyMovements writes ledger rows sorted by SKU (then location), the
+// same order in every transaction, so two writers restocking the same SKUs
+// never deadlock on PostgreSQL.
+func (db *DB) applyMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) error {
+	sortMovements(moves)
 	for i := range moves {
 		if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
 			return err
