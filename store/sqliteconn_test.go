@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -143,5 +144,43 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		}
 		file.Close()
 		file = openSQLite("file:" + path + "?immutable=1")
+	}
+}
+
+// TestWritersTakeTurns: on SQLite a write waits for the one in progress
+// and gives up when its context ends while it waits, without running.
+func TestWritersTakeTurns(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "turns.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.tx(ctx, func(*Tx) error { close(inside); <-release; return nil })
+	}()
+	<-inside
+
+	waiting, cancel := context.WithCancel(ctx)
+	second := make(chan error, 1)
+	ran := false
+	go func() { second <- db.tx(waiting, func(*Tx) error { ran = true; return nil }) }()
+	select {
+	case err := <-second:
+		t.Fatalf("a second write went ahead while the first was in progress: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	cancel()
+	if err := <-second; !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("the waiting write: %v, ran %v; want context.Canceled without running", err, ran)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.tx(ctx, func(*Tx) error { return nil }); err != nil {
+		t.Fatalf("a write after both: %v", err)
 	}
 }

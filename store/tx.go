@@ -52,20 +52,36 @@ func (db *DB) OnCommit(fn func(context.Context, canceldesk.Changes)) { db.onComm
 // tx runs fn in a write transaction, committing when it returns nil; then
 // the after-commit hook gets what fn recorded (unless nothing).
 func (db *DB) tx(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.runTx(ctx, fn)
 	if err != nil {
-		return err
-	}
-	tx := &Tx{Tx: sqlTx}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	if hook := db.onCommit.Load(); hook != nil && !tx.changes.Empty() {
 		(*hook)(context.WithoutCancel(ctx), tx.changes)
 	}
 	return nil
+}
+
+// runTx runs fn in a write transaction and commits it when fn returns nil.
+// On SQLite writers take turns in the order they came (see DB.writers);
+// the after-commit hook runs once the next may go.
+func (db *DB) runTx(ctx context.Context, fn func(*Tx) error) (*Tx, error) {
+	if db.writers != nil {
+		select {
+		case db.writers <- struct{}{}:
+			defer func() { <-db.writers }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	tx := &Tx{Tx: sqlTx}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return tx, tx.Commit()
 }
