@@ -45,6 +45,8 @@ type config struct {
 	// cpuProfile, when set, is where the CPU profile of the measurements
 	// (not the seeding) goes, for go tool pprof.
 	cpuProfile string
+	// cancelsOnly skips every measurement but the cancels.
+	cancelsOnly bool
 }
 
 func main() {
@@ -74,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the generated orders")
 	fs.StringVar(&cfg.loader, "loader", "auto",
 		"how to seed: bulk (store.DB.BulkLoad, large transactions), import (ImportOrders in batches of 500, as demo.Seed does) or auto (bulk when the store has it)")
+	fs.BoolVar(&cfg.cancelsOnly, "cancels-only", false, "measure only the cancels (a profile of -cpuprofile then holds nothing else)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the CPU profile of the measurements (not the seeding) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -207,6 +207,9 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 		return err
 	}
 
+	if b.cfg.cancelsOnly {
+		return b.measureCancels(ctx)
+	}
 	if err := b.checkFloors(ctx); err != nil {
 		return nil, err
 	}
