@@ -38,13 +38,28 @@ type OrderFilter struct {
 	Before *Cursor
 	Limit  int
 	// Count asks ListOrders for the number of matching orders too, up to
-	// CountBound+1.
+	// CountLimit()+1.
 	Count bool
 }
 
 // CountBound is as far as the list counts its matching orders: beyond it
 // the page says "10,000+", so counting stays fast on a million orders.
 const CountBound = 10000
+
+// SearchCountBound is as far as the list counts the matches of a search
+// ("1,000+"): each is an entry of the trigram index read, ten thousand of
+// them cost a common term's first page 15 ms on a million orders, and
+// past a thousand the number no longer helps anyone find an order.
+const SearchCountBound = 1000
+
+// CountLimit is how far the list counts f's matches: SearchCountBound for
+// a search, CountBound otherwise.
+func (f OrderFilter) CountLimit() int {
+	if f.Query != "" {
+		return SearchCountBound
+	}
+	return CountBound
+}
 
 // Cursor is a position in the newest-first order list.
 type Cursor struct {
@@ -174,7 +189,7 @@ type OrderPage struct {
 	// first page.
 	Prev *Cursor
 	// Count is the number of matching orders when the filter asked for it,
-	// at most CountBound+1 (more than CountBound: "10,000+").
+	// at most the filter's CountLimit()+1 (more: "10,000+", "1,000+").
 	Count int
 }
 

@@ -20,8 +20,9 @@ type ordersPage struct {
 	NextURL  string
 	PrevURL  string // set when newer orders come before this page
 	FirstURL string // set when not on the first page
-	// Count is the number of matching orders, at most CountBound+1.
+	// Count is the number of matching orders, at most CountLimit+1.
 	Count        int
+	CountLimit   int // how far the list counts (OrderFilter.CountLimit)
 	Financials   []canceldesk.FinancialStatus
 	Fulfillments []canceldesk.FulfillmentStatus
 	Filtered     bool // any search or filter is active
@@ -80,7 +81,7 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 		count = result.Count
 		s.listCounts.put(key, count, s.Now(), gen)
 	}
-	p.Orders, p.Count = result.Orders, count
+	p.Orders, p.Count, p.CountLimit = result.Orders, count, f.CountLimit()
 	values := f.Values(s.Location)
 	p.Filtered = len(values) > 0
 	p.NextURL = pageURL(f, "after", result.Next, s.Location)
@@ -94,11 +95,11 @@ func (s *Server) ordersList(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "orders/index", "orders/_results", p)
 }
 
-// CountText is the number of matching orders in words: exact up to
-// CountBound, then "10,000+ orders".
+// CountText is the number of matching orders in words: exact up to the
+// bound, then "10,000+ orders" ("1,000+" for a search).
 func (p ordersPage) CountText() string {
-	if p.Count > canceldesk.CountBound {
-		return p.L.N("orders.count_more", canceldesk.CountBound)
+	if p.Count > p.CountLimit {
+		return p.L.N("orders.count_more", p.CountLimit)
 	}
 	return p.L.N("orders.count", p.Count)
 }

@@ -73,7 +73,8 @@ func TestOrdersListCountPreviousSelectAll(t *testing.T) {
 	}
 }
 
-// Past the bound the list says "10,000+ orders" rather than counting on.
+// Past the bound the list says "10,000+ orders" rather than counting on,
+// "1,000+" for a search.
 func TestOrdersListCountBound(t *testing.T) {
 	a := newTestApp(t)
 	var orders []*canceldesk.Order
@@ -89,6 +90,10 @@ func TestOrdersListCountBound(t *testing.T) {
 	_, doc := a.get(t, "/orders")
 	if got := strings.TrimSpace(doc.Find("#results-count").Text()); got != "10,000+ orders" {
 		t.Errorf("count = %q, want 10,000+ orders", got)
+	}
+	_, doc = a.get(t, "/orders?q=mug")
+	if got := strings.TrimSpace(doc.Find("#results-count").Text()); got != "1,000+ orders" {
+		t.Errorf("count of a search = %q, want 1,000+ orders", got)
 	}
 	_, doc = a.get(t, "/orders?q=%2311001")
 	if got := strings.TrimSpace(doc.Find("#results-count").Text()); got != "1 order" {

@@ -343,7 +343,7 @@ func (db *DB) listQuery(f canceldesk.OrderFilter, mode searchMode) (q string, ar
 	return db.bind(q), args, limit
 }
 
-// countQuery counts the orders f matches, up to CountBound+1: the inner
+// countQuery counts the orders f matches, up to f.CountLimit()+1: the inner
 // LIMIT stops the walk there, so a broad filter on a million orders costs
 // as much as ten thousand index entries.
 func (db *DB) countQuery(f canceldesk.OrderFilter, mode searchMode) (string, []any) {
@@ -358,7 +358,7 @@ func (db *DB) countQuery(f canceldesk.OrderFilter, mode searchMode) (string, []a
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return db.bind(`SELECT count(*) FROM (` + q + ` LIMIT ?) c`), append(args, canceldesk.CountBound+1)
+	return db.bind(`SELECT count(*) FROM (` + q + ` LIMIT ?) c`), append(args, f.CountLimit()+1)
 }
 
 // ListOrders implements canceldesk.OrderStore. It reads one row more than

@@ -32,7 +32,7 @@ func TestListOrdersCount(t *testing.T) {
 			{"a search is exact", canceldesk.OrderFilter{Count: true, Query: "#10002"}, 1},
 			{"the cursor does not change the count", canceldesk.OrderFilter{Count: true, Status: canceldesk.StatusCancelled,
 				After: &canceldesk.Cursor{CreatedAt: day(1).Add(5000 * time.Second), ID: 1 << 40}}, 11},
-			{"a substring search stops one past the bound", canceldesk.OrderFilter{Count: true, Query: "SKU-1"}, canceldesk.CountBound + 1},
+			{"a substring search stops one past its bound", canceldesk.OrderFilter{Count: true, Query: "SKU-1"}, canceldesk.SearchCountBound + 1},
 			{"a substring search within dates is exact", canceldesk.OrderFilter{Count: true, Query: "sku-1",
 				From: day(1), To: day(1).Add(100 * time.Second)}, 100},
 			{"a substring search with a filter is exact", canceldesk.OrderFilter{Count: true, Query: "SKU-1",
