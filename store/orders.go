@@ -275,12 +275,12 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 // On SQLite a search drives the query from the FTS table, whose rowid is
 // the sort key: matches come out in order and the walk stops after the
 // page.
-func (db *DB) listWhere(f canceldesk.OrderFilter, mode searchMode) (from, key string, where []string, args []any) {
+func (db *DB) listWhere(f canceldesk.OrderFilter, mode searchMode, counting bool) (from, key string, where []string, args []any) {
 	from, key = "orders o", "o.sort_key"
 	if cond, a, ok := exactCondition(f.Query); ok && mode == searchExact {
 		where, args = append(where, cond), append(args, a...)
 	} else if f.Query != "" {
-		cond, a, fts := db.searchCondition(f.Query)
+		cond, a, fts := db.searchCondition(f.Query, counting)
 		if fts {
 			from, key = ftsJoin, "order_search.rowid"
 		}
@@ -326,7 +326,7 @@ const orderListColumns = `o.id, o.name, o.email, o.customer_name, o.currency, o.
 // first, or, going back (f.Before), oldest first from the cursor.
 func (db *DB) listQuery(f canceldesk.OrderFilter, mode searchMode) (q string, args []any, limit int) {
 	limit = pageLimit(f)
-	from, key, where, args := db.listWhere(f, mode)
+	from, key, where, args := db.listWhere(f, mode, false)
 	order := " DESC"
 	if f.After != nil {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
@@ -347,7 +347,7 @@ func (db *DB) listQuery(f canceldesk.OrderFilter, mode searchMode) (q string, ar
 // LIMIT stops the walk there, so a broad filter on a million orders costs
 // as much as ten thousand index entries.
 func (db *DB) countQuery(f canceldesk.OrderFilter, mode searchMode) (string, []any) {
-	from, _, where, args := db.listWhere(f, mode)
+	from, _, where, args := db.listWhere(f, mode, true)
 	if from == ftsJoin && !filtersOrderColumns(f) {
 		// The search and the dates are conditions on the index alone (one
 		// row per order, rowid the sort key): counting there skips ten

@@ -85,7 +85,7 @@ var probeRows = 4000
 func (db *DB) probeQuery(f canceldesk.OrderFilter, window int) (probe string, probeArgs []any, bound string, boundArgs []any) {
 	g := f
 	g.Query = ""
-	from, key, where, args := db.listWhere(g, searchIndex)
+	from, key, where, args := db.listWhere(g, searchIndex, false)
 	if f.After != nil {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
 	}

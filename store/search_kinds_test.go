@@ -116,3 +116,37 @@ func TestSearchProbeThenIndex(t *testing.T) {
 		}
 	})
 }
+
+// A long term is narrowed by its disjoint trigrams, then checked whole:
+// an order holding every one of them apart ("abc" in its email, "def" in
+// a SKU) does not match "abcdef"; one holding the term does, in any field
+// and any case, accents included.
+func TestSearchLongTermsWhole(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		importOrders(t, db,
+			newOrder("#2001", day(1), func(o *canceldesk.Order) {
+				o.Email = "abcxyz@example.com"
+				o.LineItems[0].SKU = "DEF-1"
+			}),
+			newOrder("#2002", day(2), func(o *canceldesk.Order) { o.BillingAddress.Name = "Xabcdefx Person" }),
+			newOrder("#2003", day(3), func(o *canceldesk.Order) { o.LineItems[0].Name = "Vase ABCDEF edition" }),
+			newOrder("#2004", day(4), func(o *canceldesk.Order) { o.BillingAddress.Name = "Zoé Lefèvre" }),
+		)
+		for _, tc := range []struct {
+			term string
+			want []string
+		}{
+			{"abcdef", []string{"#2003", "#2002"}},
+			{"ABCDEFX", []string{"#2002"}},
+			{"LEFÈVRE", []string{"#2004"}},
+			{"zoé lef", []string{"#2004"}},
+			{"abcxyz@exa", []string{"#2001"}},
+			{"cxyz@example.comdef", []string{}},
+		} {
+			got := names(listOrders(t, db, canceldesk.OrderFilter{Query: tc.term}))
+			if !slices.Equal(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+				t.Errorf("search %q = %v, want %v", tc.term, got, tc.want)
+			}
+		}
+	})
+}

@@ -33,14 +33,22 @@ func openSQLite(dsn string) *sql.DB {
 type cachingConnector struct{ dsn string }
 
 func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := (&sqlitedriver.Driver{}).Open(c.dsn)
+	conn, err := sqliteDriver.Open(c.dsn)
 	if err != nil {
 		return nil, err
 	}
 	return newCachingConn(conn)
 }
 
-func (cachingConnector) Driver() driver.Driver { return &sqlitedriver.Driver{} }
+func (cachingConnector) Driver() driver.Driver { return sqliteDriver }
+
+// sqliteDriver opens the store's SQLite connections, with the store's own
+// SQL function cd_has (see docHasCondition).
+var sqliteDriver = func() *sqlitedriver.Driver {
+	d := &sqlitedriver.Driver{}
+	d.MustRegisterDeterministicScalarFunction("cd_has", -1, cdHas)
+	return d
+}()
 
 // sqliteConn is what modernc.org/sqlite's connection offers and
 // database/sql uses.
@@ -172,3 +180,8 @@ func (r *cachedRows) Close() error {
 	}
 	return err
 }
+
+// OpenSQLiteReader opens a pool on the SQLite file at path as the store's
+// read pool is opened (its settings, SQL functions and kept statements):
+// the benchmark measures bare queries through it.
+func OpenSQLiteReader(path string) *sql.DB { return openSQLite(sqliteDSN(path, false)) }

@@ -70,15 +70,15 @@ func openStore(t *testing.T, dsn string) *store.DB {
 
 func openRaw(t *testing.T, dsn string) *sql.DB {
 	t.Helper()
-	driver, name := "sqlite", dsn
+	driver, raw := "pgx", (*sql.DB)(nil)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		driver = "pgx"
+		var err error
+		if raw, err = sql.Open(driver, dsn); err != nil {
+			t.Fatalf("sql.Open(%s): %v", driver, err)
+		}
 	} else {
-		name = "file:" + dsn + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	}
-	raw, err := sql.Open(driver, name)
-	if err != nil {
-		t.Fatalf("sql.Open(%s): %v", driver, err)
+		// opened as the store's reads are, with its SQL functions
+		driver, raw = "sqlite", store.OpenSQLiteReader(dsn)
 	}
 	t.Cleanup(func() { raw.Close() })
 	if err := raw.PingContext(ctx(t)); err != nil {

@@ -60,14 +60,7 @@ func open(ctx context.Context, cfg config, stderr io.Writer) (*bench, error) {
 			return nil, err
 		}
 		// The same connection settings as the store's read pool.
-		v := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
-			v.Add("_pragma", p)
-		}
-		if b.raw, err = sql.Open("sqlite", "file:"+b.path+"?"+v.Encode()); err != nil {
-			b.close()
-			return nil, err
-		}
+		b.raw = store.OpenSQLiteReader(b.path)
 		b.raw.SetMaxOpenConns(8)
 		b.raw.SetMaxIdleConns(8)
 		return b, nil
