@@ -274,5 +274,22 @@ func TestExtraFiguresUseIndex(t *testing.T) {
 				t.Errorf("%s reads neither partial index of cancelled orders:\n%s", name, text)
 			}
 		}
+		// The money refunded in the range: the succeeded refunds by time
+		// (migration 0020), not a scan of every refund.
+		tx, err := db.read.BeginTx(rtCtx(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		explain := "EXPLAIN QUERY PLAN "
+		if db.dialect == postgres {
+			explain = "EXPLAIN "
+			if _, err := tx.ExecContext(rtCtx(t), `SET LOCAL enable_seqscan = off`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if text := rtPlan(t, tx, explain, db.bind(extraRefundedQuery), int64(0), int64(1)); !strings.Contains(text, "refunds_succeeded_at") {
+			t.Errorf("the refunded sum does not read refunds_succeeded_at:\n%s", text)
+		}
 	})
 }
