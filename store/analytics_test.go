@@ -276,20 +276,27 @@ func TestExtraFiguresUseIndex(t *testing.T) {
 		}
 		// The money refunded in the range: the succeeded refunds by time
 		// (migration 0020), not a scan of every refund.
-		tx, err := db.read.BeginTx(rtCtx(t), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		explain := "EXPLAIN QUERY PLAN "
-		if db.dialect == postgres {
-			explain = "EXPLAIN "
-			if _, err := tx.ExecContext(rtCtx(t), `SET LOCAL enable_seqscan = off`); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if text := rtPlan(t, tx, explain, db.bind(extraRefundedQuery), int64(0), int64(1)); !strings.Contains(text, "refunds_succeeded_at") {
+		if text := rangePlan(t, db, extraRefundedQuery); !strings.Contains(text, "refunds_succeeded_at") {
 			t.Errorf("the refunded sum does not read refunds_succeeded_at:\n%s", text)
 		}
 	})
+}
+
+// rangePlan is the plan of q over the time range [0, 1), with PostgreSQL's
+// sequential scans off (a test's tables are small enough for one).
+func rangePlan(t *testing.T, db *DB, q string) string {
+	t.Helper()
+	tx, err := db.read.BeginTx(rtCtx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	explain := "EXPLAIN QUERY PLAN "
+	if db.dialect == postgres {
+		explain = "EXPLAIN "
+		if _, err := tx.ExecContext(rtCtx(t), `SET LOCAL enable_seqscan = off`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rtPlan(t, tx, explain, db.bind(q), int64(0), int64(1))
 }
