@@ -62,19 +62,17 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		}
 
 		ins := []*bulkInsert{
-			db.newBulkInsert(ctx, tx, "orders", db.orderRowColumns()),
+			db.newBulkInsert(ctx, tx, "orders", orderRowColumns),
 			db.newBulkInsert(ctx, tx, "line_items", "id, "+lineRowColumns),
 			db.newBulkInsert(ctx, tx, "events", `id, order_id, kind, actor, message, data, created_at`),
-		}
-		if db.dialect == sqlite {
-			ins = append(ins, db.newBulkInsert(ctx, tx, "order_search", `rowid, doc`))
+			db.newBulkInsert(ctx, tx, "order_search", `rowid, doc`),
 		}
 		defer func() {
 			for _, b := range ins {
 				b.close()
 			}
 		}()
-		ordersIns, linesIns, eventsIns := ins[0], ins[1], ins[2]
+		ordersIns, linesIns, eventsIns, searchIns := ins[0], ins[1], ins[2], ins[3]
 
 		// Orders go in chunks of bulkRows; each chunk's rows are sent
 		// before its children are queued, so every line and event finds its
@@ -86,7 +84,7 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 			docs = docs[:0]
 			for i, o := range chunk {
 				o.ID = orderIDs[start+i]
-				args, _, doc := db.orderRow(o, o.ID)
+				args, _, doc := orderRow(o, o.ID)
 				docs = append(docs, doc)
 				if err := ordersIns.add(args...); err != nil {
 					return err
@@ -107,10 +105,8 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				if err := eventsIns.add(eventIDs[start+i], o.ID, canceldesk.EventImported, BulkActor, "", "", now.UnixMicro()); err != nil {
 					return err
 				}
-				if db.dialect == sqlite {
-					if err := ins[3].add(sortKey(o.CreatedAt, o.ID), docs[i]); err != nil {
-						return err
-					}
+				if err := searchIns.add(sortKey(o.CreatedAt, o.ID), docs[i]); err != nil {
+					return err
 				}
 			}
 		}

@@ -23,11 +23,12 @@ import (
 //     refund now over the staff limit, counting what the actor refunded
 //     on the order before, is EFORBIDDEN (see staffLimited);
 //  4. the order's status changes, guarded by cancelled_at IS NULL; a
-//     refund's amount and shipping are reserved at once;
+//     refund's amount and shipping are reserved at once, and when the
+//     refund is final at once (manual) the financial status follows in the
+//     same write;
 //  5. the cancellation row, 6. the refund or void row through req.Gateway
-//     ("" is manual): manual succeeds at once and the financial status
-//     follows, any other gateway stays pending and the status waits for
-//     SettleRefund; 7. the line quantities (guarded so none exceeds the
+//     ("" is manual): manual succeeds at once, any other gateway stays
+//     pending and the status waits for SettleRefund; 7. the line quantities (guarded so none exceeds the
 //     quantity ordered, nor restocked units the cancelled ones), 9. the
 //     timeline, 10. the customer message owed, then 8. the stock ledger
 //     and 11. the analytics rollups, the rows other cancels wait for.
@@ -106,18 +107,32 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 
 	// (4) The guarded status change: only one cancel can pass it. A refund
 	// reserves its amount (and its shipping) at once, whatever the gateway
-	// answers; the financial status follows only what the gateway confirmed
-	// (below, once the refund row exists).
+	// answers; the financial status follows only what the gateway confirmed:
+	// here, in the same write, when the refund is final at once (see
+	// financialAfter), else when SettleRefund hears of it.
 	var shippingRefunded, taxRefunded int64
 	if plan.RefundKind == canceldesk.RefundKindRefund {
 		shippingRefunded, taxRefunded = plan.RefundShipping, plan.RefundTax
 	}
+	gateway := req.Gateway
+	if gateway == "" {
+		gateway = canceldesk.GatewayManual
+	}
+	refunds := plan.RefundKind != "" && plan.RefundTotal > 0
+	final := refunds && (refundFinalAtOnce(gateway) || policy == shopifyDone)
+	refundedMore := canceldesk.RefundedAmountAfter(o, plan) - o.RefundedAmount
+	fin, succeeded := o.FinancialStatus, o.RefundedSucceeded
+	if final {
+		if fin, succeeded, err = db.financialAfter(ctx, tx, o.ID, plan.RefundKind, refundedMore); err != nil {
+			return nil, err
+		}
+	}
 	r, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET cancelled_at = ?, cancel_reason = ?,
 		refunded_amount = refunded_amount + ?, shipping_refunded = shipping_refunded + ?,
-		tax_refunded = tax_refunded + ?, fulfillment_status = ?, updated_at = ?
-		WHERE id = ? AND cancelled_at IS NULL`),
-		at, string(req.Reason), canceldesk.RefundedAmountAfter(o, plan)-o.RefundedAmount, shippingRefunded, taxRefunded,
-		string(canceldesk.DeriveFulfillment(o.LineItems)), at, o.ID)
+		tax_refunded = tax_refunded + ?, fulfillment_status = ?, financial_status = ?, refunded_succeeded = ?,
+		updated_at = ? WHERE id = ? AND cancelled_at IS NULL`),
+		at, string(req.Reason), refundedMore, shippingRefunded, taxRefunded,
+		string(canceldesk.DeriveFulfillment(o.LineItems)), string(fin), succeeded, at, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -147,25 +162,18 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	}
 
 	// (6) The refund or void, recorded before any gateway is called. The
-	// manual gateway succeeds at once; any other waits for SettleRefund.
-	if plan.RefundKind != "" && plan.RefundTotal > 0 {
+	// manual gateway succeeds at once (the order's row already says so);
+	// any other waits for SettleRefund.
+	if refunds {
 		rf := canceldesk.Refund{OrderID: o.ID, CancellationID: res.CancellationID, Kind: plan.RefundKind,
 			Amount: plan.RefundTotal, Shipping: shippingRefunded, Currency: o.Currency, Method: canceldesk.MethodOriginal,
-			Gateway: req.Gateway, Status: canceldesk.RefundPending, IdempotencyKey: "refund:" + req.IdempotencyKey,
+			Gateway: gateway, Status: canceldesk.RefundPending, IdempotencyKey: "refund:" + req.IdempotencyKey,
 			Actor: req.Actor, CreatedAt: now, UpdatedAt: now}
-		if rf.Gateway == "" {
-			rf.Gateway = canceldesk.GatewayManual
-		}
-		if refundFinalAtOnce(rf.Gateway) || policy == shopifyDone {
+		if final {
 			rf.Status = canceldesk.RefundSucceeded
 		}
 		if err := db.insertRefund(ctx, tx, &rf, "{}"); err != nil {
 			return nil, err
-		}
-		if rf.Status == canceldesk.RefundSucceeded {
-			if err := db.syncFinancialStatus(ctx, tx, o.ID, rf.Kind, at); err != nil {
-				return nil, err
-			}
 		}
 		res.Refund = &rf
 	}

@@ -49,7 +49,7 @@ const minSearchLen = 3
 
 // searchCondition returns the SQL condition and argument that match orders
 // whose search document contains query as a plain substring, ignoring case,
-// and whether the FTS table s must be joined (SQLite). Quotes, %, _ and
+// and whether the table order_search must be joined. Quotes, %, _ and
 // backslashes in query have no special meaning. counting asks for the
 // condition of a count (see disjointTrigrams).
 func (db *DB) searchCondition(query string, counting bool) (cond string, args []any, fts bool) {
@@ -61,13 +61,17 @@ func (db *DB) searchCondition(query string, counting bool) (cond string, args []
 		return "(o.name = ? OR o.name = ?)", []any{query, name}, false
 	}
 	if db.dialect == postgres {
-		return `o.search_doc LIKE ? ESCAPE '\'`, []any{"%" + escapeLike(strings.ToLower(query)) + "%"}, false
+		return `order_search.doc LIKE ? ESCAPE '\'`, []any{likeTerm(query)}, true
 	}
 	if match, term, ok := disjointTrigrams(query); ok && !counting {
 		return "order_search MATCH ? AND " + docHasCondition, []any{match, term, term}, true
 	}
 	return "order_search MATCH ?", []any{ftsString(query)}, true
 }
+
+// likeTerm is the LIKE pattern of a substring search for query in the
+// lower-cased search document.
+func likeTerm(query string) string { return "%" + escapeLike(strings.ToLower(query)) + "%" }
 
 // ftsString quotes s for an FTS5 query: a double-quoted string is a
 // phrase (of trigrams, with this tokenizer); inside it "" is a quote.

@@ -12,22 +12,16 @@ import (
 // both paths. TestLoadPathsKeepEveryField round-trips every field through each.
 
 // orderRowColumns are the columns of an order row, in the order orderRow
-// returns their values; PostgreSQL adds the search document.
-func (db *DB) orderRowColumns() string {
-	cols := `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
+// returns its values.
+const orderRowColumns = `id, sort_key, external_id, name, email, customer_name, currency, subtotal, shipping, taxes, discounts,
 		total, refunded_amount, refunded_succeeded, shipping_refunded, tax_refunded, financial_status, fulfillment_status,
 		payment_method, payment_reference, paid_at, fulfilled_at, cancelled_at, cancel_reason, billing_address,
 		shipping_address, notes, tags, risk, source, item_count, created_at, updated_at, location_id, shopify_updated_at, locale`
-	if db.dialect == postgres {
-		cols += ", search_doc"
-	}
-	return cols
-}
 
 // orderRow is the row of order o under id: its values for
-// orderRowColumns, its sort key and its search document (a column on
-// PostgreSQL, the order_search table on SQLite).
-func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, doc string) {
+// orderRowColumns, its sort key and its search document (the row of
+// order_search keyed by that sort key).
+func orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, doc string) {
 	billing, _ := json.Marshal(o.BillingAddress)
 	shipping, _ := json.Marshal(o.ShippingAddress)
 	lines := make([]string, 0, 2*len(o.LineItems))
@@ -43,9 +37,6 @@ func (db *DB) orderRow(o *canceldesk.Order, id int64) (vals []any, key int64, do
 		micros(o.CancelledAt), string(o.CancelReason), string(billing), string(shipping), o.Notes,
 		strings.Join(o.Tags, ", "), string(o.Risk), o.Source, o.ItemCount(), o.CreatedAt.UnixMicro(),
 		o.UpdatedAt.UnixMicro(), nullID(o.LocationID), micros(o.ShopifyUpdatedAt), o.Locale}
-	if db.dialect == postgres {
-		vals = append(vals, doc)
-	}
 	return vals, key, doc
 }
 

@@ -135,8 +135,8 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, 
 	if err != nil {
 		return false, err
 	}
-	vals, key, doc := db.orderRow(o, ids[0])
-	q := `INSERT INTO orders (` + db.orderRowColumns() + `) VALUES (` + placeholders(len(vals)) +
+	vals, key, doc := orderRow(o, ids[0])
+	q := `INSERT INTO orders (` + orderRowColumns + `) VALUES (` + placeholders(len(vals)) +
 		`) ON CONFLICT (name) DO NOTHING RETURNING id`
 	err = tx.QueryRowContext(ctx, db.bind(q), vals...).Scan(&o.ID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -153,10 +153,8 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, 
 			return false, err
 		}
 	}
-	if db.dialect == sqlite {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_search (rowid, doc) VALUES (?, ?)`, key, doc); err != nil {
-			return false, err
-		}
+	if _, err := tx.ExecContext(ctx, db.bind(`INSERT INTO order_search (rowid, doc) VALUES (?, ?)`), key, doc); err != nil {
+		return false, err
 	}
 	if rf := importedRefund(o, gateway); rf != nil {
 		if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
@@ -272,9 +270,9 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 // dialect-neutral ? placeholders) for f's search, filters and dates; the
 // keyset cursors are the caller's. Every bound (keyset cursor, dates) is a
 // range of the sort key, so one index walk in sort-key order answers it.
-// On SQLite a search drives the query from the FTS table, whose rowid is
-// the sort key: matches come out in order and the walk stops after the
-// page.
+// A search drives the query from the search table, whose rowid is the
+// sort key: on SQLite the FTS matches come out in order and the walk stops
+// after the page; PostgreSQL walks first (see probeSearch).
 func (db *DB) listWhere(f canceldesk.OrderFilter, mode searchMode, counting bool) (from, key string, where []string, args []any) {
 	from, key = "orders o", "o.sort_key"
 	if cond, a, ok := exactCondition(f.Query); ok && mode == searchExact {
@@ -298,17 +296,24 @@ func (db *DB) listWhere(f canceldesk.OrderFilter, mode searchMode, counting bool
 	if f.Fulfillment != "" {
 		where, args = append(where, "o.fulfillment_status = ?"), append(args, string(f.Fulfillment))
 	}
+	where, args = dateBounds(f, key, where, args)
+	return from, key, where, args
+}
+
+// dateBounds appends f's dates, as a range of the sort key key, to where
+// and args.
+func dateBounds(f canceldesk.OrderFilter, key string, where []string, args []any) ([]string, []any) {
 	if !f.From.IsZero() {
 		where, args = append(where, key+" >= ?"), append(args, sortKey(f.From, 0))
 	}
 	if !f.To.IsZero() {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.To, 0))
 	}
-	return from, key, where, args
+	return where, args
 }
 
-// ftsJoin drives a SQLite search from the FTS table, whose rowid is the
-// sort key.
+// ftsJoin drives a search from the search table, whose rowid is the sort
+// key.
 const ftsJoin = "order_search JOIN orders o ON o.sort_key = order_search.rowid"
 
 // filtersOrderColumns reports whether f narrows by a column of orders

@@ -119,41 +119,55 @@ func (db *DB) insertRefund(ctx context.Context, tx *sql.Tx, rf *canceldesk.Refun
 		rf.CreatedAt.UnixMicro(), rf.UpdatedAt.UnixMicro()).Scan(&rf.ID)
 }
 
-// syncFinancialStatus is the one writer of orders.refunded_succeeded and
-// of the financial status a refund moves, called in the transaction in
-// which a refund of kind succeeded (recorded succeeded, or settled
-// pending→succeeded or failed→succeeded): a void makes an authorized order
-// voided; a refund sets refunded_succeeded to the refunded amount less the
-// refund rows not succeeded (pending and failed ones reserve their amount
-// but moved no money), and a paid order becomes refunded when that reaches
-// what was paid (Total), else partially refunded.
+// syncFinancialStatus writes the order's financial status and
+// refunded_succeeded as financialAfter computes them, in the transaction
+// in which a refund of kind succeeded (settled pending→succeeded or
+// failed→succeeded, or recorded succeeded after its order row was
+// written).
 func (db *DB) syncFinancialStatus(ctx context.Context, tx *sql.Tx, orderID int64, kind string, at int64) error {
-	if kind == canceldesk.RefundKindVoid {
-		_, err := tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = 'voided', updated_at = ?
-			WHERE id = ? AND financial_status = 'authorized'`), at, orderID)
-		return err
-	}
-	var (
-		total, refunded, unsettled int64
-		fin                        string
-	)
-	err := tx.QueryRowContext(ctx, db.bind(`SELECT o.total, o.refunded_amount, o.financial_status,
-		(SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status <> 'succeeded')
-		FROM orders o WHERE o.id = ?`), orderID).Scan(&total, &refunded, &fin, &unsettled)
+	fin, confirmed, err := db.financialAfter(ctx, tx, orderID, kind, 0)
 	if err != nil {
 		return err
 	}
-	confirmed := max(refunded-unsettled, 0)
+	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = ?, refunded_succeeded = ?, updated_at = ?
+		WHERE id = ?`), string(fin), confirmed, at, orderID)
+	return err
+}
+
+// financialAfter is the one rule for orders.refunded_succeeded and the
+// financial status a refund moves, once a refund of kind succeeded and the
+// order's refunded_amount grew by more than its row holds yet (a cancel
+// writes the row once, with both): a void makes an authorized order
+// voided; a refund makes refunded_succeeded the refunded amount less the
+// refund rows not succeeded (pending and failed ones reserve their amount
+// but moved no money), and a paid order becomes refunded when that reaches
+// what was paid (Total), else partially refunded.
+func (db *DB) financialAfter(ctx context.Context, tx *sql.Tx, orderID int64, kind string, more int64) (canceldesk.FinancialStatus, int64, error) {
+	var (
+		total, refunded, succeeded, unsettled int64
+		fin                                   string
+	)
+	err := tx.QueryRowContext(ctx, db.bind(`SELECT o.total, o.refunded_amount, o.refunded_succeeded, o.financial_status,
+		(SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.order_id = o.id AND r.kind = 'refund' AND r.status <> 'succeeded')
+		FROM orders o WHERE o.id = ?`), orderID).Scan(&total, &refunded, &succeeded, &fin, &unsettled)
+	if err != nil {
+		return "", 0, err
+	}
 	next := canceldesk.FinancialStatus(fin)
+	if kind == canceldesk.RefundKindVoid {
+		if next == canceldesk.FinancialAuthorized {
+			next = canceldesk.FinancialVoided
+		}
+		return next, succeeded, nil
+	}
+	confirmed := max(refunded+more-unsettled, 0)
 	switch next {
 	case canceldesk.FinancialPaid, canceldesk.FinancialPartiallyRefunded, canceldesk.FinancialRefunded:
 		if confirmed > 0 {
 			next = canceldesk.FinancialStatusAfterRefund(total, confirmed)
 		}
 	}
-	_, err = tx.ExecContext(ctx, db.bind(`UPDATE orders SET financial_status = ?, refunded_succeeded = ?, updated_at = ?
-		WHERE id = ?`), string(next), confirmed, at, orderID)
-	return err
+	return next, confirmed, nil
 }
 
 // checkStaffRefund holds actor's new refund of amount on the order to the

@@ -81,11 +81,19 @@ var probeRows = 4000
 // probeQuery is the list query of a substring search on PostgreSQL over
 // the window newest orders after f's cursor that pass the other filters,
 // walked in sort-key order; bound reads the sort key of the last of them
-// (no row when fewer orders pass).
+// (no row when fewer orders pass). Without a filter on orders' columns the
+// walk reads the search table alone (its rows are narrow and keyed by sort
+// key) and only the matches are looked up in orders; with one it walks
+// orders and looks each document up.
 func (db *DB) probeQuery(f canceldesk.OrderFilter, window int) (probe string, probeArgs []any, bound string, boundArgs []any) {
 	g := f
 	g.Query = ""
-	from, key, where, args := db.listWhere(g, searchIndex, false)
+	from, key, where, args := "order_search", "rowid", []string(nil), []any(nil)
+	if filtersOrderColumns(g) {
+		from, key, where, args = db.listWhere(g, searchIndex, false)
+	} else {
+		where, args = dateBounds(g, key, where, args)
+	}
 	if f.After != nil {
 		where, args = append(where, key+" < ?"), append(args, sortKey(f.After.CreatedAt, f.After.ID))
 	}
@@ -93,11 +101,17 @@ func (db *DB) probeQuery(f canceldesk.OrderFilter, window int) (probe string, pr
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	inner := `SELECT ` + orderListColumns + `, o.search_doc, o.sort_key FROM ` + from + cond + ` ORDER BY ` + key + ` DESC LIMIT ?`
-	probe = `SELECT id, name, email, customer_name, currency, total, financial_status, fulfillment_status, cancelled_at,
-		cancel_reason, item_count, created_at FROM (` + inner + `) w WHERE w.search_doc LIKE ? ESCAPE '\' ORDER BY w.sort_key DESC LIMIT ?`
-	like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
-	probeArgs = append(append(append([]any{}, args...), window), like, pageLimit(f)+1)
+	if from == "order_search" {
+		probe = `SELECT ` + orderListColumns + ` FROM (SELECT rowid, doc FROM order_search` + cond +
+			` ORDER BY rowid DESC LIMIT ?) w JOIN orders o ON o.sort_key = w.rowid
+			WHERE w.doc LIKE ? ESCAPE '\' ORDER BY w.rowid DESC LIMIT ?`
+	} else {
+		probe = `SELECT w.id, w.name, w.email, w.customer_name, w.currency, w.total, w.financial_status,
+			w.fulfillment_status, w.cancelled_at, w.cancel_reason, w.item_count, w.created_at
+			FROM (SELECT ` + orderListColumns + `, o.sort_key FROM ` + from + cond + ` ORDER BY ` + key + ` DESC LIMIT ?) w
+			JOIN order_search s ON s.rowid = w.sort_key WHERE s.doc LIKE ? ESCAPE '\' ORDER BY w.sort_key DESC LIMIT ?`
+	}
+	probeArgs = append(append(append([]any{}, args...), window), likeTerm(f.Query), pageLimit(f)+1)
 	bound = `SELECT ` + key + ` FROM ` + from + cond + ` ORDER BY ` + key + ` DESC OFFSET ? LIMIT 1`
 	boundArgs = append(append([]any{}, args...), window-1)
 	return db.bind(probe), probeArgs, db.bind(bound), boundArgs

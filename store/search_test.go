@@ -233,8 +233,8 @@ func TestSearchUsesIndex(t *testing.T) {
 					t.Errorf("plan scans every order:\n%s", plan)
 				}
 			case "postgres":
-				if !strings.Contains(plan, "Index Scan on orders_search") {
-					t.Errorf("plan does not use the trigram index orders_search:\n%s", plan)
+				if !strings.Contains(plan, "Index Scan on order_search_doc") {
+					t.Errorf("plan does not use the trigram index order_search_doc:\n%s", plan)
 				}
 			default:
 				t.Fatalf("unknown dialect %q", db.Dialect())
@@ -261,7 +261,7 @@ func TestSearchUsesIndex(t *testing.T) {
 			f.Status, f.Financial = canceldesk.StatusOpen, canceldesk.FinancialPaid
 			f.After = &canceldesk.Cursor{CreatedAt: fixedNow, ID: 1 << 40}
 			plan := explain(t, db, raw, f)
-			if want := map[string]string{"sqlite": "order_search", "postgres": "orders_search"}[db.Dialect()]; !strings.Contains(plan, want) {
+			if want := map[string]string{"sqlite": "order_search", "postgres": "order_search_doc"}[db.Dialect()]; !strings.Contains(plan, want) {
 				t.Errorf("plan does not use %s:\n%s", want, plan)
 			}
 			if page := listOrders(t, db, f); !slices.Equal(names(page), []string{"#11234"}) {

@@ -164,21 +164,18 @@ func (db *DB) shopifyUpdate(ctx context.Context, w *Tx, in *orderImport, id int6
 	if err != nil {
 		return false, err
 	}
-	_, key, doc := db.orderRow(cur, id)
-	return true, db.updateSearchDoc(ctx, tx, id, key, doc)
+	_, key, doc := orderRow(cur, id)
+	return true, db.updateSearchDoc(ctx, tx, key, doc)
 }
 
-// updateSearchDoc replaces the order's search document (a column on
-// PostgreSQL, a row of order_search keyed by sort key on SQLite).
-func (db *DB) updateSearchDoc(ctx context.Context, tx *sql.Tx, id, key int64, doc string) error {
-	if db.dialect == postgres {
-		_, err := tx.ExecContext(ctx, `UPDATE orders SET search_doc = $1 WHERE id = $2`, doc, id)
+// updateSearchDoc replaces the order's search document, the row of
+// order_search keyed by its sort key (a contentless FTS5 table on SQLite
+// cannot be updated in place).
+func (db *DB) updateSearchDoc(ctx context.Context, tx *sql.Tx, key int64, doc string) error {
+	if _, err := tx.ExecContext(ctx, db.bind(`DELETE FROM order_search WHERE rowid = ?`), key); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM order_search WHERE rowid = ?`, key); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO order_search (rowid, doc) VALUES (?, ?)`, key, doc)
+	_, err := tx.ExecContext(ctx, db.bind(`INSERT INTO order_search (rowid, doc) VALUES (?, ?)`), key, doc)
 	return err
 }
 
