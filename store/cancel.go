@@ -17,8 +17,8 @@ import (
 //
 //  1. a cancellation with the request's idempotency key already exists:
 //     its result comes back with Replayed set, nothing is written;
-//  2. the order is read (on PostgreSQL its row is locked first, and the
-//     key is looked up again under the lock, so a racing twin replays);
+//  2. the order is read (on PostgreSQL its row is locked first, before
+//     the key is looked up, so a racing twin waits and replays);
 //  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT; a
 //     refund now over the staff limit, counting what the actor refunded
 //     on the order before, is EFORBIDDEN (see staffLimited);
@@ -86,19 +86,19 @@ func keyedTx[T any](ctx context.Context, db *DB, fn func(*Tx) (T, error)) (T, er
 }
 
 func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy) (*canceldesk.CancelResult, error) {
+	// On PostgreSQL the order's row is locked first: a twin request with
+	// the same key waits for this one and then replays.
+	if err := db.lockOrder(ctx, tx, req.OrderID); err != nil {
+		return nil, err
+	}
 	if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
 		return res, err
 	}
-	if db.dialect == postgres {
-		if err := db.lockOrder(ctx, tx, req.OrderID); err != nil {
-			return nil, err
-		}
-		// A twin request may have committed while this one waited.
-		if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
-			return res, err
-		}
+	settings, err := db.settings(ctx, tx)
+	if err != nil {
+		return nil, err
 	}
-	o, plan, err := db.planCancel(ctx, tx, req, policy)
+	o, plan, err := db.planCancelWith(ctx, tx, req, policy, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -212,10 +212,6 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	// (10) The customer message owed, rendered now with the reason's
 	// template and sent after commit from this row.
 	if plan.Notify {
-		settings, err := db.settings(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
 		lang, err := db.customerLanguage(ctx, tx, o, settings)
 		if err != nil {
 			return nil, err
@@ -230,18 +226,22 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	// (8) The ledger and (11) the analytics rollups, last: their rows
 	// (a SKU's stock at a location, the day's figures) are the ones every
 	// cancel writes, and on PostgreSQL each stays locked from its write to
-	// the commit, so the other cancels wait for as short a time as can be.
-	if err := db.applyMovements(ctx, tx, moves); err != nil {
+	// the commit, so they go together in one statement (execShared) and
+	// the other cancels wait for as short a time as can be.
+	shared, err := db.insertMovements(ctx, tx, moves)
+	if err != nil {
 		return nil, err
 	}
-	if err := db.addStats(ctx, tx, cancelStats(o, at, req.Reason, canceldesk.CancelSource(req))...); err != nil {
+	stats, err := db.statsStmts(cancelStats(o, at, req.Reason, canceldesk.CancelSource(req)))
+	if err != nil {
 		return nil, err
 	}
 	cancelledNow := make(map[int64]int, len(plan.Lines))
 	for _, l := range plan.Lines {
 		cancelledNow[l.LineItemID] += l.CancelQty
 	}
-	if err := db.addFacts(ctx, tx, db.zone.Load(), cancelledFact(o, at, cancelledNow)); err != nil {
+	shared = append(append(shared, stats...), factsStmts(db.zone.Load(), []cancelFact{cancelledFact(o, at, cancelledNow)})...)
+	if err := db.execShared(ctx, tx, shared); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -252,6 +252,16 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 // limit, counting what the actor refunded on the order before, is
 // EFORBIDDEN (see checkStaffRefund). It writes nothing.
 func (db *DB) planCancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy) (*canceldesk.Order, canceldesk.CancelPlan, error) {
+	settings, err := db.settings(ctx, tx)
+	if err != nil {
+		return nil, canceldesk.CancelPlan{}, err
+	}
+	return db.planCancelWith(ctx, tx, req, policy, settings)
+}
+
+// planCancelWith is planCancel under the settings the caller has read.
+func (db *DB) planCancelWith(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy,
+	settings canceldesk.Settings) (*canceldesk.Order, canceldesk.CancelPlan, error) {
 	o, err := db.order(ctx, tx, req.OrderID)
 	if err != nil {
 		return nil, canceldesk.CancelPlan{}, err
@@ -261,10 +271,6 @@ func (db *DB) planCancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelR
 		return nil, plan, blocked(plan.Blockers[0])
 	}
 	if policy == staffLimited && plan.RefundKind == canceldesk.RefundKindRefund {
-		settings, err := db.settings(ctx, tx)
-		if err != nil {
-			return nil, plan, err
-		}
 		if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, settings.StaffRefundLimit[o.Currency],
 			plan.RefundTotal, "refund"); err != nil {
 			return nil, plan, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/canceldesk/canceldesk"
@@ -118,39 +119,70 @@ func (db *DB) Locations(ctx context.Context) ([]canceldesk.Location, error) {
 // AddMovements implements canceldesk.OrderStore.
 func (db *DB) AddMovements(ctx context.Context, ms []canceldesk.InventoryMovement) error {
 	return db.tx(ctx, func(w *Tx) error {
-		tx := w.Tx
-		for i := range ms {
-			if err := db.addMovement(ctx, tx, &ms[i]); err != nil {
-				return err
-			}
-			w.changedOrder(ms[i].OrderID)
+		if err := db.addLedgerRows(ctx, w.Tx, ms); err != nil {
+			return err
 		}
-		return nil
+		for _, m := range ms {
+			w.changedOrder(m.OrderID)
+		}
+		sorted := slices.Clone(ms)
+		sortMovements(sorted)
+		return db.execShared(ctx, w.Tx, levelStmts(sorted))
 	})
 }
 
-// addMovement appends one ledger row and moves stock on hand by its delta.
-func (db *DB) addMovement(ctx context.Context, tx *sql.Tx, m *canceldesk.InventoryMovement) error {
-	if m.SKU == "" || m.LocationID == 0 || m.Delta == 0 {
-		return canceldesk.Errorf(canceldesk.EINVALID, "A stock movement needs a SKU, a location and a quantity.")
+// addLedgerRows appends the movements to the ledger, in their order; the
+// stock on hand they move is levelStmts'.
+func (db *DB) addLedgerRows(ctx context.Context, tx *sql.Tx, ms []canceldesk.InventoryMovement) error {
+	rows := make([][]any, len(ms))
+	for i := range ms {
+		m := &ms[i]
+		if m.SKU == "" || m.LocationID == 0 || m.Delta == 0 {
+			return canceldesk.Errorf(canceldesk.EINVALID, "A stock movement needs a SKU, a location and a quantity.")
+		}
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = db.Now()
+		}
+		var orderID any
+		if m.OrderID != 0 {
+			orderID = m.OrderID
+		}
+		rows[i] = []any{m.SKU, m.LocationID, m.Delta, string(m.Kind), orderID, m.Actor, m.CreatedAt.UnixMicro()}
 	}
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = db.Now()
+	ids, err := db.insertRows(ctx, tx, `INSERT INTO inventory_movements (sku, location_id, delta, kind, order_id, actor, created_at)`, rows)
+	for i, id := range ids {
+		ms[i].ID = id
 	}
-	var orderID any
-	if m.OrderID != 0 {
-		orderID = m.OrderID
-	}
-	err := tx.QueryRowContext(ctx, db.bind(`INSERT INTO inventory_movements (sku, location_id, delta, kind, order_id, actor, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), m.SKU, m.LocationID, m.Delta, string(m.Kind), orderID, m.Actor,
-		m.CreatedAt.UnixMicro()).Scan(&m.ID)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, db.bind(`INSERT INTO inventory_levels (sku, location_id, on_hand) VALUES (?, ?, ?)
-		ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = inventory_levels.on_hand + excluded.on_hand`),
-		m.SKU, m.LocationID, m.Delta)
 	return err
+}
+
+// levelStmts are the upserts that move stock on hand by moves (sorted by
+// sortMovements), one row per SKU and location, in that order.
+func levelStmts(moves []canceldesk.InventoryMovement) []stmt {
+	var stmts []stmt
+	for start := 0; start < len(moves); {
+		var (
+			q    strings.Builder
+			args []any
+			rows int
+		)
+		q.WriteString(`INSERT INTO inventory_levels (sku, location_id, on_hand) VALUES `)
+		for ; start < len(moves) && rows < statsChunk; rows++ {
+			m := moves[start]
+			delta := 0
+			for ; start < len(moves) && moves[start].SKU == m.SKU && moves[start].LocationID == m.LocationID; start++ {
+				delta += moves[start].Delta
+			}
+			if rows > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?)")
+			args = append(args, m.SKU, m.LocationID, delta)
+		}
+		q.WriteString(` ON CONFLICT (sku, location_id) DO UPDATE SET on_hand = inventory_levels.on_hand + excluded.on_hand`)
+		stmts = append(stmts, stmt{q.String(), args})
+	}
+	return stmts
 }
 
 // Stock implements canceldesk.OrderStore.

@@ -527,18 +527,62 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, e *canceldesk.Event) 
 }
 
 // insertEvents writes an action's timeline entries on order orderID (0
-// keeps each event's own order), by actor, at now.
+// keeps each event's own order), by actor, at now, in one statement.
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.Event, orderID int64, actor string, now time.Time) error {
+	rows := make([][]any, len(events))
 	for i := range events {
+		e := &events[i]
 		if orderID != 0 {
-			events[i].OrderID = orderID
+			e.OrderID = orderID
 		}
-		events[i].Actor, events[i].CreatedAt = actor, now
-		if err := db.insertEvent(ctx, tx, &events[i]); err != nil {
+		e.Actor, e.CreatedAt = actor, now
+		data, err := eventDataJSON(e.Data)
+		if err != nil {
 			return err
 		}
+		rows[i] = []any{e.OrderID, e.Kind, e.Actor, e.Message, data, e.CreatedAt.UnixMicro()}
 	}
-	return nil
+	ids, err := db.insertRows(ctx, tx, `INSERT INTO events (order_id, kind, actor, message, data, created_at)`, rows)
+	for i, id := range ids {
+		events[i].ID = id
+	}
+	return err
+}
+
+// insertRows inserts rows with insert (an INSERT INTO with its column
+// list) in as few statements as the rows' parameters allow, and returns
+// their new ids in the order of rows: ids grow in the order rows go in,
+// whatever order RETURNING gives them back in.
+func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, insert string, rows [][]any) ([]int64, error) {
+	ids := make([]int64, 0, len(rows))
+	for start := 0; start < len(rows); {
+		var (
+			q    strings.Builder
+			args []any
+		)
+		q.WriteString(insert + " VALUES ")
+		n := 0
+		for ; start < len(rows) && (n == 0 || len(args)+len(rows[start]) <= maxSharedParams); start, n = start+1, n+1 {
+			if n > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(len(rows[start])) + ")")
+			args = append(args, rows[start]...)
+		}
+		q.WriteString(" RETURNING id")
+		first := len(ids)
+		err := eachRow(ctx, tx, db.bind(q.String()), args, func(r *sql.Rows) error {
+			var id int64
+			err := r.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+		if err != nil {
+			return ids, err
+		}
+		slices.Sort(ids[first:])
+	}
+	return ids, nil
 }
 
 // CountOrders implements canceldesk.OrderStore.

@@ -160,30 +160,38 @@ func orderStats(o *canceldesk.Order, source string) []statsDelta {
 const statsChunk = 500
 
 // addStats adds the deltas to the hourly rollups and to the daily ones of
-// the store's zone, inside tx. Deltas of one row are merged first, and
-// rows are upserted in primary-key order, hourly before daily, so
-// concurrent writers lock them in one order and never deadlock on them;
-// callers do it last in their transaction for the same reason.
+// the store's zone, inside tx (see statsStmts), through execShared:
+// callers do it last in their transaction.
 func (db *DB) addStats(ctx context.Context, tx *sql.Tx, deltas ...statsDelta) error {
+	stmts, err := db.statsStmts(deltas)
+	if err != nil {
+		return err
+	}
+	return db.execShared(ctx, tx, stmts)
+}
+
+// statsStmts are the upserts that add the deltas to the hourly rollups
+// and to the daily ones of the store's zone. Deltas of one row are merged
+// first, and rows are upserted in primary-key order, hourly before daily,
+// so concurrent writers lock them in one order and never deadlock on them.
+func (db *DB) statsStmts(deltas []statsDelta) ([]stmt, error) {
 	if len(deltas) == 0 {
-		return nil
+		return nil, nil
 	}
 	hourly, err := mergeStats(deltas, func(k statsKey) statsKey { return k })
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := upsertStats(ctx, tx, db, statsHourly, hourly); err != nil {
-		return err
-	}
+	stmts := statsTableStmts(statsHourly, hourly)
 	loc := db.zone.Load()
 	if loc == nil {
-		return nil // the days are not built yet: SetStatsZone builds them from the hours
+		return stmts, nil // the days are not built yet: SetStatsZone builds them from the hours
 	}
 	daily, err := mergeStats(hourly, func(k statsKey) statsKey { k.bucket = dayOf(k.bucket, loc); return k })
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return upsertStats(ctx, tx, db, statsDaily, daily)
+	return append(stmts, statsTableStmts(statsDaily, daily)...), nil
 }
 
 // mergeStats sums the deltas by the key that key gives them, in key order.
@@ -237,9 +245,11 @@ var (
 	statsDaily  = statsTable{"order_stats_daily", "day"}
 )
 
-// upsertStats adds merged deltas to table t, in chunks.
-func upsertStats(ctx context.Context, tx *sql.Tx, db *DB, t statsTable, rows []statsDelta) error {
+// statsTableStmts are the upserts that add merged deltas to table t, in
+// chunks.
+func statsTableStmts(t statsTable, rows []statsDelta) []stmt {
 	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	var stmts []stmt
 	for start := 0; start < len(rows); start += statsChunk {
 		chunk := rows[start:min(start+statsChunk, len(rows))]
 		var q strings.Builder
@@ -260,9 +270,7 @@ func upsertStats(ctx context.Context, tx *sql.Tx, db *DB, t statsTable, rows []s
 			cohort_cancelled = %[1]s.cohort_cancelled + excluded.cohort_cancelled,
 			cancelled_count = %[1]s.cancelled_count + excluded.cancelled_count,
 			cancelled_value = %[1]s.cancelled_value + excluded.cancelled_value`, t.name, t.bucket)
-		if _, err := tx.ExecContext(ctx, db.bind(q.String()), args...); err != nil {
-			return err
-		}
+		stmts = append(stmts, stmt{q.String(), args})
 	}
-	return nil
+	return stmts
 }

@@ -116,7 +116,7 @@ func (db *DB) rebuildDays(ctx context.Context, tx *sql.Tx, loc *time.Location) e
 	if err != nil {
 		return err
 	}
-	if err := upsertStats(ctx, tx, db, statsDaily, days); err != nil {
+	if err := db.execShared(ctx, tx, statsTableStmts(statsDaily, days)); err != nil {
 		return err
 	}
 	facts, err := db.cancelledFacts(ctx, tx)
@@ -290,6 +290,11 @@ var (
 // when the days are not built yet), each table's rows merged and upserted
 // in key order (see addStats).
 func (db *DB) addFacts(ctx context.Context, tx *sql.Tx, loc *time.Location, facts ...cancelFact) error {
+	return db.execShared(ctx, tx, factsStmts(loc, facts))
+}
+
+// factsStmts are the upserts of addFacts.
+func factsStmts(loc *time.Location, facts []cancelFact) []stmt {
 	if loc == nil || len(facts) == 0 {
 		return nil
 	}
@@ -302,17 +307,13 @@ func (db *DB) addFacts(ctx context.Context, tx *sql.Tx, loc *time.Location, fact
 			sku[factKey{day: day, label: s}] += n
 		}
 	}
-	if err := db.upsertFacts(ctx, tx, factsPayment, payment); err != nil {
-		return err
-	}
-	if err := db.upsertFacts(ctx, tx, factsSKU, sku); err != nil {
-		return err
-	}
-	return db.upsertFacts(ctx, tx, factsDelay, delay)
+	stmts := factTableStmts(factsPayment, payment)
+	stmts = append(stmts, factTableStmts(factsSKU, sku)...)
+	return append(stmts, factTableStmts(factsDelay, delay)...)
 }
 
-// upsertFacts adds the counts of m to table t.
-func (db *DB) upsertFacts(ctx context.Context, tx *sql.Tx, t factTable, m map[factKey]int64) error {
+// factTableStmts are the upserts that add the counts of m to table t.
+func factTableStmts(t factTable, m map[factKey]int64) []stmt {
 	keys := make([]factKey, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -320,6 +321,7 @@ func (db *DB) upsertFacts(ctx context.Context, tx *sql.Tx, t factTable, m map[fa
 	slices.SortFunc(keys, func(a, b factKey) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), strings.Compare(a.label, b.label), cmp.Compare(a.class, b.class))
 	})
+	var stmts []stmt
 	for start := 0; start < len(keys); start += statsChunk {
 		chunk := keys[start:min(start+statsChunk, len(keys))]
 		var q strings.Builder
@@ -337,11 +339,9 @@ func (db *DB) upsertFacts(ctx context.Context, tx *sql.Tx, t factTable, m map[fa
 			args = append(args, k.day, label, m[k])
 		}
 		fmt.Fprintf(&q, ` ON CONFLICT (day, %[2]s) DO UPDATE SET %[3]s = %[1]s.%[3]s + excluded.%[3]s`, t.name, t.label, t.value)
-		if _, err := tx.ExecContext(ctx, db.bind(q.String()), args...); err != nil {
-			return err
-		}
+		stmts = append(stmts, stmt{q.String(), args})
 	}
-	return nil
+	return stmts
 }
 
 // The queries of the figures kept in the daily rollups, over [from, to)

@@ -139,15 +139,25 @@ func sortMovements(moves []canceldesk.InventoryMovement) {
 	})
 }
 
-// applyMovements writes ledger rows sorted by SKU (then location), the
-// same order in every transaction, so two writers restocking the same SKUs
-// never deadlock on PostgreSQL.
+// applyMovements writes ledger rows sorted by SKU (then location), then
+// moves stock on hand through execShared: the same order in every
+// transaction, so two writers restocking the same SKUs never deadlock on
+// PostgreSQL.
 func (db *DB) applyMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) error {
-	sortMovements(moves)
-	for i := range moves {
-		if err := db.addMovement(ctx, tx, &moves[i]); err != nil {
-			return err
-		}
+	levels, err := db.insertMovements(ctx, tx, moves)
+	if err != nil {
+		return err
 	}
-	return nil
+	return db.execShared(ctx, tx, levels)
+}
+
+// insertMovements sorts moves (sortMovements), writes their ledger rows and
+// returns the upserts of stock on hand they owe (levelStmts), for a write
+// that sends them with its other shared rows.
+func (db *DB) insertMovements(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) ([]stmt, error) {
+	sortMovements(moves)
+	if err := db.addLedgerRows(ctx, tx, moves); err != nil {
+		return nil, err
+	}
+	return levelStmts(moves), nil
 }

@@ -25,7 +25,6 @@ import (
 // Counts of the cancel measurements besides -n and -warmup.
 const (
 	concurrentClients = 8
-	concurrentCancels = 400
 	raceGoroutines    = 100
 )
 
@@ -125,7 +124,7 @@ func (b *bench) storeCancel(ctx context.Context, id int64) error {
 // call them last.
 func (b *bench) measureCancels(ctx context.Context) ([]row, error) {
 	per := b.cfg.iters + b.cfg.warmup
-	need := 4*per + concurrentCancels + 1
+	need := 4*per + b.cfg.concurrentCancels + 1
 	locs, err := b.db.Locations(ctx)
 	if err != nil {
 		return nil, err
@@ -188,7 +187,7 @@ func (b *bench) measureCancels(ctx context.Context) ([]row, error) {
 	out = append(out, r)
 
 	// (g) Throughput with concurrent clients, then the race on one order.
-	if err := b.measureConcurrentCancels(ctx, b.cancels.take(concurrentCancels)); err != nil {
+	if err := b.measureConcurrentCancels(ctx, b.cancels.take(b.cfg.concurrentCancels)); err != nil {
 		return nil, err
 	}
 	if err := b.raceCancel(ctx, b.cancels.take(1)[0]); err != nil {

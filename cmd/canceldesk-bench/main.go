@@ -46,7 +46,8 @@ type config struct {
 	// (not the seeding) goes, for go tool pprof.
 	cpuProfile string
 	// cancelsOnly skips every measurement but the cancels.
-	cancelsOnly bool
+	cancelsOnly       bool
+	concurrentCancels int
 }
 
 func main() {
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&cfg.seed, "seed", 1, "seed of the generated orders")
 	fs.StringVar(&cfg.loader, "loader", "auto",
 		"how to seed: bulk (store.DB.BulkLoad, large transactions), import (ImportOrders in batches of 500, as demo.Seed does) or auto (bulk when the store has it)")
+	fs.IntVar(&cfg.concurrentCancels, "cancels", 2000, "how many cancels the 8 concurrent clients make, each on its own order")
 	fs.BoolVar(&cfg.cancelsOnly, "cancels-only", false, "measure only the cancels (a profile of -cpuprofile then holds nothing else)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the CPU profile of the measurements (not the seeding) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("-orders must be at least 1")
 	case cfg.iters < 1 || cfg.warmup < 0:
 		return errors.New("-n must be at least 1 and -warmup at least 0")
+	case cfg.concurrentCancels < 8:
+		return errors.New("-cancels must be at least 8")
 	case cfg.dbKind != "sqlite" && cfg.dbKind != "postgres":
 		return fmt.Errorf("-db %q: want sqlite or postgres", cfg.dbKind)
 	case cfg.loader != "bulk" && cfg.loader != "import" && cfg.loader != "auto":
