@@ -74,7 +74,13 @@ func (db *DB) ExtraFigures(ctx context.Context, from, to time.Time) (canceldesk.
 	}
 	defer tx.Rollback()
 
-	err = eachRow(ctx, tx, db.bind(extraRefundedQuery), []any{lo, hi}, func(rows *sql.Rows) error {
+	// The money refunded: from the daily rollups over whole days, else
+	// from the refunds.
+	refundedQuery, refundedArgs := extraRefundedQuery, []any{lo, hi}
+	if _, ok := db.keptDays(from, to); ok {
+		refundedQuery, refundedArgs = daysRefundedQuery, []any{from.Unix(), to.Unix()}
+	}
+	err = eachRow(ctx, tx, db.bind(refundedQuery), refundedArgs, func(rows *sql.Rows) error {
 		var cur string
 		var sum int64
 		if err := rows.Scan(&cur, &sum); err != nil {

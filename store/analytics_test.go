@@ -1,8 +1,10 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +89,7 @@ func TestExtraFigures(t *testing.T) {
 			t.Fatalf("SettleRefund: %v", err)
 		}
 		cancel(from.Add(3*d), a4, "manual")
-		cancel(from.Add(4*d), a5, "stripe")
+		res5 := cancel(from.Add(4*d), a5, "stripe")
 		if res := cancel(from.Add(5*d), a8, "stripe"); res.Refund == nil || res.Refund.Kind != canceldesk.RefundKindVoid {
 			t.Fatalf("a8's cancel: refund %+v, want a void", res.Refund)
 		}
@@ -231,6 +233,54 @@ func TestExtraFigures(t *testing.T) {
 		}
 		_, err = db.Feedback(ctx, from, to, "bored", 10)
 		rtCheckErr(t, "Feedback of an unknown reason", err, canceldesk.EINVALID, "reason", "validation.request_reason")
+
+		// Over whole days the money refunded comes from the daily rollups
+		// once they are built: what the refunds give, before and after a
+		// pending and a failed refund succeed.
+		refunded := func(what string, want map[string]int64) {
+			t.Helper()
+			tx, err := db.readTx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			direct := map[string]int64{}
+			err = eachRow(ctx, tx, db.bind(extraRefundedQuery), []any{from.UnixMicro(), to.UnixMicro()}, func(rows *sql.Rows) error {
+				var cur string
+				var sum int64
+				err := rows.Scan(&cur, &sum)
+				direct[cur] = sum
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := extra(from, to).Refunded; !reflect.DeepEqual(got, want) || !reflect.DeepEqual(direct, want) {
+				t.Errorf("%s: refunded %v, the refunds give %v, want %v", what, got, direct, want)
+			}
+		}
+		if err := db.SetStatsZone(ctx, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+		refunded("days built", map[string]int64{"USD": 1100, "EUR": 3050})
+		at(to.Add(2 * d))
+		for _, res := range []*canceldesk.CancelResult{res5, res3} {
+			if err := db.SettleRefund(ctx, res.Refund.ID, canceldesk.RefundSucceeded, "re_"+strconv.FormatInt(res.Refund.ID, 10), ""); err != nil {
+				t.Fatalf("SettleRefund: %v", err)
+			}
+		}
+		refunded("a5's and a3's refunds succeeded", map[string]int64{"USD": 1100 + res5.Refund.Amount + res3.Refund.Amount, "EUR": 3050})
+		// Built in another zone and then in UTC again: from the refunds.
+		for _, loc := range []*time.Location{time.FixedZone("UTC+1", 3600), time.UTC} {
+			if err := db.SetStatsZone(ctx, loc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rows int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM refund_stats_daily`).Scan(&rows); err != nil || rows == 0 {
+			t.Fatalf("refund_stats_daily holds %d rows (%v): the days were not rebuilt from the refunds", rows, err)
+		}
+		refunded("days rebuilt", map[string]int64{"USD": 1100 + res5.Refund.Amount + res3.Refund.Amount, "EUR": 3050})
 	})
 }
 

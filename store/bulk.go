@@ -118,7 +118,10 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 		// The analytics rollups, summed per row in Go, last (see addStats);
 		// what the orders had refunded is a refund row as an import's is.
 		stats := make([]statsDelta, 0, len(orders))
-		var facts []cancelFact
+		var (
+			facts    []cancelFact
+			refunded []*canceldesk.Refund
+		)
 		for _, o := range orders {
 			stats = append(stats, orderStats(o, StatsSourceImport)...)
 			facts = append(facts, orderFacts(o)...)
@@ -126,12 +129,16 @@ func (db *DB) BulkLoad(ctx context.Context, orders []*canceldesk.Order) error {
 				if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
 					return err
 				}
+				refunded = append(refunded, rf)
 			}
 		}
 		if err := db.addStats(ctx, tx, stats...); err != nil {
 			return err
 		}
-		return db.addFacts(ctx, tx, db.zone.Load(), facts...)
+		if err := db.addFacts(ctx, tx, db.zone.Load(), facts...); err != nil {
+			return err
+		}
+		return db.addRefunded(ctx, tx, refunded...)
 	})
 }
 

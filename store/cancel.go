@@ -240,7 +240,11 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	for _, l := range plan.Lines {
 		cancelledNow[l.LineItemID] += l.CancelQty
 	}
-	shared = append(append(shared, stats...), factsStmts(db.zone.Load(), []cancelFact{cancelledFact(o, at, cancelledNow)})...)
+	refunded, err := refundedStmts(db.zone.Load(), []*canceldesk.Refund{res.Refund})
+	if err != nil {
+		return nil, err
+	}
+	shared = append(append(append(shared, stats...), factsStmts(db.zone.Load(), []cancelFact{cancelledFact(o, at, cancelledNow)})...), refunded...)
 	if err := db.execShared(ctx, tx, shared); err != nil {
 		return nil, err
 	}

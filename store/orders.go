@@ -160,6 +160,9 @@ func (db *DB) insertOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, 
 		if err := db.insertRefund(ctx, tx, rf, "{}"); err != nil {
 			return false, err
 		}
+		if err := db.addRefunded(ctx, tx, rf); err != nil {
+			return false, err
+		}
 	}
 	return true, nil
 }

@@ -60,6 +60,9 @@ func (db *DB) SettleRefund(ctx context.Context, refundID int64, status, provider
 			if err := db.syncFinancialStatus(ctx, tx, rf.OrderID, rf.Kind, at); err != nil {
 				return err
 			}
+			if err := db.addRefunded(ctx, tx, rf); err != nil {
+				return err
+			}
 			if err := db.releaseMessages(ctx, tx, rf.ID, at); err != nil {
 				return err
 			}

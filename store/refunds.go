@@ -105,7 +105,8 @@ func (db *DB) refund(ctx context.Context, tx *sql.Tx, id int64, forUpdate bool) 
 
 // insertRefund writes the refund row and sets rf.ID. plan is the JSON of
 // the plan carried out ("{}" for a cancel's refund, whose plan is the
-// cancellation's).
+// cancellation's). A refund written succeeded owes the daily rollup its
+// money: the caller adds it (addRefunded) in the same transaction.
 func (db *DB) insertRefund(ctx context.Context, tx *sql.Tx, rf *canceldesk.Refund, plan string) error {
 	var cancellation any
 	if rf.CancellationID != 0 {
@@ -301,6 +302,9 @@ func (db *DB) refundOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Refund
 	}
 	if rf.Status == canceldesk.RefundSucceeded {
 		if err := db.syncFinancialStatus(ctx, tx, o.ID, rf.Kind, at); err != nil {
+			return nil, err
+		}
+		if err := db.addRefunded(ctx, tx, &rf); err != nil {
 			return nil, err
 		}
 	}

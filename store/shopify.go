@@ -304,6 +304,9 @@ func (db *DB) shopifyRefunded(ctx context.Context, tx *sql.Tx, cur *canceldesk.O
 	if err := db.syncFinancialStatus(ctx, tx, cur.ID, rf.Kind, at); err != nil {
 		return err
 	}
+	if err := db.addRefunded(ctx, tx, &rf); err != nil {
+		return err
+	}
 	e := canceldesk.Event{OrderID: cur.ID, Kind: canceldesk.EventRefund, Actor: ShopifyActor, CreatedAt: now, Data: refundEventData(rf)}
 	return db.insertEvent(ctx, tx, &e)
 }

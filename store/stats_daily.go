@@ -72,7 +72,7 @@ func (db *DB) SetStatsZone(ctx context.Context, loc *time.Location) error {
 			// Writers wait until the days are rebuilt, so none adds to a
 			// day of the old zone after the rebuild read the hours.
 			if _, err := tx.ExecContext(ctx, `LOCK TABLE order_stats_daily, cancel_stats_payment, cancel_stats_sku,
-				cancel_stats_delay IN EXCLUSIVE MODE`); err != nil {
+				cancel_stats_delay, refund_stats_daily IN EXCLUSIVE MODE`); err != nil {
 				return err
 			}
 		}
@@ -91,9 +91,10 @@ func (db *DB) SetStatsZone(ctx context.Context, loc *time.Location) error {
 }
 
 // rebuildDays recomputes every daily rollup in loc: the sums from
-// order_stats_hourly, the rest from the cancelled orders.
+// order_stats_hourly, the money refunded from the refunds, the rest from
+// the cancelled orders.
 func (db *DB) rebuildDays(ctx context.Context, tx *sql.Tx, loc *time.Location) error {
-	for _, table := range []string{"order_stats_daily", "cancel_stats_payment", "cancel_stats_sku", "cancel_stats_delay"} {
+	for _, table := range []string{"order_stats_daily", "cancel_stats_payment", "cancel_stats_sku", "cancel_stats_delay", "refund_stats_daily"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return err
 		}
@@ -124,6 +125,17 @@ func (db *DB) rebuildDays(ctx context.Context, tx *sql.Tx, loc *time.Location) e
 		return err
 	}
 	if err := db.addFacts(ctx, tx, loc, facts...); err != nil {
+		return err
+	}
+	refunds, err := db.succeededRefunds(ctx, tx)
+	if err != nil {
+		return err
+	}
+	stmts, err := refundedStmts(loc, refunds)
+	if err != nil {
+		return err
+	}
+	if err := db.execShared(ctx, tx, stmts); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, db.bind(`UPDATE order_stats_zone SET zone = ? WHERE id = 1`), loc.String())
@@ -284,6 +296,7 @@ var (
 	factsPayment = factTable{"cancel_stats_payment", "payment_method", "cancelled", false}
 	factsSKU     = factTable{"cancel_stats_sku", "sku", "units", false}
 	factsDelay   = factTable{"cancel_stats_delay", "class", "cancelled", true}
+	refundsDaily = factTable{"refund_stats_daily", "currency", "refunded", false}
 )
 
 // addFacts adds the facts to the daily rollups of loc inside tx (nothing
@@ -310,6 +323,58 @@ func factsStmts(loc *time.Location, facts []cancelFact) []stmt {
 	stmts := factTableStmts(factsPayment, payment)
 	stmts = append(stmts, factTableStmts(factsSKU, sku)...)
 	return append(stmts, factTableStmts(factsDelay, delay)...)
+}
+
+// addRefunded adds the money the refunds gave back (those of kind refund
+// that succeeded; the others are skipped) to refund_stats_daily, through
+// execShared. Every write that records a refund succeeded calls it in its
+// transaction: at insert (insertRefund's callers) or when it settles.
+func (db *DB) addRefunded(ctx context.Context, tx *sql.Tx, rfs ...*canceldesk.Refund) error {
+	stmts, err := refundedStmts(db.zone.Load(), rfs)
+	if err != nil {
+		return err
+	}
+	return db.execShared(ctx, tx, stmts)
+}
+
+// refundedStmts are the upserts of addRefunded in loc (none when the days
+// are not built yet): one row per day the refunds were made and currency,
+// in key order.
+func refundedStmts(loc *time.Location, rfs []*canceldesk.Refund) ([]stmt, error) {
+	if loc == nil {
+		return nil, nil
+	}
+	sums := map[factKey]int64{}
+	for _, rf := range rfs {
+		if rf == nil || rf.Kind != canceldesk.RefundKindRefund || rf.Status != canceldesk.RefundSucceeded {
+			continue
+		}
+		k := factKey{day: dayOf(rf.CreatedAt.Unix(), loc), label: rf.Currency}
+		sum, err := canceldesk.AddAmounts(sums[k], rf.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("store: refunds of %s %s: %w", time.Unix(k.day, 0).UTC().Format(time.DateOnly), k.label, err)
+		}
+		sums[k] = sum
+	}
+	return factTableStmts(refundsDaily, sums), nil
+}
+
+// succeededRefunds are every refund that gave money back, for
+// rebuildDays.
+func (db *DB) succeededRefunds(ctx context.Context, tx *sql.Tx) ([]*canceldesk.Refund, error) {
+	var out []*canceldesk.Refund
+	err := eachRow(ctx, tx, `SELECT currency, amount, created_at FROM refunds WHERE kind = 'refund' AND status = 'succeeded'`, nil,
+		func(rows *sql.Rows) error {
+			rf := &canceldesk.Refund{Kind: canceldesk.RefundKindRefund, Status: canceldesk.RefundSucceeded}
+			var created int64
+			if err := rows.Scan(&rf.Currency, &rf.Amount, &created); err != nil {
+				return err
+			}
+			rf.CreatedAt = fromMicros(created)
+			out = append(out, rf)
+			return nil
+		})
+	return out, err
 }
 
 // factTableStmts are the upserts that add the counts of m to table t.
@@ -351,6 +416,8 @@ const (
 WHERE day >= ? AND day < ? GROUP BY sku HAVING sum(units) > 0 ORDER BY n DESC, sku LIMIT ?`
 	daysByPaymentQuery = `SELECT payment_method, CAST(sum(cancelled) AS BIGINT) AS n FROM cancel_stats_payment
 WHERE day >= ? AND day < ? GROUP BY payment_method HAVING sum(cancelled) > 0 ORDER BY n DESC, payment_method`
+	daysRefundedQuery = `SELECT currency, CAST(sum(refunded) AS BIGINT) FROM refund_stats_daily
+WHERE day >= ? AND day < ? GROUP BY currency`
 	daysDelayQuery = `SELECT class, CAST(sum(cancelled) AS BIGINT) FROM cancel_stats_delay
 WHERE day >= ? AND day < ? GROUP BY class ORDER BY class`
 	// The offset-th (from 0) shortest time to cancel of a class [lo, hi)
