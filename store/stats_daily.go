@@ -420,12 +420,12 @@ WHERE day >= ? AND day < ? GROUP BY payment_method HAVING sum(cancelled) > 0 ORD
 WHERE day >= ? AND day < ? GROUP BY currency`
 	daysDelayQuery = `SELECT class, CAST(sum(cancelled) AS BIGINT) FROM cancel_stats_delay
 WHERE day >= ? AND day < ? GROUP BY class ORDER BY class`
-	// The offset-th (from 0) shortest time to cancel of a class [lo, hi)
+	// The offset-th (from 0) shortest times to cancel of a class [lo, hi)
 	// among the orders cancelled in [from, to), through orders_cancel_delay.
 	delayNthQuery = `SELECT cancelled_at - created_at AS d FROM orders
 WHERE cancelled_at IS NOT NULL AND cancelled_at - created_at >= ? AND cancelled_at - created_at < ?
 	AND cancelled_at >= ? AND cancelled_at < ?
-ORDER BY cancelled_at - created_at LIMIT 1 OFFSET ?`
+ORDER BY cancelled_at - created_at LIMIT ? OFFSET ?`
 )
 
 // errDaysOutOfStep says a class of the delay rollups holds fewer orders
@@ -466,31 +466,43 @@ func (db *DB) extraFromDays(ctx context.Context, tx *sql.Tx, out *canceldesk.Ext
 	if err != nil || total == 0 {
 		return err
 	}
-	// nth is the rank-th (from 1) shortest time to cancel: found in its
-	// class's rollup, read exactly from the orders of that class.
-	nth := func(rank int64) (int64, error) {
+	// nth is the rank-th (from 1) shortest time to cancel and, when want
+	// is 2 and the next one is in the same class, that one too: found in
+	// its class's rollup, read exactly from the orders of that class, one
+	// walk for both middle ones where it can.
+	nth := func(rank int64, want int) ([]int64, error) {
 		for _, c := range classes {
 			if rank > c.n {
 				rank -= c.n
 				continue
 			}
 			dlo, dhi := delayRange(int(c.class))
-			var d int64
-			err := tx.QueryRowContext(ctx, db.bind(delayNthQuery), dlo, dhi, from.UnixMicro(), to.UnixMicro(), rank-1).Scan(&d)
-			if errors.Is(err, sql.ErrNoRows) {
-				return 0, errDaysOutOfStep
+			var ds []int64
+			err := eachRow(ctx, tx, db.bind(delayNthQuery), []any{dlo, dhi, from.UnixMicro(), to.UnixMicro(), want, rank - 1},
+				func(rows *sql.Rows) error {
+					var d int64
+					err := rows.Scan(&d)
+					ds = append(ds, d)
+					return err
+				})
+			if err == nil && len(ds) == 0 {
+				err = errDaysOutOfStep
 			}
-			return d, err
+			return ds, err
 		}
-		return 0, errDaysOutOfStep
+		return nil, errDaysOutOfStep
 	}
-	a, err := nth((total + 1) / 2)
+	mid, err := nth((total+1)/2, int(2-total%2))
 	if err != nil {
 		return err
 	}
-	b, err := nth((total + 2) / 2)
-	if err != nil {
-		return err
+	a, b := mid[0], mid[len(mid)-1]
+	if total%2 == 0 && len(mid) == 1 {
+		next, err := nth(total/2+1, 1)
+		if err != nil {
+			return err
+		}
+		b = next[0]
 	}
 	// a + (b−a)/2 cannot overflow where (a+b)/2 could
 	out.MedianToCancel = time.Duration(a+(b-a)/2) * time.Microsecond

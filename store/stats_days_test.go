@@ -220,3 +220,40 @@ func TestDelayClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestMedianAcrossClasses: the median time to cancel from the daily
+// rollups when the two middle times of an even count lie in two classes,
+// and of an odd count.
+func TestMedianAcrossClasses(t *testing.T) {
+	rtEach(t, func(t *testing.T, db *DB) {
+		from := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+		to := from.AddDate(0, 0, 7)
+		if err := db.SetStatsZone(rtCtx(t), time.UTC); err != nil {
+			t.Fatal(err)
+		}
+		cancelled := func(name string, delay time.Duration) *canceldesk.Order {
+			return rtOrder(name, func(o *canceldesk.Order) {
+				placed := from.Add(time.Hour)
+				at := placed.Add(delay)
+				o.CreatedAt, o.UpdatedAt = placed, placed
+				o.CancelledAt, o.CancelReason = &at, canceldesk.ReasonCustomer
+			})
+		}
+		median := func(want time.Duration) {
+			t.Helper()
+			f, err := db.ExtraFigures(rtCtx(t), from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.MedianToCancel != want {
+				t.Errorf("median to cancel %v, want %v", f.MedianToCancel, want)
+			}
+		}
+		rtImport(t, db, cancelled("#m1", 30*time.Minute), cancelled("#m2", 72*time.Hour))
+		median(36*time.Hour + 15*time.Minute)
+		rtImport(t, db, cancelled("#m3", 80*time.Hour))
+		median(72 * time.Hour)
+		rtImport(t, db, cancelled("#m4", 72*time.Hour+time.Minute))
+		median(72*time.Hour + 30*time.Second)
+	})
+}
