@@ -288,11 +288,18 @@ func PlanRefund(o *Order, req RefundRequest, staffLimit int64) (RefundPlan, erro
 // (amount ≤ 0, such as refund later or a void) is always allowed. The
 // store's own auto-approval rule has no staff actor and is not held to it.
 func CheckStaffRefund(role Role, limit, alreadyRefunded, amount int64) error {
-	if amount <= 0 || limit <= 0 || role.AtLeast(RoleManager) || alreadyRefunded+amount <= limit {
+	if !StaffLimitApplies(role, limit, amount) || alreadyRefunded+amount <= limit {
 		return nil
 	}
 	return &Error{Code: EFORBIDDEN, Field: "total", Key: "refund.needs_manager",
 		Message: "Refunds above the staff limit need a manager."}
+}
+
+// StaffLimitApplies says whether CheckStaffRefund can refuse a refund of
+// amount by role under limit, and so needs what the actor refunded before:
+// only money given back by someone below manager, under a limit.
+func StaffLimitApplies(role Role, limit, amount int64) bool {
+	return amount > 0 && limit > 0 && !role.AtLeast(RoleManager)
 }
 
 // RefundedBy is what actor has refunded on an order, from the order's

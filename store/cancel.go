@@ -15,10 +15,10 @@ import (
 
 // CancelOrder implements canceldesk.OrderStore. One transaction:
 //
-//  1. a cancellation with the request's idempotency key already exists:
+//  1. the order is read (on PostgreSQL its row locked in the same read, so
+//     a racing twin with the same key waits, then replays);
+//  2. a cancellation with the request's idempotency key already exists:
 //     its result comes back with Replayed set, nothing is written;
-//  2. the order is read (on PostgreSQL its row is locked first, before
-//     the key is looked up, so a racing twin waits and replays);
 //  3. it is planned (canceldesk.PlanCancel); a blocker is ECONFLICT; a
 //     refund now over the staff limit, counting what the actor refunded
 //     on the order before, is EFORBIDDEN (see staffLimited);
@@ -86,9 +86,10 @@ func keyedTx[T any](ctx context.Context, db *DB, fn func(*Tx) (T, error)) (T, er
 }
 
 func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy) (*canceldesk.CancelResult, error) {
-	// On PostgreSQL the order's row is locked first: a twin request with
-	// the same key waits for this one and then replays.
-	if err := db.lockOrder(ctx, tx, req.OrderID); err != nil {
+	// The order is read first, its row locked on PostgreSQL: a twin
+	// request with the same key waits for this one and then replays.
+	o, err := db.lockedOrder(ctx, tx, req.OrderID)
+	if err != nil {
 		return nil, err
 	}
 	if res, err := db.replay(ctx, tx, req); res != nil || err != nil {
@@ -98,7 +99,7 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	if err != nil {
 		return nil, err
 	}
-	o, plan, err := db.planCancelWith(ctx, tx, req, policy, settings)
+	plan, err := db.planOrder(ctx, tx, o, req, policy, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -260,27 +261,29 @@ func (db *DB) planCancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelR
 	if err != nil {
 		return nil, canceldesk.CancelPlan{}, err
 	}
-	return db.planCancelWith(ctx, tx, req, policy, settings)
-}
-
-// planCancelWith is planCancel under the settings the caller has read.
-func (db *DB) planCancelWith(ctx context.Context, tx *sql.Tx, req canceldesk.CancelRequest, policy limitPolicy,
-	settings canceldesk.Settings) (*canceldesk.Order, canceldesk.CancelPlan, error) {
 	o, err := db.order(ctx, tx, req.OrderID)
 	if err != nil {
 		return nil, canceldesk.CancelPlan{}, err
 	}
+	plan, err := db.planOrder(ctx, tx, o, req, policy, settings)
+	return o, plan, err
+}
+
+// planOrder is planCancel on the order o the caller has read, under its
+// settings.
+func (db *DB) planOrder(ctx context.Context, tx *sql.Tx, o *canceldesk.Order, req canceldesk.CancelRequest, policy limitPolicy,
+	settings canceldesk.Settings) (canceldesk.CancelPlan, error) {
 	plan := canceldesk.PlanCancel(o, req)
 	if !plan.OK() {
-		return nil, plan, blocked(plan.Blockers[0])
+		return plan, blocked(plan.Blockers[0])
 	}
 	if policy == staffLimited && plan.RefundKind == canceldesk.RefundKindRefund {
 		if err := db.checkStaffRefund(ctx, tx, o.ID, req.Actor, req.ActorRole, settings.StaffRefundLimit[o.Currency],
 			plan.RefundTotal, "refund"); err != nil {
-			return nil, plan, err
+			return plan, err
 		}
 	}
-	return o, plan, nil
+	return plan, nil
 }
 
 // outboxCancelled is the payload of an order_cancelled message. It never

@@ -214,7 +214,22 @@ func (db *DB) Order(ctx context.Context, id int64) (*canceldesk.Order, error) {
 	return o, tx.Commit()
 }
 
+// order reads the order and its lines in tx; ErrNotFound when there is
+// no such order.
 func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Order, error) {
+	return db.readOrder(ctx, tx, id, "")
+}
+
+// lockedOrder is order with, on PostgreSQL, the order's row locked for the
+// rest of tx, in the same read (see lockOrder).
+func (db *DB) lockedOrder(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Order, error) {
+	if db.dialect == postgres {
+		return db.readOrder(ctx, tx, id, " FOR UPDATE OF o")
+	}
+	return db.readOrder(ctx, tx, id, "")
+}
+
+func (db *DB) readOrder(ctx context.Context, tx *sql.Tx, id int64, lock string) (*canceldesk.Order, error) {
 	var (
 		o                                     canceldesk.Order
 		fin, ful, reason, billing, ship, tags string
@@ -225,7 +240,7 @@ func (db *DB) order(ctx context.Context, tx *sql.Tx, id int64) (*canceldesk.Orde
 		created, updated                      int64
 	)
 	err := tx.QueryRowContext(ctx, db.bind(`SELECT `+orderColumns+`, o.location_id, loc.name, loc.external_id, o.locale FROM orders o
-		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`), id).Scan(
+		LEFT JOIN locations loc ON loc.id = o.location_id WHERE o.id = ?`+lock), id).Scan(
 		&o.ID, &o.ExternalID, &o.Name, &o.Email, &o.Currency, &o.Subtotal, &o.Shipping, &o.Taxes,
 		&o.Discounts, &o.Total, &o.RefundedAmount, &o.RefundedSucceeded, &o.ShippingRefunded, &o.TaxRefunded, &fin, &ful, &o.PaymentMethod,
 		&o.PaymentReference, &paid, &fulfilled,

@@ -179,8 +179,8 @@ func (db *DB) financialAfter(ctx context.Context, tx *sql.Tx, orderID int64, kin
 // the same sum. A refusal is placed beside field.
 func (db *DB) checkStaffRefund(ctx context.Context, tx *sql.Tx, orderID int64, actor string, role canceldesk.Role,
 	limit, amount int64, field string) error {
-	if amount <= 0 {
-		return nil // no money moves
+	if !canceldesk.StaffLimitApplies(role, limit, amount) {
+		return nil // the refunds before cannot change the answer
 	}
 	refunds, err := db.queryRefunds(ctx, tx, `WHERE order_id = ?`, orderID)
 	if err != nil {
@@ -416,7 +416,7 @@ func (db *DB) updateRefundLine(ctx context.Context, tx *sql.Tx, orderID int64, l
 // message when notify is on.
 func (db *DB) actionEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.Event, moves []canceldesk.InventoryMovement,
 	notify bool, o *canceldesk.Order, actor string, now time.Time) error {
-	restocked, err := db.restockEvents(ctx, tx, moves)
+	restocked, err := db.restockEvents(ctx, tx, moves, o)
 	if err != nil {
 		return err
 	}
@@ -428,8 +428,9 @@ func (db *DB) actionEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.
 }
 
 // restockEvents describes the movements, one EventRestocked per location:
-// "1 × MUG, 2 × BOWL → Main".
-func (db *DB) restockEvents(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement) ([]canceldesk.Event, error) {
+// "1 × MUG, 2 × BOWL → Main". The order o, read in this transaction, names
+// its own location.
+func (db *DB) restockEvents(ctx context.Context, tx *sql.Tx, moves []canceldesk.InventoryMovement, o *canceldesk.Order) ([]canceldesk.Event, error) {
 	var (
 		locs  []int64
 		parts = map[int64][]canceldesk.EventItem{}
@@ -443,12 +444,14 @@ func (db *DB) restockEvents(ctx context.Context, tx *sql.Tx, moves []canceldesk.
 	sort.Slice(locs, func(i, j int) bool { return locs[i] < locs[j] })
 	var out []canceldesk.Event
 	for _, loc := range locs {
-		var name string
-		err := tx.QueryRowContext(ctx, db.bind(`SELECT name FROM locations WHERE id = ?`), loc).Scan(&name)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, locationError()
-		} else if err != nil {
-			return nil, err
+		name := o.Location
+		if loc != o.LocationID || name == "" {
+			err := tx.QueryRowContext(ctx, db.bind(`SELECT name FROM locations WHERE id = ?`), loc).Scan(&name)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, locationError()
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, canceldesk.Event{Kind: canceldesk.EventRestocked, Data: canceldesk.EventData{Items: parts[loc], Location: name}})
 	}

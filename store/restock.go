@@ -84,7 +84,7 @@ func (db *DB) restockOrder(ctx context.Context, tx *sql.Tx, req canceldesk.Resto
 	if err := db.applyMovements(ctx, tx, moves); err != nil {
 		return err
 	}
-	events, err := db.restockEvents(ctx, tx, moves)
+	events, err := db.restockEvents(ctx, tx, moves, o)
 	if err != nil {
 		return err
 	}
