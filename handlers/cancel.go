@@ -169,11 +169,14 @@ func (s *Server) overStaffLimit(ctx context.Context, o *canceldesk.Order, req ca
 	if !plan.OK() || plan.RefundKind != canceldesk.RefundKindRefund {
 		return false, 0, nil
 	}
+	limit := settings.StaffRefundLimit[o.Currency]
+	if !canceldesk.StaffLimitApplies(req.ActorRole, limit, plan.RefundTotal) {
+		return false, limit, nil // what the actor refunded before cannot matter
+	}
 	refunds, err := s.Refunds.Refunds(ctx, o.ID)
 	if err != nil {
 		return false, 0, err
 	}
-	limit := settings.StaffRefundLimit[o.Currency]
 	err = canceldesk.CheckStaffRefund(req.ActorRole, limit, canceldesk.RefundedBy(refunds, req.Actor), plan.RefundTotal)
 	return err != nil, limit, nil
 }
