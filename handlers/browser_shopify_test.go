@@ -125,7 +125,7 @@ func TestJourneyShopifyCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, b, `document.querySelector('#cancel-preview').textContent.includes('is refunded')`)
+	waitFor(t, b, `document.querySelector('#cancel-preview').textContent.includes('is refunded by Shopify')`)
 	if p := text(t, b, "#cancel-preview"); !strings.Contains(p, "Shopify cancels the order") || !strings.Contains(p, "US$98.00 is refunded by Shopify") {
 		t.Errorf("preview = %q", p)
 	}

@@ -358,7 +358,9 @@ func TestJourneyCancelOrder(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`input[name=refund][value=now]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('is refunded')`)
+	// "Nothing is refunded now" holds "is refunded" too: wait for the
+	// refund-now preview itself, so the click does not race its swap.
+	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('is refunded to the original payment method')`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#cancel-dialog button.btn-destructive`))); err != nil {
 		t.Fatal(err)
 	}
