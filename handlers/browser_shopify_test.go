@@ -113,7 +113,7 @@ func TestJourneyShopifyCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, b, `document.querySelector('#reason') !== null && document.querySelector('#reason').value === `+jsString(reasonKey(canceldesk.ReasonInventory))+
-		` && document.querySelector('#cancel-preview') !== null`)
+		` && document.querySelector('#cancel-preview') !== null && !document.querySelector('.htmx-request')`)
 	_, err = chromedp.Run(b, chromedp.Evaluate[bool](`(() => { const r = document.querySelector('input[name=restock]'); if (!r.checked) r.click(); return true })()`))
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestJourneyShopifyCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, b, `document.querySelector('#cancel-preview').textContent.includes('is refunded by Shopify')`)
+	waitFor(t, b, `document.querySelector('#cancel-preview').textContent.includes('is refunded by Shopify') && !document.querySelector('.htmx-request')`)
 	if p := text(t, b, "#cancel-preview"); !strings.Contains(p, "Shopify cancels the order") || !strings.Contains(p, "US$98.00 is refunded by Shopify") {
 		t.Errorf("preview = %q", p)
 	}

@@ -360,7 +360,7 @@ func TestJourneyCancelOrder(t *testing.T) {
 	}
 	// "Nothing is refunded now" holds "is refunded" too: wait for the
 	// refund-now preview itself, so the click does not race its swap.
-	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('is refunded to the original payment method')`)
+	waitFor(t, ctx, `document.querySelector('#cancel-preview').textContent.includes('is refunded to the original payment method') && !document.querySelector('.htmx-request')`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#cancel-dialog button.btn-destructive`))); err != nil {
 		t.Fatal(err)
 	}
