@@ -28,10 +28,11 @@ import (
 //     same write;
 //  5. the cancellation row, 6. the refund or void row through req.Gateway
 //     ("" is manual): manual succeeds at once, any other gateway stays
-//     pending and the status waits for SettleRefund; 7. the line quantities (guarded so none exceeds the
-//     quantity ordered, nor restocked units the cancelled ones), 9. the
-//     timeline, 10. the customer message owed, then 8. the stock ledger
-//     and 11. the analytics rollups, the rows other cancels wait for.
+//     pending and the status waits for SettleRefund; 7. the line
+//     quantities (guarded so none exceeds the quantity ordered, nor
+//     restocked units the cancelled ones), 9. the timeline, 10. the
+//     customer message owed, then 8. the stock ledger and 11. the
+//     analytics rollups, the rows other cancels wait for.
 //
 // Two requests with one key that still collide on its unique index are
 // retried once, after the rollback, and then replay.
@@ -245,7 +246,9 @@ func (db *DB) cancel(ctx context.Context, tx *sql.Tx, req canceldesk.CancelReque
 	if err != nil {
 		return nil, err
 	}
-	shared = append(append(append(shared, stats...), factsStmts(db.zone.Load(), []cancelFact{cancelledFact(o, at, cancelledNow)})...), refunded...)
+	shared = append(shared, stats...)
+	shared = append(shared, factsStmts(db.zone.Load(), []cancelFact{cancelledFact(o, at, cancelledNow)})...)
+	shared = append(shared, refunded...)
 	if err := db.execShared(ctx, tx, shared); err != nil {
 		return nil, err
 	}

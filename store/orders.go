@@ -567,42 +567,6 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []canceldesk.
 	return err
 }
 
-// insertRows inserts rows with insert (an INSERT INTO with its column
-// list) in as few statements as the rows' parameters allow, and returns
-// their new ids in the order of rows: ids grow in the order rows go in,
-// whatever order RETURNING gives them back in.
-func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, insert string, rows [][]any) ([]int64, error) {
-	ids := make([]int64, 0, len(rows))
-	for start := 0; start < len(rows); {
-		var (
-			q    strings.Builder
-			args []any
-		)
-		q.WriteString(insert + " VALUES ")
-		n := 0
-		for ; start < len(rows) && (n == 0 || len(args)+len(rows[start]) <= maxSharedParams); start, n = start+1, n+1 {
-			if n > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + placeholders(len(rows[start])) + ")")
-			args = append(args, rows[start]...)
-		}
-		q.WriteString(" RETURNING id")
-		first := len(ids)
-		err := eachRow(ctx, tx, db.bind(q.String()), args, func(r *sql.Rows) error {
-			var id int64
-			err := r.Scan(&id)
-			ids = append(ids, id)
-			return err
-		})
-		if err != nil {
-			return ids, err
-		}
-		slices.Sort(ids[first:])
-	}
-	return ids, nil
-}
-
 // CountOrders implements canceldesk.OrderStore.
 func (db *DB) CountOrders(ctx context.Context) (int64, error) {
 	var n int64

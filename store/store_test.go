@@ -971,5 +971,48 @@ func TestInventory(t *testing.T) {
 				t.Errorf("ledger after failed batches = %v\nwant unchanged %v", after, beforeLedger)
 			}
 		})
+
+		// More rows than one statement may carry: the ledger rows go in
+		// several inserts and the stock in several upserts (and, on
+		// PostgreSQL, in more than one shared statement); none is lost or
+		// counted twice, the ids follow the batch, and a SKU moved twice in
+		// it is one stock row.
+		t.Run("a batch larger than one statement", func(t *testing.T) {
+			const n = 12000
+			batch := make([]canceldesk.InventoryMovement, 0, n+1)
+			for i := range n {
+				batch = append(batch, canceldesk.InventoryMovement{SKU: fmt.Sprintf("BULK-%05d", n-i), LocationID: shop.ID,
+					Delta: i%7 + 1, Kind: canceldesk.MovementInitialReceipt, Actor: "ops"})
+			}
+			batch = append(batch, canceldesk.InventoryMovement{SKU: "BULK-00001", LocationID: shop.ID, Delta: 100,
+				Kind: canceldesk.MovementManual, Actor: "ops"})
+			if err := db.AddMovements(ctx(t), batch); err != nil {
+				t.Fatalf("AddMovements: %v", err)
+			}
+			for i := 1; i < len(batch); i++ {
+				if batch[i].ID <= batch[i-1].ID {
+					t.Fatalf("ids out of the batch's order at %d: %d after %d", i, batch[i].ID, batch[i-1].ID)
+				}
+			}
+			var levels int
+			if err := raw.QueryRowContext(ctx(t), `SELECT count(*) FROM inventory_levels WHERE sku LIKE 'BULK-%'`).Scan(&levels); err != nil || levels != n {
+				t.Errorf("stock rows of the batch: %d (%v), want %d", levels, err, n)
+			}
+			got := stock(t, "BULK-00001", "BULK-06000", "BULK-12000")
+			want := []canceldesk.StockLevel{
+				{SKU: "BULK-00001", LocationID: shop.ID, Location: "Shop", OnHand: (n-1)%7 + 1 + 100},
+				{SKU: "BULK-06000", LocationID: shop.ID, Location: "Shop", OnHand: 6000%7 + 1},
+				{SKU: "BULK-12000", LocationID: shop.ID, Location: "Shop", OnHand: 1},
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Stock = %+v\nwant %+v", got, want)
+			}
+			sums := ledger(t)
+			for _, l := range got {
+				if s := sums[fmt.Sprintf("%s@%d", l.SKU, l.LocationID)]; s != l.OnHand {
+					t.Errorf("%s: on hand %d, ledger sum %d", l.SKU, l.OnHand, s)
+				}
+			}
+		})
 	})
 }
